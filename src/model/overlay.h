@@ -1,0 +1,56 @@
+// The allocation overlay records what scheduling has reserved on top of the snapshot: per
+// node and resource, the amount in use, and which node each pod was bound to. Every Reserve
+// is undone by exactly one RollbackTo a mark taken before it, or made permanent by Commit.
+// After RollbackTo(m) the overlay is bit-for-bit what it was when m was taken.
+// Not thread-safe; owned by the engine thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "model/snapshot.h"
+
+namespace tessera::model {
+
+class Overlay {
+ public:
+  // Starts from what the snapshot's bound pods use. `snapshot` must outlive the overlay.
+  explicit Overlay(const Snapshot& snapshot);
+  Overlay(const Overlay&) = delete;
+  Overlay& operator=(const Overlay&) = delete;
+
+  const Snapshot& snapshot() const { return *snapshot_; }
+
+  // Row of num_resources() amounts in use on `node` (bound pods plus reservations).
+  std::span<const Quantity> used(NodeId node) const {
+    return {used_.data() + node.index() * dims_, dims_};
+  }
+  Quantity used(NodeId node, ResourceId r) const { return used_[node.index() * dims_ + r.index()]; }
+  // Where `pod` is bound: its spec.nodeName, or a reservation; invalid when nowhere.
+  NodeId node_of(PodId pod) const { return pod_node_[pod.index()]; }
+
+  using Mark = size_t;
+  Mark mark() const { return undo_.size(); }
+
+  // Binds a pending pod to `node`: adds its requests and one "pods" to the node's usage.
+  // Requires: the pod is not bound. Cost: O(pod requests).
+  void Reserve(PodId pod, NodeId node);
+  // Undoes every Reserve made after `mark`, newest first.
+  void RollbackTo(Mark mark);
+  // Makes every reservation so far permanent (no longer undoable).
+  void Commit() { undo_.clear(); }
+
+  // Raw state for tests that compare an overlay bit for bit.
+  std::span<const Quantity> used_for_test() const { return used_; }
+  std::span<const NodeId> pod_nodes_for_test() const { return pod_node_; }
+
+ private:
+  const Snapshot* snapshot_;
+  size_t dims_;
+  std::vector<Quantity> used_;    // nodes x resources
+  std::vector<NodeId> pod_node_;  // per pod
+  std::vector<PodId> undo_;       // reserved pods, in order
+};
+
+}  // namespace tessera::model

@@ -1,0 +1,188 @@
+// Plain, string-keyed descriptions of cluster objects as they arrive from the edge (io,
+// scenario generators, tests). SnapshotBuilder turns them into the dense, interned Snapshot.
+// Quantities are already parsed into each resource's unit (see UnitForResource). `source`
+// names the file an object came from, so that errors found while building can say where.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "base/quantity.h"
+
+namespace tessera::model {
+
+enum class TaintEffect : uint8_t { kNoSchedule, kPreferNoSchedule, kNoExecute };
+enum class TolerationOperator : uint8_t { kEqual, kExists };
+enum class SelectorOperator : uint8_t { kIn, kNotIn, kExists, kDoesNotExist, kGt, kLt };
+
+struct TaintSpec {
+  std::string key;
+  std::string value;
+  TaintEffect effect = TaintEffect::kNoSchedule;
+};
+
+struct TolerationSpec {
+  std::string key;  // empty with kExists tolerates every taint
+  TolerationOperator op = TolerationOperator::kEqual;
+  std::string value;
+  std::optional<TaintEffect> effect;  // nullopt matches every effect
+};
+
+// One requirement of a node selector term. With `is_field` the key is a node field
+// (only "metadata.name" exists) instead of a label.
+struct NodeSelectorRequirementSpec {
+  std::string key;
+  SelectorOperator op = SelectorOperator::kIn;
+  std::vector<std::string> values;  // Gt/Lt: exactly one integer
+  bool is_field = false;
+};
+
+// Requirements ANDed; a term with no requirements matches no node (as in Kubernetes).
+struct NodeSelectorTermSpec {
+  std::vector<NodeSelectorRequirementSpec> requirements;
+};
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+using ResourceList = std::vector<std::pair<std::string, Quantity>>;
+
+struct NodeSpec {
+  std::string name;
+  std::string source;
+  Labels labels;
+  std::vector<TaintSpec> taints;
+  ResourceList allocatable;  // status.allocatable (status.capacity when absent)
+  bool unschedulable = false;
+};
+
+// spec.resourceClaims[i] of a pod: exactly one of the two names is set.
+struct PodClaimRefSpec {
+  std::string name;
+  std::string resource_claim_name;
+  std::string resource_claim_template_name;
+};
+
+struct PodSpec {
+  std::string namespace_name = "default";
+  std::string name;
+  std::string source;
+  Labels labels;
+  int32_t priority = 0;  // resolved from priorityClassName / spec.priority by the reader
+  // metadata.creationTimestamp as Unix seconds; pods without one sort after those with one.
+  std::optional<int64_t> creation_unix_seconds;
+  // Effective requests as kube-scheduler computes them: max(sum(containers),
+  // max(initContainers)) + overhead, with limits standing in for absent requests.
+  // "pods" is not listed; every pod counts one pod.
+  ResourceList requests;
+  std::string node_name;  // spec.nodeName: set means the pod is already running there
+  std::string scheduler_name;
+  Labels node_selector;   // spec.nodeSelector
+  // requiredDuringSchedulingIgnoredDuringExecution terms (ORed); nullopt when absent.
+  std::optional<std::vector<NodeSelectorTermSpec>> required_node_affinity;
+  std::vector<TolerationSpec> tolerations;
+  std::vector<PodClaimRefSpec> claims;
+};
+
+// --- Dynamic Resource Allocation (resource.k8s.io) ------------------------------------
+// Kept close to the API so that the DRA allocator (issue #3) can compile them.
+
+struct SemVer {
+  std::string text;  // canonical strict semver 2.0.0, as published
+};
+
+struct DeviceAttributeSpec {
+  std::string name;  // as written: bare ("model") or qualified ("gpu.nvidia.com/model")
+  std::variant<int64_t, bool, std::string, SemVer> value;
+};
+
+struct DeviceCapacitySpec {
+  std::string name;
+  Quantity value;  // whole units (bytes for memory)
+};
+
+struct DeviceCounterConsumptionSpec {
+  std::string counter_set;
+  std::vector<std::pair<std::string, Quantity>> counters;
+};
+
+struct DeviceSpec {
+  std::string name;
+  std::vector<DeviceAttributeSpec> attributes;
+  std::vector<DeviceCapacitySpec> capacity;
+  std::vector<DeviceCounterConsumptionSpec> consumes_counters;
+  std::vector<TaintSpec> taints;
+  bool allow_multiple_allocations = false;
+};
+
+struct CounterSetSpec {
+  std::string name;
+  std::vector<std::pair<std::string, Quantity>> counters;
+};
+
+struct ResourceSliceSpec {
+  std::string name;
+  std::string source;
+  std::string driver;
+  std::string pool;
+  int64_t pool_generation = 0;
+  int64_t resource_slice_count = 1;
+  // Node selection: exactly one of node_name, all_nodes, node_selector.
+  std::string node_name;
+  bool all_nodes = false;
+  std::optional<NodeSelectorTermSpec> node_selector;
+  std::vector<DeviceSpec> devices;
+  std::vector<CounterSetSpec> shared_counters;
+};
+
+struct DeviceClassSpec {
+  std::string name;
+  std::string source;
+  std::vector<std::string> selectors;  // CEL expressions
+  std::string extended_resource_name;
+};
+
+enum class AllocationMode : uint8_t { kExactCount, kAll };
+
+struct DeviceRequestSpec {
+  std::string name;
+  std::string device_class_name;
+  std::vector<std::string> selectors;  // CEL expressions
+  AllocationMode allocation_mode = AllocationMode::kExactCount;
+  int64_t count = 1;
+  bool admin_access = false;
+  std::vector<TolerationSpec> tolerations;
+  std::vector<std::pair<std::string, Quantity>> capacity_requests;
+  std::vector<DeviceRequestSpec> first_available;  // subrequests; empty for `exactly`
+};
+
+struct DeviceConstraintSpec {
+  std::vector<std::string> requests;  // empty: all requests
+  std::string match_attribute;
+  std::string distinct_attribute;
+};
+
+// A ResourceClaim, or the claim spec inside a ResourceClaimTemplate (is_template).
+struct ResourceClaimSpec {
+  std::string namespace_name = "default";
+  std::string name;
+  std::string source;
+  bool is_template = false;
+  std::vector<DeviceRequestSpec> requests;
+  std::vector<DeviceConstraintSpec> constraints;
+};
+
+struct DeviceTaintRuleSpec {
+  std::string name;
+  std::string source;
+  std::string device_class_name;
+  std::string driver;
+  std::string pool;
+  std::string device;
+  std::vector<std::string> selectors;
+  TaintSpec taint;
+};
+
+}  // namespace tessera::model

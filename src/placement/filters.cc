@@ -1,0 +1,127 @@
+#include "placement/filters.h"
+
+#include <algorithm>
+
+namespace tessera::placement {
+
+using model::LabelValueId;
+using model::NodeId;
+using model::PodId;
+using model::RejectReason;
+using model::SelectorOperator;
+using model::Snapshot;
+
+bool ToleratedBy(const Snapshot& snapshot, PodId pod, const model::Taint& taint) {
+  for (const model::Toleration& t : snapshot.pod_tolerations(pod)) {
+    if (model::Tolerates(t, taint)) return true;
+  }
+  return false;
+}
+
+const model::Taint* FirstUntoleratedTaint(const Snapshot& snapshot, PodId pod, NodeId node) {
+  for (const model::Taint& taint : snapshot.node_taints(node)) {
+    if (taint.effect == model::TaintEffect::kPreferNoSchedule) continue;
+    if (!ToleratedBy(snapshot, pod, taint)) return &taint;
+  }
+  return nullptr;
+}
+
+namespace {
+
+bool Contains(std::span<const LabelValueId> sorted, LabelValueId v) {
+  return std::binary_search(sorted.begin(), sorted.end(), v);
+}
+
+bool MatchesRequirement(const Snapshot& snapshot, const model::NodeSelectorRequirement& r,
+                        NodeId node) {
+  std::optional<LabelValueId> value;
+  if (r.is_field) {
+    value = snapshot.node_name_value(node);
+  } else {
+    value = snapshot.NodeLabel(node, r.key);
+  }
+  auto values = snapshot.requirement_values(r);
+  switch (r.op) {
+    case SelectorOperator::kIn:
+      return value && Contains(values, *value);
+    case SelectorOperator::kNotIn:
+      return !value || !Contains(values, *value);
+    case SelectorOperator::kExists:
+      return value.has_value();
+    case SelectorOperator::kDoesNotExist:
+      return !value.has_value();
+    case SelectorOperator::kGt:
+    case SelectorOperator::kLt: {
+      if (!value) return false;
+      auto n = snapshot.label_value_int(*value);
+      if (!n) return false;
+      return r.op == SelectorOperator::kGt ? *n > r.number : *n < r.number;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool MatchesNodeAffinity(const Snapshot& snapshot, PodId pod, NodeId node) {
+  for (const model::Label& want : snapshot.pod_node_selector(pod)) {
+    auto have = snapshot.NodeLabel(node, want.key);
+    if (!have || *have != want.value) return false;
+  }
+  if (!snapshot.pod(pod).has_required_affinity) return true;
+  // Terms are ORed; requirements in a term ANDed; an empty term matches nothing.
+  for (model::Range term : snapshot.pod_affinity_terms(pod)) {
+    auto reqs = snapshot.term_requirements(term);
+    if (reqs.empty()) continue;
+    bool all = true;
+    for (const auto& r : reqs) {
+      if (!MatchesRequirement(snapshot, r, node)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+bool PassesStaticFilters(const Snapshot& snapshot, PodId pod, NodeId node, Rejections& out) {
+  // A pod that tolerates node.kubernetes.io/unschedulable:NoSchedule may use a cordoned node.
+  if (snapshot.node_unschedulable(node) && !snapshot.pod(pod).tolerates_unschedulable) {
+    out.Add(RejectReason::kNodeUnschedulable);
+    return false;
+  }
+  if (const model::Taint* taint = FirstUntoleratedTaint(snapshot, pod, node)) {
+    out.Add(RejectReason::kUntoleratedTaint, taint->key.value(), taint->value.value());
+    return false;
+  }
+  if (!MatchesNodeAffinity(snapshot, pod, node)) {
+    out.Add(RejectReason::kNodeAffinity);
+    return false;
+  }
+  return true;
+}
+
+bool FitsResources(const Snapshot& snapshot, PodId pod, NodeId node,
+                   std::span<const Quantity> used, Rejections& out) {
+  bool fits = true;
+  auto allocatable = snapshot.allocatable(node);
+  const auto pods = model::kPods.index();
+  if (allocatable[pods] - used[pods] < Quantity(1)) {
+    out.Add(RejectReason::kTooManyPods);
+    fits = false;
+  }
+  for (const model::ResourceAmount& ra : snapshot.pod_requests(pod)) {
+    if (ra.amount.value() <= 0) continue;
+    const size_t r = ra.resource.index();
+    // allocatable - used cannot overflow: both are >= 0 except an overcommitted node, where
+    // the difference is negative and small.
+    if (allocatable[r] - used[r] < ra.amount) {
+      out.Add(RejectReason::kInsufficientResource, ra.resource.value());
+      fits = false;
+    }
+  }
+  return fits;
+}
+
+}  // namespace tessera::placement
