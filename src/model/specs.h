@@ -98,9 +98,22 @@ struct DeviceAttributeSpec {
   std::variant<int64_t, bool, std::string, SemVer> value;
 };
 
+// capacity[x].requestPolicy of a shareable device (consumable capacity, KEP-5075).
+struct CapacityRequestPolicySpec {
+  std::optional<Quantity> default_value;  // consumed when a request does not mention x
+  std::vector<Quantity> valid_values;     // ascending; a request rounds up to one of these
+  struct ValidRange {
+    Quantity min;
+    std::optional<Quantity> max;
+    std::optional<Quantity> step;
+  };
+  std::optional<ValidRange> valid_range;
+};
+
 struct DeviceCapacitySpec {
   std::string name;
   Quantity value;  // whole units (bytes for memory)
+  std::optional<CapacityRequestPolicySpec> request_policy;
 };
 
 struct DeviceCounterConsumptionSpec {
@@ -115,6 +128,13 @@ struct DeviceSpec {
   std::vector<DeviceCounterConsumptionSpec> consumes_counters;
   std::vector<TaintSpec> taints;
   bool allow_multiple_allocations = false;
+  // Per-device node selection, only with ResourceSliceSpec::per_device_node_selection.
+  std::string node_name;
+  bool all_nodes = false;
+  std::optional<NodeSelectorTermSpec> node_selector;
+  bool binds_to_node = false;
+  std::vector<std::string> binding_conditions;
+  std::vector<std::string> binding_failure_conditions;
 };
 
 struct CounterSetSpec {
@@ -133,14 +153,23 @@ struct ResourceSliceSpec {
   std::string node_name;
   bool all_nodes = false;
   std::optional<NodeSelectorTermSpec> node_selector;
+  bool per_device_node_selection = false;
   std::vector<DeviceSpec> devices;
   std::vector<CounterSetSpec> shared_counters;
+};
+
+// spec.config[i].opaque of a DeviceClass or ResourceClaim: passed through to drivers.
+struct OpaqueConfigSpec {
+  std::vector<std::string> requests;  // claims only; empty: every request
+  std::string driver;
+  std::string parameters_json;        // the raw parameters object, as compact JSON
 };
 
 struct DeviceClassSpec {
   std::string name;
   std::string source;
   std::vector<std::string> selectors;  // CEL expressions
+  std::vector<OpaqueConfigSpec> config;
   std::string extended_resource_name;
 };
 
@@ -172,6 +201,7 @@ struct ResourceClaimSpec {
   bool is_template = false;
   std::vector<DeviceRequestSpec> requests;
   std::vector<DeviceConstraintSpec> constraints;
+  std::vector<OpaqueConfigSpec> config;
 };
 
 struct DeviceTaintRuleSpec {
