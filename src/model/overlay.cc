@@ -21,14 +21,30 @@ void Overlay::Reserve(PodId pod, NodeId node) {
   row[kPods.index()] += Quantity(1);
   for (const ResourceAmount& ra : snapshot_->pod_requests(pod)) row[ra.resource.index()] += ra.amount;
   pod_node_[pod.index()] = node;
-  undo_.push_back(pod);
+  undo_.push_back({UndoEntry::Kind::kReserve, pod.value(), 0});
+}
+
+void Overlay::ResizeLedger(size_t slots) {
+  TESSERA_CHECK(undo_.empty()) << "resizing the ledger with reservations pending";
+  ledger_.assign(slots, 0);
+}
+
+void Overlay::AddToLedger(size_t slot, int64_t delta) {
+  TESSERA_DCHECK(slot < ledger_.size()) << "ledger slot " << slot;
+  ledger_[slot] += delta;
+  undo_.push_back({UndoEntry::Kind::kLedger, static_cast<uint32_t>(slot), delta});
 }
 
 void Overlay::RollbackTo(Mark mark) {
   TESSERA_CHECK(mark <= undo_.size()) << "mark " << mark << " is past the undo log";
   while (undo_.size() > mark) {
-    PodId pod = undo_.back();
+    UndoEntry entry = undo_.back();
     undo_.pop_back();
+    if (entry.kind == UndoEntry::Kind::kLedger) {
+      ledger_[entry.index] -= entry.delta;
+      continue;
+    }
+    PodId pod(entry.index);
     NodeId node = pod_node_[pod.index()];
     Quantity* row = used_.data() + node.index() * dims_;
     row[kPods.index()] -= Quantity(1);

@@ -1,6 +1,8 @@
 // The allocation overlay records what scheduling has reserved on top of the snapshot: per
-// node and resource, the amount in use, and which node each pod was bound to. Every Reserve
-// is undone by exactly one RollbackTo a mark taken before it, or made permanent by Commit.
+// node and resource, the amount in use, which node each pod was bound to, and a ledger of
+// int64 slots for device state whose layout the DRA module defines (devices in exclusive
+// use, consumed capacity, consumed counters). Every Reserve or AddToLedger is undone by
+// exactly one RollbackTo a mark taken before it, or made permanent by Commit.
 // After RollbackTo(m) the overlay is bit-for-bit what it was when m was taken.
 // Not thread-safe; owned by the engine thread.
 #pragma once
@@ -36,7 +38,15 @@ class Overlay {
   // Binds a pending pod to `node`: adds its requests and one "pods" to the node's usage.
   // Requires: the pod is not bound. Cost: O(pod requests).
   void Reserve(PodId pod, NodeId node);
-  // Undoes every Reserve made after `mark`, newest first.
+  // Device ledger: `slots` int64 values, all zero. Requires: nothing pending (mark() == 0).
+  void ResizeLedger(size_t slots);
+  size_t ledger_size() const { return ledger_.size(); }
+  int64_t ledger(size_t slot) const { return ledger_[slot]; }
+  std::span<const int64_t> ledger() const { return ledger_; }
+  // Adds `delta` to one slot; undoable. Cost: O(1), no allocation once the log has grown.
+  void AddToLedger(size_t slot, int64_t delta);
+
+  // Undoes every Reserve and AddToLedger made after `mark`, newest first.
   void RollbackTo(Mark mark);
   // Makes every reservation so far permanent (no longer undoable).
   void Commit() { undo_.clear(); }
@@ -49,8 +59,15 @@ class Overlay {
   const Snapshot* snapshot_;
   size_t dims_;
   std::vector<Quantity> used_;    // nodes x resources
+  struct UndoEntry {
+    enum class Kind : uint8_t { kReserve, kLedger } kind;
+    uint32_t index;  // PodId value or ledger slot
+    int64_t delta;   // kLedger only
+  };
+
   std::vector<NodeId> pod_node_;  // per pod
-  std::vector<PodId> undo_;       // reserved pods, in order
+  std::vector<int64_t> ledger_;
+  std::vector<UndoEntry> undo_;   // in order
 };
 
 }  // namespace tessera::model

@@ -61,6 +61,28 @@ TEST(OverlayTest, RollbackRestoresEveryBitAfterRandomReservations) {
   }
 }
 
+TEST(OverlayTest, LedgerChangesRollBackWithReservations) {
+  ClusterBuilder b;
+  b.Node("n").Cpu("4");
+  b.Pod("p").Cpu("1");
+  Snapshot s = std::move(b).Build();
+  Overlay overlay(s);
+  overlay.ResizeLedger(3);
+  overlay.AddToLedger(1, 5);
+  overlay.Commit();
+  Overlay::Mark mark = overlay.mark();
+  overlay.AddToLedger(1, 2);
+  overlay.Reserve(PodId(0), NodeId(0));
+  overlay.AddToLedger(2, -7);
+  EXPECT_EQ(overlay.ledger(1), 7);
+  EXPECT_EQ(overlay.ledger(2), -7);
+  overlay.RollbackTo(mark);
+  EXPECT_EQ(overlay.ledger(1), 5);
+  EXPECT_EQ(overlay.ledger(2), 0);
+  EXPECT_FALSE(overlay.node_of(PodId(0)).valid());
+  EXPECT_EQ(overlay.used(NodeId(0), kCpu), Quantity(0));
+}
+
 TEST(OverlayDeathTest, ReservingABoundPodIsABug) {
   ClusterBuilder b;
   b.Node("n").Cpu("4");

@@ -344,13 +344,45 @@ Result<Snapshot> SnapshotBuilder::Build() && {
   DeviceTable& d = s.devices_;
   for (size_t si = 0; si < slices_.size(); ++si) {
     const ResourceSliceSpec& slice = slices_[si];
-    NodeId node;
-    if (!slice.node_name.empty()) {
-      if (auto n = s.FindNode(slice.node_name)) node = *n;
-    }
     uint32_t driver = s.drivers_.Intern(slice.driver);
     uint32_t pool = s.pools_.Intern(slice.pool);
-    for (const DeviceSpec& dev : slice.devices) {
+    Range slice_terms;
+    if (slice.node_selector) {
+      auto terms = a.AddTerms({*slice.node_selector});
+      if (!terms.ok()) {
+        return std::move(terms).error().UnderField("spec.nodeSelector.nodeSelectorTerms")
+            .WithObject("ResourceSlice", slice.name).WithFile(slice.source);
+      }
+      slice_terms = *terms;
+    }
+    for (size_t di = 0; di < slice.devices.size(); ++di) {
+      const DeviceSpec& dev = slice.devices[di];
+      // With perDeviceNodeSelection each device says where it is usable.
+      const bool own = slice.per_device_node_selection;
+      const std::string& node_name = own ? dev.node_name : slice.node_name;
+      const bool all_nodes = own ? dev.all_nodes : slice.all_nodes;
+      Range terms = slice_terms;
+      if (own && dev.node_selector) {
+        auto t = a.AddTerms({*dev.node_selector});
+        if (!t.ok()) {
+          return std::move(t).error()
+              .UnderField(fmt::format("spec.devices[{}].nodeSelector.nodeSelectorTerms", di))
+              .WithObject("ResourceSlice", slice.name).WithFile(slice.source);
+        }
+        terms = *t;
+      }
+      NodeId node;
+      DeviceVisibility visibility = DeviceVisibility::kNode;
+      if (!node_name.empty()) {
+        if (auto n = s.FindNode(node_name)) node = *n;
+      } else if (all_nodes) {
+        visibility = DeviceVisibility::kAllNodes;
+      } else if (!terms.empty()) {
+        visibility = DeviceVisibility::kNodeSelector;
+      }
+      d.visibility.push_back(visibility);
+      d.selector_terms.push_back(visibility == DeviceVisibility::kNodeSelector ? terms : Range{});
+      d.index_in_slice.push_back(ToU32(di));
       d.node.push_back(node);
       d.driver.push_back(driver);
       d.pool.push_back(pool);

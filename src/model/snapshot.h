@@ -104,12 +104,19 @@ struct DeviceCapacity {
   Quantity value;
 };
 
+// Which nodes can use a device: the slice's (or, with perDeviceNodeSelection, the device's
+// own) nodeName, allNodes or nodeSelector.
+enum class DeviceVisibility : uint8_t { kNode, kAllNodes, kNodeSelector };
+
 struct DeviceTable {
-  std::vector<NodeId> node;        // invalid when the device is not local to one node
+  std::vector<NodeId> node;        // kNode: the node (invalid when it is not in the snapshot)
   std::vector<uint32_t> driver;    // id in drivers()
   std::vector<uint32_t> pool;      // id in pools()
   std::vector<std::string> name;
   std::vector<uint32_t> slice;     // index into resource_slices()
+  std::vector<uint32_t> index_in_slice;  // position in resource_slices()[slice].devices
+  std::vector<DeviceVisibility> visibility;
+  std::vector<Range> selector_terms;     // kNodeSelector: into Snapshot terms (one term)
   std::vector<Range> attributes;   // into attributes
   std::vector<Range> capacities;   // into capacities
   std::vector<Range> taints;       // into Snapshot::taints()
@@ -192,6 +199,7 @@ class Snapshot {
   const Interner& attribute_names() const { return attribute_names_; }
   const Interner& attribute_strings() const { return attribute_strings_; }
   std::span<const Taint> taints() const { return taints_; }
+  std::span<const Range> terms(Range r) const { return Slice(terms_, r); }
   const std::vector<ResourceSliceSpec>& resource_slices() const { return slices_; }
   const std::vector<DeviceClassSpec>& device_classes() const { return device_classes_; }
   const std::vector<ResourceClaimSpec>& resource_claims() const { return claims_; }

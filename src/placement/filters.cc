@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
+#include "model/node_selector.h"
+
 namespace tessera::placement {
 
-using model::LabelValueId;
 using model::NodeId;
 using model::PodId;
 using model::RejectReason;
-using model::SelectorOperator;
 using model::Snapshot;
 
 bool ToleratedBy(const Snapshot& snapshot, PodId pod, const model::Taint& taint) {
@@ -26,43 +26,6 @@ const model::Taint* FirstUntoleratedTaint(const Snapshot& snapshot, PodId pod, N
   return nullptr;
 }
 
-namespace {
-
-bool Contains(std::span<const LabelValueId> sorted, LabelValueId v) {
-  return std::binary_search(sorted.begin(), sorted.end(), v);
-}
-
-bool MatchesRequirement(const Snapshot& snapshot, const model::NodeSelectorRequirement& r,
-                        NodeId node) {
-  std::optional<LabelValueId> value;
-  if (r.is_field) {
-    value = snapshot.node_name_value(node);
-  } else {
-    value = snapshot.NodeLabel(node, r.key);
-  }
-  auto values = snapshot.requirement_values(r);
-  switch (r.op) {
-    case SelectorOperator::kIn:
-      return value && Contains(values, *value);
-    case SelectorOperator::kNotIn:
-      return !value || !Contains(values, *value);
-    case SelectorOperator::kExists:
-      return value.has_value();
-    case SelectorOperator::kDoesNotExist:
-      return !value.has_value();
-    case SelectorOperator::kGt:
-    case SelectorOperator::kLt: {
-      if (!value) return false;
-      auto n = snapshot.label_value_int(*value);
-      if (!n) return false;
-      return r.op == SelectorOperator::kGt ? *n > r.number : *n < r.number;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
 bool MatchesNodeAffinity(const Snapshot& snapshot, PodId pod, NodeId node) {
   for (const model::Label& want : snapshot.pod_node_selector(pod)) {
     auto have = snapshot.NodeLabel(node, want.key);
@@ -70,19 +33,7 @@ bool MatchesNodeAffinity(const Snapshot& snapshot, PodId pod, NodeId node) {
   }
   if (!snapshot.pod(pod).has_required_affinity) return true;
   // Terms are ORed; requirements in a term ANDed; an empty term matches nothing.
-  for (model::Range term : snapshot.pod_affinity_terms(pod)) {
-    auto reqs = snapshot.term_requirements(term);
-    if (reqs.empty()) continue;
-    bool all = true;
-    for (const auto& r : reqs) {
-      if (!MatchesRequirement(snapshot, r, node)) {
-        all = false;
-        break;
-      }
-    }
-    if (all) return true;
-  }
-  return false;
+  return model::MatchesAnyTerm(snapshot, snapshot.pod_affinity_terms(pod), node);
 }
 
 bool PassesStaticFilters(const Snapshot& snapshot, PodId pod, NodeId node, Rejections& out) {
