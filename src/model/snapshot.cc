@@ -70,6 +70,11 @@ std::optional<LabelKeyId> Snapshot::FindLabelKey(std::string_view key) const {
   return std::nullopt;
 }
 
+std::optional<LabelValueId> Snapshot::FindLabelValue(std::string_view value) const {
+  if (auto id = label_values_.Find(value)) return LabelValueId(*id);
+  return std::nullopt;
+}
+
 std::optional<PodId> Snapshot::FindPod(std::string_view namespace_name,
                                        std::string_view name) const {
   for (size_t i = 0; i < pods_.size(); ++i) {

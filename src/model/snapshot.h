@@ -165,6 +165,7 @@ class Snapshot {
   const std::string& label_key(LabelKeyId id) const { return label_keys_.Name(id.value()); }
   const std::string& label_value(LabelValueId id) const { return label_values_.Name(id.value()); }
   std::optional<LabelKeyId> FindLabelKey(std::string_view key) const;
+  std::optional<LabelValueId> FindLabelValue(std::string_view value) const;
   // The integer a label value parses as (for Gt/Lt), if it is one.
   std::optional<int64_t> label_value_int(LabelValueId id) const { return label_value_ints_[id.index()]; }
 

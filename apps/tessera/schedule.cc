@@ -1,0 +1,113 @@
+#include "schedule.h"
+
+#include <istream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "base/status.h"
+#include "engine/engine.h"
+#include "exit_status.h"
+#include "io/decision_output.h"
+#include "io/manifests.h"
+#include "model/decision.h"
+#include "model/overlay.h"
+
+namespace tessera::cli {
+namespace {
+
+// A CLI11 check that runs one of our parsers, so a bad value is a usage error (exit 2)
+// carrying the parser's own message, which lists the valid names.
+template <class Parse>
+CLI::Validator ParsedBy(Parse parse, std::string name) {
+  return CLI::Validator(
+      [parse](std::string& value) -> std::string {
+        auto parsed = parse(value);
+        return parsed.ok() ? std::string() : parsed.error().message();
+      },
+      /*validator_desc=*/"", std::move(name));
+}
+
+}  // namespace
+
+CLI::App* AddScheduleCommand(CLI::App& app, ScheduleFlags& flags) {
+  CLI::App* command =
+      app.add_subcommand("schedule", "Place pending pods on nodes, the way kube-scheduler would.");
+  command
+      ->add_option("-f,--filename", flags.files,
+                   "Manifest file or folder (read recursively), or - for stdin; repeatable")
+      ->required()
+      ->allow_extra_args(false)  // one path per -f, like kubectl; a stray word is an error
+      ->type_name("PATH");
+  command
+      ->add_option("-o,--output", flags.output,
+                   fmt::format("Output format: {}", fmt::join(io::OutputFormatNames(), ", ")))
+      ->type_name("FORMAT")
+      ->capture_default_str()
+      ->check(ParsedBy(io::ParseOutputFormat, "FORMAT"));
+  command
+      ->add_option("--policy", flags.policy,
+                   fmt::format("Node scoring: {} (spread) or {} (pack)",
+                               engine::ScorePolicyNames()[0], engine::ScorePolicyNames()[1]))
+      ->type_name("POLICY")
+      ->capture_default_str()
+      ->check(ParsedBy(engine::ParseScorePolicy, "POLICY"));
+  command->footer(
+      R"(Reads Nodes, Pods and PriorityClasses from YAML or JSON manifests and writes every
+Pod back: with spec.nodeName when it was placed, unchanged when it was already bound, or
+with a PodScheduled=False condition saying why no node fits. Warnings go to stderr.
+
+Exit status: 0 when the input is valid (even if some pods fit nowhere), 1 on invalid
+input, 2 on usage errors.
+
+Examples:
+  # The example cluster and pods, as a table
+  tessera schedule -f examples/cluster/ -f examples/pods.yaml -o table
+  # Pack pods onto the fullest nodes instead of spreading them, as JSON
+  tessera schedule -f examples/cluster/ -f examples/pods.yaml --policy most-allocated -o json
+  # What a live cluster's pending pods would do (manifests on stdin)
+  kubectl get nodes,pods,priorityclasses -o json | tessera schedule -f - -o table)");
+  return command;
+}
+
+int RunSchedule(const ScheduleFlags& flags, std::istream& in, std::ostream& out,
+                std::ostream& err) {
+  // Both were checked while parsing; a failure here means the flags came from elsewhere.
+  Result<io::OutputFormat> format = io::ParseOutputFormat(flags.output);
+  if (!format.ok()) {
+    err << "error: " << format.error().message() << '\n';
+    return kExitUsage;
+  }
+  Result<engine::ScorePolicy> policy = engine::ParseScorePolicy(flags.policy);
+  if (!policy.ok()) {
+    err << "error: " << policy.error().message() << '\n';
+    return kExitUsage;
+  }
+
+  io::LoadOptions load_options;
+  load_options.stdin_stream = &in;
+  Result<io::LoadedManifests> loaded = io::LoadManifests(flags.files, load_options);
+  if (!loaded.ok()) {
+    err << "error: " << loaded.error().ToString() << '\n';
+    return kExitInvalidInput;
+  }
+  for (const std::string& warning : loaded->warnings) err << "warning: " << warning << '\n';
+
+  engine::Options options;
+  options.policy = *policy;
+  model::Overlay overlay(loaded->snapshot);
+  const std::vector<model::Decision> decisions =
+      engine::ScheduleAll(loaded->snapshot, options, overlay);
+  io::WriteDecisions(*loaded, decisions, *format, out);
+  out.flush();
+  if (!out) {
+    err << "error: cannot write the output\n";
+    return kExitInvalidInput;
+  }
+  return kExitOk;
+}
+
+}  // namespace tessera::cli

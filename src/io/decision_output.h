@@ -1,0 +1,49 @@
+// Decisions as Kubernetes output: each input Pod echoed back as read, with spec.nodeName set
+// when this run placed it, or with a PodScheduled=False condition carrying kube-scheduler's
+// "0/N nodes are available: ..." message when it fits nowhere. Three renderings: a YAML
+// document stream, a JSON v1 List, and a kubectl-style table.
+// Invariant: output never mutates LoadedManifests; every Pod object is cloned before editing.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "io/manifests.h"
+#include "model/decision.h"
+#include "model/snapshot.h"
+
+namespace tessera::io {
+
+// kube-scheduler's FitError text for a pod that fits no node, e.g.
+//   0/3 nodes are available: 1 node(s) had untolerated taint {gpu: true}, 2 Insufficient
+//   nvidia.com/gpu.
+// Each entry is "<nodes> <text>"; entries whose text is equal are summed (two nodes with the
+// same taint count once each under one entry, as kube does), then sorted as plain strings
+// (so "10 ..." sorts before "2 ..." exactly like Go's sort.Strings) and joined with ", ".
+// N is decision.nodes_total; with 0 nodes the message is
+// "0/0 nodes are available: no nodes in the cluster.".
+std::string UnschedulableMessage(const model::Snapshot& snapshot, const model::Decision& decision);
+
+enum class OutputFormat : uint8_t { kYaml, kJson, kTable };
+
+// "yaml", "json" or "table"; an error lists the valid names.
+Result<OutputFormat> ParseOutputFormat(std::string_view name);
+std::span<const std::string_view> OutputFormatNames();
+
+// Writes one entry per input Pod, in input order. Requires: decisions[i].pod is PodId i for
+// every pod of manifests.snapshot (as engine::ScheduleAll returns them).
+//  - kYaml: a YAML stream, one document per Pod, "---" between documents.
+//  - kJson: {"apiVersion": "v1", "kind": "List", "items": [...]} indented by 2 spaces. Plain
+//    (unquoted) YAML scalars are typed by the YAML 1.2 core schema (null, bool, int, float;
+//    .inf/.nan stay strings because JSON has no such numbers); quoted scalars stay strings.
+//  - kTable: NAMESPACE POD NODE STATUS REASON, columns padded like kubectl (3 spaces).
+// Scalars that were quoted in the input and would read as something else unquoted
+// ("true", "3", "") are written quoted, so the YAML means what the input meant.
+void WriteDecisions(const LoadedManifests& manifests, std::span<const model::Decision> decisions,
+                    OutputFormat format, std::ostream& out);
+
+}  // namespace tessera::io
