@@ -98,10 +98,14 @@ int RunSchedule(const ScheduleFlags& flags, std::istream& in, std::ostream& out,
 
   engine::Options options;
   options.policy = *policy;
-  model::Overlay overlay(loaded->snapshot);
-  const std::vector<model::Decision> decisions =
-      engine::ScheduleAll(loaded->snapshot, options, overlay);
-  io::WriteDecisions(*loaded, decisions, *format, out);
+  auto engine = engine::Engine::Create(loaded->snapshot, options);
+  if (!engine.ok()) {
+    err << "error: " << engine.error().ToString() << '\n';
+    return kExitInvalidInput;
+  }
+  const engine::ScheduleResult result = (*engine)->ScheduleAll();
+  for (const std::string& warning : result.warnings) err << "warning: " << warning << '\n';
+  io::WriteDecisions(*loaded, result.decisions, result.claims, *format, out);
   out.flush();
   if (!out) {
     err << "error: cannot write the output\n";

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "base/check.h"
+#include "dra/allocator.h"
 #include "placement/filters.h"
 
 namespace tessera::engine {
@@ -68,35 +70,81 @@ void Tally(const placement::Rejections& rejections, std::vector<model::ReasonCou
   }
 }
 
-// Per-cycle buffers, sized once and reused by every decision.
-struct Scratch {
+RejectReason ToReason(dra::DraFailure kind) {
+  switch (kind) {
+    case dra::DraFailure::kClaimProblem:
+      return RejectReason::kClaimUnusable;
+    case dra::DraFailure::kSelectorError:
+      return RejectReason::kClaimSelectorError;
+    case dra::DraFailure::kNoMatchingDevice:
+      return RejectReason::kClaimNoMatchingDevice;
+    case dra::DraFailure::kUntoleratedTaint:
+      return RejectReason::kClaimUntoleratedTaint;
+    case dra::DraFailure::kNotEnoughFree:
+      return RejectReason::kClaimNotEnoughFree;
+    case dra::DraFailure::kTooComplex:
+      return RejectReason::kClaimTooComplex;
+    case dra::DraFailure::kIncompletePool:
+      return RejectReason::kClaimIncompletePool;
+    case dra::DraFailure::kAllocatedElsewhere:
+      return RejectReason::kClaimAllocatedElsewhere;
+    case dra::DraFailure::kTooManyConsumers:
+      return RejectReason::kClaimTooManyConsumers;
+    case dra::DraFailure::kConstraint:
+    case dra::DraFailure::kNone:
+      break;
+  }
+  return RejectReason::kClaimConstraint;
+}
+
+// Device failures that other pods' usage causes: the pod may fit later.
+bool MayFitLater(dra::DraFailure kind) {
+  return kind == dra::DraFailure::kNotEnoughFree || kind == dra::DraFailure::kConstraint ||
+         kind == dra::DraFailure::kTooComplex || kind == dra::DraFailure::kAllocatedElsewhere ||
+         kind == dra::DraFailure::kTooManyConsumers;
+}
+
+std::string ShareId(uint64_t n) {
+  // Deterministic, UUID-shaped (version 4 layout) so that runs are reproducible.
+  return fmt::format("00000000-0000-4000-8000-{:012x}", n);
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  Impl(const Snapshot& s, const Options& o, model::Overlay* external)
+      : snapshot(s), options(o), selectors(s), own_overlay(external ? nullptr : new model::Overlay(s)),
+        overlay(external ? *external : *own_overlay) {}
+
+  const Snapshot& snapshot;
+  Options options;
+  dra::cel::SelectorCache selectors;
+  std::unique_ptr<model::Overlay> own_overlay;
+  model::Overlay& overlay;
+  std::unique_ptr<dra::DeviceIndex> index;
+  std::unique_ptr<dra::ClaimCatalog> catalog;
+  std::unique_ptr<dra::Allocator> allocator;
+  std::vector<std::string> warnings;
+
+  // Per-cycle buffers, sized once and reused by every decision.
   std::vector<NodeId> feasible;
   std::vector<int64_t> taint_counts;
   std::vector<Quantity> empty_node;  // a row of zeros: "what if the node were empty"
+
+  Decision DecideOne(PodId pod);
+  std::vector<model::ClaimAllocation> Claims(const std::vector<Decision>& decisions) const;
 };
 
-// Decides one pending pod; reserves the chosen node on `overlay`.
-Decision DecideOne(const Snapshot& snapshot, const Options& options, model::Overlay& overlay,
-                   PodId pod, Scratch& scratch) {
-  auto& feasible = scratch.feasible;
-  auto& taint_counts = scratch.taint_counts;
+Decision Engine::Impl::DecideOne(PodId pod) {
   Decision d;
   d.pod = pod;
   d.nodes_total = static_cast<uint32_t>(snapshot.num_nodes());
   const size_t num_nodes = snapshot.num_nodes();
-
-  if (!snapshot.pod(pod).claims.empty()) {
-    // TODO(#3): allocate DRA claims; until then no node can satisfy them.
-    if (num_nodes > 0) {
-      d.reasons.push_back({RejectReason::kClaimsUnsupported, 0, 0, d.nodes_total});
-    }
-    d.outcome = Outcome::kInfeasible;
-    return d;
-  }
+  const bool has_claims = !catalog->instances_of(pod).empty();
 
   feasible.clear();
   placement::Rejections rejections;
-  bool fits_some_empty_node = false;
+  bool may_fit_later = false;
   for (size_t n = 0; n < num_nodes; ++n) {
     NodeId node = NodeId::FromIndex(n);
     rejections.Clear();
@@ -106,17 +154,28 @@ Decision DecideOne(const Snapshot& snapshot, const Options& options, model::Over
     }
     if (!placement::FitsResources(snapshot, pod, node, overlay.used(node), rejections)) {
       Tally(rejections, d.reasons);
-      if (!fits_some_empty_node) {
+      if (!may_fit_later) {
         placement::Rejections ignored;
-        fits_some_empty_node = placement::FitsResources(snapshot, pod, node, scratch.empty_node, ignored);
+        may_fit_later = placement::FitsResources(snapshot, pod, node, empty_node, ignored);
       }
       continue;
+    }
+    if (has_claims) {
+      dra::DraFailureInfo failure;
+      const model::Overlay::Mark mark = overlay.mark();
+      if (!allocator->Allocate(overlay, pod, node, failure)) {
+        rejections.Add(ToReason(failure.kind), failure.instance, failure.request);
+        Tally(rejections, d.reasons);
+        may_fit_later |= MayFitLater(failure.kind);
+        continue;
+      }
+      overlay.RollbackTo(mark);  // only asking; the chosen node allocates again below
     }
     feasible.push_back(node);
   }
 
   if (feasible.empty()) {
-    d.outcome = fits_some_empty_node ? Outcome::kWaiting : Outcome::kInfeasible;
+    d.outcome = may_fit_later ? Outcome::kWaiting : Outcome::kInfeasible;
     return d;
   }
 
@@ -139,6 +198,12 @@ Decision DecideOne(const Snapshot& snapshot, const Options& options, model::Over
       best = node;
     }
   }
+  if (has_claims) {
+    dra::DraFailureInfo failure;
+    const bool allocated = allocator->Allocate(overlay, pod, best, failure);
+    TESSERA_CHECK(allocated) << "allocation that succeeded on node " << best.value()
+                             << " failed when repeated";
+  }
   overlay.Reserve(pod, best);
   d.outcome = Outcome::kPlaced;
   d.node = best;
@@ -146,29 +211,143 @@ Decision DecideOne(const Snapshot& snapshot, const Options& options, model::Over
   return d;
 }
 
-}  // namespace
+std::vector<model::ClaimAllocation> Engine::Impl::Claims(const std::vector<Decision>& decisions) const {
+  std::vector<model::ClaimAllocation> out;
+  const auto instances = catalog->instances();
+  const auto& specs = snapshot.resource_claims();
+  out.resize(instances.size());
+  uint64_t share_counter = 0;
+  std::vector<int64_t> consumed;
+  for (uint32_t i = 0; i < instances.size(); ++i) {
+    const dra::ClaimInstance& inst = instances[i];
+    const dra::CompiledClaim& claim = catalog->claims()[inst.claim];
+    model::ClaimAllocation& c = out[i];
+    c.claim_spec = inst.claim;
+    c.namespace_name = inst.namespace_name;
+    c.name = inst.name;
+    c.from_template = inst.from_template;
+    c.owner = inst.owner;
+    c.problem = claim.problem;
+    c.allocated = allocator->allocated(overlay, i);
+    if (!c.allocated) continue;
+    const model::DeviceTable& dt = snapshot.devices();
+    std::vector<bool> class_used(snapshot.device_classes().size(), false);
+    std::vector<std::string> used_requests;
+    for (const dra::DeviceResult& row : allocator->results(overlay, i)) {
+      const dra::CompiledSubrequest& sub = claim.requests[row.request].subrequests[row.subrequest];
+      const model::DeviceRequestSpec& req_spec = specs[inst.claim].requests[row.request];
+      const model::DeviceRequestSpec& sub_spec =
+          req_spec.first_available.empty() ? req_spec : req_spec.first_available[row.subrequest];
+      model::AllocatedDevice dev;
+      dev.request = sub.name;
+      dev.device = row.device;
+      dev.admin_access = row.admin_access;
+      dev.shared = row.shared;
+      dev.tolerations = sub_spec.tolerations;
+      if (row.shared) {
+        dev.share_id = ShareId(++share_counter);
+        allocator->ConsumedCapacity(i, row, consumed);
+        const model::Range caps = dt.capacities[row.device.index()];
+        for (uint32_t k = 0; k < caps.size(); ++k) {
+          dev.consumed_capacity.emplace_back(dt.capacity_values[caps.begin + k].name,
+                                             Quantity(consumed[k]));
+        }
+      }
+      if (dt.visibility[row.device.index()] == model::DeviceVisibility::kNode) {
+        c.node = dt.node[row.device.index()];
+      }
+      class_used[sub.device_class] = true;
+      used_requests.push_back(sub.name);
+      c.devices.push_back(std::move(dev));
+    }
+    // Config: the classes' configs first (FromClass), then the claim's that apply (FromClaim).
+    for (size_t k = 0; k < class_used.size(); ++k) {
+      if (!class_used[k]) continue;
+      for (const auto& cfg : snapshot.device_classes()[k].config) {
+        model::AllocatedConfig ac{true, cfg};
+        ac.config.requests.clear();  // the (sub)requests that used this class
+        for (size_t r = 0; r < c.devices.size(); ++r) {
+          const dra::DeviceResult& row = allocator->results(overlay, i)[r];
+          if (claim.requests[row.request].subrequests[row.subrequest].device_class == k &&
+              std::find(ac.config.requests.begin(), ac.config.requests.end(),
+                        c.devices[r].request) == ac.config.requests.end()) {
+            ac.config.requests.push_back(c.devices[r].request);
+          }
+        }
+        c.config.push_back(std::move(ac));
+      }
+    }
+    for (const auto& cfg : specs[inst.claim].config) {
+      bool applies = cfg.requests.empty();
+      for (const std::string& r : cfg.requests) {
+        for (const std::string& used : used_requests) {
+          applies |= used == r || used.starts_with(r + "/");
+        }
+      }
+      if (applies) c.config.push_back({false, cfg});
+    }
+  }
+  for (const Decision& d : decisions) {
+    if (d.outcome != Outcome::kPlaced) continue;
+    for (uint32_t inst : catalog->instances_of(d.pod)) {
+      auto& users = out[inst].reserved_for;
+      if (std::find(users.begin(), users.end(), d.pod) == users.end()) users.push_back(d.pod);
+    }
+  }
+  return out;
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+const model::Overlay& Engine::overlay() const { return impl_->overlay; }
+
+Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const Options& options,
+                                               model::Overlay* overlay) {
+  auto impl = std::make_unique<Impl>(snapshot, options, overlay);
+  TESSERA_ASSIGN_OR_RETURN(dra::DeviceIndex index,
+                           dra::DeviceIndex::Build(snapshot, impl->selectors, impl->warnings));
+  impl->index = std::make_unique<dra::DeviceIndex>(std::move(index));
+  TESSERA_ASSIGN_OR_RETURN(dra::ClaimCatalog catalog,
+                           dra::ClaimCatalog::Build(snapshot, *impl->index, impl->selectors));
+  impl->catalog = std::make_unique<dra::ClaimCatalog>(std::move(catalog));
+  impl->allocator = std::make_unique<dra::Allocator>(
+      *impl->index, *impl->catalog, impl->selectors,
+      dra::AllocatorOptions{options.dra_search_budget});
+  impl->overlay.ResizeLedger(impl->allocator->ledger_size());
+  impl->feasible.reserve(snapshot.num_nodes());
+  impl->taint_counts.reserve(snapshot.num_nodes());
+  impl->empty_node.assign(snapshot.num_resources(), Quantity());
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+ScheduleResult Engine::ScheduleAll() {
+  Impl& m = *impl_;
+  ScheduleResult result;
+  result.decisions.resize(m.snapshot.num_pods());
+  for (size_t p = 0; p < m.snapshot.num_pods(); ++p) {
+    PodId id = PodId::FromIndex(p);
+    result.decisions[p].pod = id;
+    result.decisions[p].nodes_total = static_cast<uint32_t>(m.snapshot.num_nodes());
+    if (m.snapshot.pod(id).node.valid()) {
+      result.decisions[p].outcome = Outcome::kBound;
+      result.decisions[p].node = m.snapshot.pod(id).node;
+    }
+  }
+  for (PodId pod : SchedulingOrder(m.snapshot)) {
+    result.decisions[pod.index()] = m.DecideOne(pod);
+    m.overlay.Commit();
+  }
+  result.claims = m.Claims(result.decisions);
+  result.warnings = m.warnings;
+  return result;
+}
 
 std::vector<Decision> ScheduleAll(const Snapshot& snapshot, const Options& options,
                                   model::Overlay& overlay) {
-  std::vector<Decision> decisions(snapshot.num_pods());
-  for (size_t p = 0; p < snapshot.num_pods(); ++p) {
-    PodId id = PodId::FromIndex(p);
-    decisions[p].pod = id;
-    decisions[p].nodes_total = static_cast<uint32_t>(snapshot.num_nodes());
-    if (snapshot.pod(id).node.valid()) {
-      decisions[p].outcome = Outcome::kBound;
-      decisions[p].node = snapshot.pod(id).node;
-    }
-  }
-  Scratch scratch;
-  scratch.feasible.reserve(snapshot.num_nodes());
-  scratch.taint_counts.reserve(snapshot.num_nodes());
-  scratch.empty_node.assign(snapshot.num_resources(), Quantity());
-  for (PodId pod : SchedulingOrder(snapshot)) {
-    decisions[pod.index()] = DecideOne(snapshot, options, overlay, pod, scratch);
-    overlay.Commit();
-  }
-  return decisions;
+  auto engine = Engine::Create(snapshot, options, &overlay);
+  TESSERA_CHECK(engine.ok()) << engine.error().ToString();
+  return (*engine)->ScheduleAll().decisions;
 }
 
 }  // namespace tessera::engine

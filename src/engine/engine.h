@@ -1,11 +1,14 @@
-// Engine v0: places pending pods one at a time, highest priority first. For each pod it runs
+// The engine: places pending pods one at a time, highest priority first. For each pod it runs
 // the filters (node unschedulable, taints, node selector and required affinity, resource
-// fit) over every node, scores the nodes that pass, and reserves the best on the overlay.
+// fit, then DRA device allocation for pods with ResourceClaims) over every node, scores the
+// nodes that pass, and reserves the best on the overlay: resources, devices and claims.
 // Deterministic: ties break by lowest NodeId, which is node-name order.
 // Not thread-safe; one engine per thread.
 #pragma once
 
+#include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,14 +28,46 @@ std::span<const std::string_view> ScorePolicyNames();
 
 struct Options {
   ScorePolicy policy = ScorePolicy::kLeastAllocated;
+  // Device picks the DRA search may try per pod and node before answering "too complex".
+  uint64_t dra_search_budget = 100'000;
 };
 
 // The order pods are tried in: priority (high first), then creation timestamp (old first;
 // pods without one last), then namespace/name. Bound pods are left out.
 std::vector<model::PodId> SchedulingOrder(const model::Snapshot& snapshot);
 
-// Decides every pod of the snapshot. Returns one Decision per pod, indexed by PodId (input
-// order); bound pods get kBound. Reservations are committed to `overlay`.
+struct ScheduleResult {
+  std::vector<model::Decision> decisions;       // one per pod, indexed by PodId
+  std::vector<model::ClaimAllocation> claims;   // every claim the pods use, allocated or not
+  std::vector<std::string> warnings;            // e.g. ResourceSlice pools that are not used
+};
+
+class Engine {
+ public:
+  // Compiles what the run needs beyond the snapshot (device selectors, claims). Errors are
+  // input errors located at the object: a CEL selector that does not compile.
+  // `snapshot` (and `overlay`, when given) must outlive the engine. Without `overlay` the
+  // engine keeps its own, starting from the snapshot.
+  static Result<std::unique_ptr<Engine>> Create(const model::Snapshot& snapshot,
+                                                const Options& options,
+                                                model::Overlay* overlay = nullptr);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Decides every pod. Bound pods get kBound. Reservations are committed to overlay().
+  ScheduleResult ScheduleAll();
+  const model::Overlay& overlay() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Convenience for tests and benchmarks of clusters without DRA objects: decides every pod
+// of the snapshot with a fresh engine and returns the decisions, indexed by PodId. Aborts
+// if the snapshot's claims do not compile (use Engine::Create for input).
 std::vector<model::Decision> ScheduleAll(const model::Snapshot& snapshot, const Options& options,
                                          model::Overlay& overlay);
 

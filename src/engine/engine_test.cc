@@ -174,14 +174,15 @@ TEST(EngineTest, PreferNoScheduleOnlyLowersTheScore) {
   EXPECT_EQ(run.NodeOf("b"), "n1");
 }
 
-TEST(EngineTest, PodsWithClaimsAreInfeasibleUntilDraAllocationExists) {
+TEST(EngineTest, ClaimWithAMissingDeviceClassKeepsThePodPending) {
   ClusterBuilder b;
   b.Node("n1").Cpu("4").Pods("10");
-  b.Claim("default", "gpu-claim");
+  auto& claim = b.Claim("default", "gpu-claim");
+  claim.requests.push_back({.name = "gpu", .device_class_name = "no-such-class"});
   b.Pod("p").Claim("gpu", "gpu-claim");
   Scheduled run = Schedule(std::move(b));
   EXPECT_EQ(run.Of("p").outcome, Outcome::kInfeasible);
-  EXPECT_EQ(run.Of("p").reasons.at(0).reason, RejectReason::kClaimsUnsupported);
+  EXPECT_EQ(run.Of("p").reasons.at(0).reason, RejectReason::kClaimUnusable);
   EXPECT_EQ(run.Of("p").reasons.at(0).nodes, 1u);
 }
 

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -32,7 +33,55 @@ constexpr std::string_view kQuotedTag = "!";
 
 // --- messages -----------------------------------------------------------------------------
 
-std::string ReasonText(const model::Snapshot& snapshot, const ReasonCount& reason) {
+std::string ClaimReasonText(const model::Snapshot& snapshot,
+                            std::span<const model::ClaimAllocation> claims,
+                            const ReasonCount& reason) {
+  std::string claim = "#" + std::to_string(reason.arg);
+  std::string request = "#" + std::to_string(reason.arg2);
+  if (reason.arg < claims.size()) {
+    const model::ClaimAllocation& c = claims[reason.arg];
+    claim = c.name;
+    const auto& spec = snapshot.resource_claims()[c.claim_spec];
+    if (reason.arg2 < spec.requests.size()) request = spec.requests[reason.arg2].name;
+    if (reason.reason == RejectReason::kClaimUnusable) {
+      return fmt::format("claim {} cannot be used: {}", claim, c.problem);
+    }
+  }
+  std::string_view why;
+  switch (reason.reason) {
+    case RejectReason::kClaimSelectorError:
+      why = "a device selector failed to evaluate";
+      break;
+    case RejectReason::kClaimNoMatchingDevice:
+      why = "no device matches its selectors";
+      break;
+    case RejectReason::kClaimUntoleratedTaint:
+      why = "the matching devices have taints it does not tolerate";
+      break;
+    case RejectReason::kClaimNotEnoughFree:
+      why = "not enough free matching devices";
+      break;
+    case RejectReason::kClaimConstraint:
+      why = "no combination of devices satisfies its constraints";
+      break;
+    case RejectReason::kClaimTooComplex:
+      why = "the device search exceeded its budget";
+      break;
+    case RejectReason::kClaimIncompletePool:
+      why = "a ResourceSlice pool it would use is incomplete";
+      break;
+    case RejectReason::kClaimAllocatedElsewhere:
+      return fmt::format("node(s) cannot use claim {}: it is allocated to devices elsewhere", claim);
+    case RejectReason::kClaimTooManyConsumers:
+      return fmt::format("node(s) cannot use claim {}: it is already reserved for 256 pods", claim);
+    default:
+      why = "cannot be allocated";
+  }
+  return fmt::format("node(s) cannot allocate claim {} request {}: {}", claim, request, why);
+}
+
+std::string ReasonText(const model::Snapshot& snapshot,
+                       std::span<const model::ClaimAllocation> claims, const ReasonCount& reason) {
   switch (reason.reason) {
     case RejectReason::kNodeUnschedulable:
       return "node(s) were unschedulable";
@@ -50,8 +99,17 @@ std::string ReasonText(const model::Snapshot& snapshot, const ReasonCount& reaso
     case RejectReason::kInsufficientResource:
       TESSERA_CHECK(reason.arg < snapshot.num_resources()) << "resource id " << reason.arg;
       return "Insufficient " + snapshot.resource_name(model::ResourceId(reason.arg));
-    case RejectReason::kClaimsUnsupported:
-      return "pod uses DRA resource claims, which this version does not allocate yet (issue #3)";
+    case RejectReason::kClaimUnusable:
+    case RejectReason::kClaimSelectorError:
+    case RejectReason::kClaimNoMatchingDevice:
+    case RejectReason::kClaimUntoleratedTaint:
+    case RejectReason::kClaimNotEnoughFree:
+    case RejectReason::kClaimConstraint:
+    case RejectReason::kClaimTooComplex:
+    case RejectReason::kClaimIncompletePool:
+    case RejectReason::kClaimAllocatedElsewhere:
+    case RejectReason::kClaimTooManyConsumers:
+      return ClaimReasonText(snapshot, claims, reason);
   }
   TESSERA_CHECK(false) << "unknown RejectReason " << static_cast<int>(reason.reason);
   return {};
@@ -154,7 +212,8 @@ void SetUnschedulableCondition(YAML::Node& pod, const std::string& message) {
   status["conditions"] = conditions;
 }
 
-YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& decision) {
+YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& decision,
+                           std::span<const model::ClaimAllocation> claims) {
   YAML::Node pod = YAML::Clone(manifests.pod_objects[decision.pod.index()]);
   if (!pod.IsMap()) pod = YAML::Node(YAML::NodeType::Map);
   switch (decision.outcome) {
@@ -171,7 +230,7 @@ YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& dec
       break;
     case Outcome::kWaiting:
     case Outcome::kInfeasible:
-      SetUnschedulableCondition(pod, UnschedulableMessage(manifests.snapshot, decision));
+      SetUnschedulableCondition(pod, UnschedulableMessage(manifests.snapshot, decision, claims));
       break;
   }
   return pod;
@@ -311,7 +370,8 @@ void WriteTable(const std::vector<std::array<std::string, 5>>& rows, std::ostrea
   }
 }
 
-std::array<std::string, 5> TableRow(const model::Snapshot& snapshot, const Decision& decision) {
+std::array<std::string, 5> TableRow(const model::Snapshot& snapshot, const Decision& decision,
+                                    std::span<const model::ClaimAllocation> claims) {
   const model::Pod& pod = snapshot.pod(decision.pod);
   switch (decision.outcome) {
     case Outcome::kPlaced:
@@ -323,16 +383,210 @@ std::array<std::string, 5> TableRow(const model::Snapshot& snapshot, const Decis
       break;
   }
   return {pod.namespace_name, pod.name, "<none>", "Pending",
-          UnschedulableMessage(snapshot, decision)};
+          UnschedulableMessage(snapshot, decision, claims)};
+}
+
+// --- ResourceClaims -------------------------------------------------------------------------
+
+// A capacity or attribute name as the driver published it: bare when it is in the driver's
+// own domain.
+std::string PublishedName(std::string_view qualified, std::string_view driver) {
+  if (qualified.size() > driver.size() + 1 && qualified.starts_with(driver) &&
+      qualified[driver.size()] == '/') {
+    return std::string(qualified.substr(driver.size() + 1));
+  }
+  return std::string(qualified);
+}
+
+// metadata.uid of a Pod object, if it has one. Every step checks definedness: yaml-cpp
+// throws on member access through a missing key.
+std::optional<std::string> PodUid(const YAML::Node& pod) {
+  if (!pod.IsDefined() || !pod.IsMap()) return std::nullopt;
+  const YAML::Node meta = pod["metadata"];
+  if (!meta.IsDefined() || !meta.IsMap()) return std::nullopt;
+  const YAML::Node uid = meta["uid"];
+  if (!uid.IsDefined() || !uid.IsScalar()) return std::nullopt;
+  return uid.Scalar();
+}
+
+YAML::Node TolerationNode(const model::TolerationSpec& t) {
+  YAML::Node n(YAML::NodeType::Map);
+  if (!t.key.empty()) n["key"] = StringNode(t.key);
+  n["operator"] = StringNode(t.op == model::TolerationOperator::kExists ? "Exists" : "Equal");
+  if (!t.value.empty()) n["value"] = StringNode(t.value);
+  if (t.effect) {
+    n["effect"] = StringNode(*t.effect == model::TaintEffect::kNoExecute ? "NoExecute"
+                             : *t.effect == model::TaintEffect::kNoSchedule ? "NoSchedule"
+                                                                            : "PreferNoSchedule");
+  }
+  return n;
+}
+
+// The claim as a resource.k8s.io/v1 ResourceClaim: its spec as read (a template's
+// spec.spec for claims made from templates) and status.allocation and reservedFor as
+// kube-scheduler would write them.
+YAML::Node ClaimObject(const LoadedManifests& manifests, const model::ClaimAllocation& claim) {
+  const model::Snapshot& snapshot = manifests.snapshot;
+  YAML::Node out(YAML::NodeType::Map);
+  out["apiVersion"] = StringNode("resource.k8s.io/v1");
+  out["kind"] = StringNode("ResourceClaim");
+  YAML::Node meta(YAML::NodeType::Map);
+  meta["name"] = StringNode(claim.name);
+  meta["namespace"] = StringNode(claim.namespace_name);
+  YAML::Node source = claim.claim_spec < manifests.claim_objects.size()
+                          ? manifests.claim_objects[claim.claim_spec]
+                          : YAML::Node();
+  YAML::Node spec;
+  if (claim.from_template) {
+    const model::Pod& pod = snapshot.pod(claim.owner);
+    YAML::Node annotations(YAML::NodeType::Map);
+    for (const auto& ref : pod.claims) {
+      if (claim.name == pod.name + "-" + ref.name) {
+        annotations["resource.kubernetes.io/pod-claim-name"] = StringNode(ref.name);
+      }
+    }
+    meta["annotations"] = annotations;
+    YAML::Node owner(YAML::NodeType::Map);
+    owner["apiVersion"] = StringNode("v1");
+    owner["kind"] = StringNode("Pod");
+    owner["name"] = StringNode(pod.name);
+    if (auto uid = PodUid(manifests.pod_objects[claim.owner.index()])) {
+      owner["uid"] = StringNode(*uid);
+    }
+    owner["controller"] = true;
+    owner["blockOwnerDeletion"] = true;
+    YAML::Node owners(YAML::NodeType::Sequence);
+    owners.push_back(owner);
+    meta["ownerReferences"] = owners;
+    if (source.IsDefined() && source.IsMap()) {
+      const YAML::Node outer = source["spec"];
+      if (outer.IsDefined() && outer.IsMap()) {
+        // The reader also accepts templates that put `devices` straight under spec.
+        const YAML::Node inner = outer["spec"];
+        spec = YAML::Clone(inner.IsDefined() ? inner : outer);
+      }
+    }
+  } else if (source.IsDefined() && source.IsMap()) {
+    const YAML::Node outer = source["spec"];
+    if (outer.IsDefined()) spec = YAML::Clone(outer);
+  }
+  out["metadata"] = meta;
+  if (spec) out["spec"] = spec;
+  if (!claim.allocated) return out;
+
+  const model::DeviceTable& dt = snapshot.devices();
+  YAML::Node results(YAML::NodeType::Sequence);
+  for (const model::AllocatedDevice& dev : claim.devices) {
+    const std::string& driver = snapshot.drivers().Name(dt.driver[dev.device.index()]);
+    YAML::Node row(YAML::NodeType::Map);
+    row["request"] = StringNode(dev.request);
+    row["driver"] = StringNode(driver);
+    row["pool"] = StringNode(snapshot.pools().Name(dt.pool[dev.device.index()]));
+    row["device"] = StringNode(dt.name[dev.device.index()]);
+    if (dev.admin_access) row["adminAccess"] = true;
+    if (!dev.tolerations.empty()) {
+      YAML::Node tolerations(YAML::NodeType::Sequence);
+      for (const auto& t : dev.tolerations) tolerations.push_back(TolerationNode(t));
+      row["tolerations"] = tolerations;
+    }
+    if (dev.shared) {
+      row["shareID"] = StringNode(dev.share_id);
+      YAML::Node consumed(YAML::NodeType::Map);
+      for (const auto& [name, amount] : dev.consumed_capacity) {
+        consumed[PublishedName(snapshot.attribute_names().Name(name), driver)] =
+            StringNode(FormatQuantity(amount, QuantityUnit::Whole(), QuantityFormat::kBinarySI));
+      }
+      row["consumedCapacity"] = consumed;
+    }
+    results.push_back(row);
+  }
+  YAML::Node devices(YAML::NodeType::Map);
+  devices["results"] = results;
+  if (!claim.config.empty()) {
+    YAML::Node config(YAML::NodeType::Sequence);
+    for (const model::AllocatedConfig& c : claim.config) {
+      YAML::Node entry(YAML::NodeType::Map);
+      entry["source"] = StringNode(c.from_class ? "FromClass" : "FromClaim");
+      if (!c.config.requests.empty()) {
+        YAML::Node requests(YAML::NodeType::Sequence);
+        for (const auto& r : c.config.requests) requests.push_back(StringNode(r));
+        entry["requests"] = requests;
+      }
+      YAML::Node opaque(YAML::NodeType::Map);
+      opaque["driver"] = StringNode(c.config.driver);
+      if (!c.config.parameters_json.empty()) {
+        try {
+          opaque["parameters"] = YAML::Load(c.config.parameters_json);
+        } catch (const YAML::Exception&) {
+          opaque["parameters"] = StringNode(c.config.parameters_json);
+        }
+      }
+      entry["opaque"] = opaque;
+      config.push_back(entry);
+    }
+    devices["config"] = config;
+  }
+  YAML::Node allocation(YAML::NodeType::Map);
+  allocation["devices"] = devices;
+  if (claim.node.valid()) {
+    YAML::Node values(YAML::NodeType::Sequence);
+    values.push_back(StringNode(snapshot.node_name(claim.node)));
+    YAML::Node field(YAML::NodeType::Map);
+    field["key"] = StringNode("metadata.name");
+    field["operator"] = StringNode("In");
+    field["values"] = values;
+    YAML::Node fields(YAML::NodeType::Sequence);
+    fields.push_back(field);
+    YAML::Node term(YAML::NodeType::Map);
+    term["matchFields"] = fields;
+    YAML::Node terms(YAML::NodeType::Sequence);
+    terms.push_back(term);
+    YAML::Node selector(YAML::NodeType::Map);
+    selector["nodeSelectorTerms"] = terms;
+    allocation["nodeSelector"] = selector;
+  }
+  YAML::Node status(YAML::NodeType::Map);
+  status["allocation"] = allocation;
+  if (!claim.reserved_for.empty()) {
+    YAML::Node reserved(YAML::NodeType::Sequence);
+    for (model::PodId pod : claim.reserved_for) {
+      YAML::Node ref(YAML::NodeType::Map);
+      ref["resource"] = StringNode("pods");
+      ref["name"] = StringNode(snapshot.pod(pod).name);
+      if (auto uid = PodUid(manifests.pod_objects[pod.index()])) ref["uid"] = StringNode(*uid);
+      reserved.push_back(ref);
+    }
+    status["reservedFor"] = reserved;
+  }
+  out["status"] = status;
+  return out;
+}
+
+std::array<std::string, 5> ClaimRow(const model::Snapshot& snapshot,
+                                    const model::ClaimAllocation& claim) {
+  std::string devices;
+  for (const model::AllocatedDevice& dev : claim.devices) {
+    if (!devices.empty()) devices += ",";
+    devices += snapshot.devices().name[dev.device.index()];
+    if (dev.shared) devices += "(shared)";
+  }
+  std::string users;
+  for (model::PodId pod : claim.reserved_for) {
+    if (!users.empty()) users += ",";
+    users += snapshot.pod(pod).name;
+  }
+  return {claim.namespace_name, claim.name, claim.allocated ? devices : "<none>",
+          claim.allocated ? "Allocated" : "Pending", users};
 }
 
 }  // namespace
 
-std::string UnschedulableMessage(const model::Snapshot& snapshot, const Decision& decision) {
+std::string UnschedulableMessage(const model::Snapshot& snapshot, const Decision& decision,
+                                 std::span<const model::ClaimAllocation> claims) {
   if (decision.nodes_total == 0) return "0/0 nodes are available: no nodes in the cluster.";
   std::map<std::string, uint64_t> nodes_by_text;
   for (const ReasonCount& reason : decision.reasons) {
-    nodes_by_text[ReasonText(snapshot, reason)] += reason.nodes;
+    nodes_by_text[ReasonText(snapshot, claims, reason)] += reason.nodes;
   }
   std::vector<std::string> entries;
   entries.reserve(nodes_by_text.size());
@@ -359,6 +613,12 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name) {
 
 void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> decisions,
                     OutputFormat format, std::ostream& out) {
+  WriteDecisions(manifests, decisions, {}, format, out);
+}
+
+void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> decisions,
+                    std::span<const model::ClaimAllocation> claims, OutputFormat format,
+                    std::ostream& out) {
   const model::Snapshot& snapshot = manifests.snapshot;
   TESSERA_CHECK(decisions.size() == snapshot.num_pods())
       << decisions.size() << " decisions for " << snapshot.num_pods() << " pods";
@@ -370,10 +630,13 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
 
   switch (format) {
     case OutputFormat::kYaml: {
-      if (decisions.empty()) return;
+      if (decisions.empty() && claims.empty()) return;
       YAML::Emitter emitter;
       for (const Decision& decision : decisions) {
-        EmitYaml(emitter, PodWithDecision(manifests, decision));  // "---" between documents
+        EmitYaml(emitter, PodWithDecision(manifests, decision, claims));  // "---" between
+      }
+      for (const model::ClaimAllocation& claim : claims) {
+        EmitYaml(emitter, ClaimObject(manifests, claim));
       }
       TESSERA_CHECK(emitter.good()) << emitter.GetLastError();
       out << emitter.c_str() << '\n';
@@ -385,7 +648,10 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
       list["kind"] = "List";
       list["items"] = Json::array();
       for (const Decision& decision : decisions) {
-        list["items"].push_back(ToJson(PodWithDecision(manifests, decision)));
+        list["items"].push_back(ToJson(PodWithDecision(manifests, decision, claims)));
+      }
+      for (const model::ClaimAllocation& claim : claims) {
+        list["items"].push_back(ToJson(ClaimObject(manifests, claim)));
       }
       out << list.dump(2, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace) << '\n';
       return;
@@ -394,8 +660,17 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
       std::vector<std::array<std::string, 5>> rows;
       rows.reserve(decisions.size() + 1);
       rows.push_back({"NAMESPACE", "POD", "NODE", "STATUS", "REASON"});
-      for (const Decision& decision : decisions) rows.push_back(TableRow(snapshot, decision));
+      for (const Decision& decision : decisions) {
+        rows.push_back(TableRow(snapshot, decision, claims));
+      }
       WriteTable(rows, out);
+      if (!claims.empty()) {
+        std::vector<std::array<std::string, 5>> claim_rows;
+        claim_rows.push_back({"NAMESPACE", "CLAIM", "DEVICES", "STATUS", "RESERVED FOR"});
+        for (const auto& claim : claims) claim_rows.push_back(ClaimRow(snapshot, claim));
+        out << '\n';
+        WriteTable(claim_rows, out);
+      }
       return;
     }
   }

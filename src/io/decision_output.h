@@ -26,7 +26,11 @@ namespace tessera::io {
 // (so "10 ..." sorts before "2 ..." exactly like Go's sort.Strings) and joined with ", ".
 // N is decision.nodes_total; with 0 nodes the message is
 // "0/0 nodes are available: no nodes in the cluster.".
-std::string UnschedulableMessage(const model::Snapshot& snapshot, const model::Decision& decision);
+// DRA reasons name the claim and request: "node(s) cannot allocate claim train-0-gpu request
+// gpu: not enough free matching devices" (`claims` are the run's claims, indexed by the
+// reasons' arg).
+std::string UnschedulableMessage(const model::Snapshot& snapshot, const model::Decision& decision,
+                                 std::span<const model::ClaimAllocation> claims = {});
 
 enum class OutputFormat : uint8_t { kYaml, kJson, kTable };
 
@@ -43,6 +47,13 @@ std::span<const std::string_view> OutputFormatNames();
 //  - kTable: NAMESPACE POD NODE STATUS REASON, columns padded like kubectl (3 spaces).
 // Scalars that were quoted in the input and would read as something else unquoted
 // ("true", "3", "") are written quoted, so the YAML means what the input meant.
+// After the Pods come the run's claims as resource.k8s.io/v1 ResourceClaims (claims made
+// from templates named "<pod>-<claim>", with the annotation and owner reference the resource
+// claim controller sets) with status.allocation (devices.results, devices.config,
+// nodeSelector) and status.reservedFor; the table lists them in a second table.
+void WriteDecisions(const LoadedManifests& manifests, std::span<const model::Decision> decisions,
+                    std::span<const model::ClaimAllocation> claims, OutputFormat format,
+                    std::ostream& out);
 void WriteDecisions(const LoadedManifests& manifests, std::span<const model::Decision> decisions,
                     OutputFormat format, std::ostream& out);
 

@@ -89,13 +89,12 @@ TEST(UnschedulableMessageTest, RendersEveryReasonLikeKubeScheduler) {
       Pending(6, {Reason(RejectReason::kNodeUnschedulable, 1), TaintReason(s, 0, 1),
                   Reason(RejectReason::kNodeAffinity, 1), Reason(RejectReason::kTooManyPods, 1),
                   Reason(RejectReason::kInsufficientResource, 1, ResourceArg(s, "cpu")),
-                  Reason(RejectReason::kClaimsUnsupported, 1)});
+                  Reason(RejectReason::kClaimNotEnoughFree, 1)});
   EXPECT_EQ(UnschedulableMessage(s, d),
             "0/6 nodes are available: 1 Insufficient cpu, 1 Too many pods, "
+            "1 node(s) cannot allocate claim #0 request #0: not enough free matching devices, "
             "1 node(s) didn't match Pod's node affinity/selector, "
-            "1 node(s) had untolerated taint {gpu: true}, 1 node(s) were unschedulable, "
-            "1 pod uses DRA resource claims, which this version does not allocate yet "
-            "(issue #3).");
+            "1 node(s) had untolerated taint {gpu: true}, 1 node(s) were unschedulable.");
 }
 
 TEST(UnschedulableMessageTest, PutsTheSmallerCountFirstOnlyWhenItSortsFirstAsText) {

@@ -223,7 +223,7 @@ class Loader {
   Result<LoadedManifests> Assemble(model::Snapshot snapshot) {
     LoadedManifests out{std::move(snapshot), std::move(pod_objects_),
                         std::move(kept_),    {},
-                        num_files_,          num_objects_};
+                        num_files_,          num_objects_, std::move(claim_objects_)};
     if (!kept_counts_.empty()) {
       size_t total = 0;
       std::string list;
@@ -500,6 +500,7 @@ class Loader {
                                          info.kind == Kind::kResourceClaimTemplate));
         claim.source = file;
         builder_.AddResourceClaim(std::move(claim));
+        claim_objects_.push_back(object.node());
         return OkStatus();
       }
       case Kind::kDeviceTaintRule: {
@@ -599,6 +600,7 @@ class Loader {
   model::SnapshotBuilder builder_;
   std::vector<PendingPod> pending_pods_;
   std::vector<YAML::Node> pod_objects_;
+  std::vector<YAML::Node> claim_objects_;
   std::vector<KeptObject> kept_;
   std::map<std::pair<std::string, std::string>, size_t> kept_counts_;  // (kind, apiVersion)
   std::map<std::pair<std::string, std::string>, std::string> seen_;    // (kind, name) -> where

@@ -36,6 +36,9 @@ struct LoadedManifests {
   std::vector<std::string> warnings;  // for the caller to print on stderr
   size_t num_files = 0;
   size_t num_objects = 0;
+  // The ResourceClaim and ResourceClaimTemplate objects as read, indexed like
+  // Snapshot::resource_claims(), so output can print claims with their status.
+  std::vector<YAML::Node> claim_objects;
 };
 
 struct LoadOptions {

@@ -25,7 +25,17 @@ enum class RejectReason : uint8_t {
   kNodeAffinity,          // nodeSelector or required node affinity
   kTooManyPods,           // the "pods" resource is exhausted
   kInsufficientResource,  // arg: ResourceId
-  kClaimsUnsupported,     // the pod uses DRA claims; allocation arrives with issue #3
+  // DRA: arg is the claim (index into the run's ClaimAllocations), arg2 the request index.
+  kClaimUnusable,           // the claim cannot be used as written (a missing device class)
+  kClaimSelectorError,      // a CEL selector failed at run time
+  kClaimNoMatchingDevice,   // no device on the node matches the request
+  kClaimUntoleratedTaint,   // matching devices carry taints the request does not tolerate
+  kClaimNotEnoughFree,      // too few matching devices are free
+  kClaimConstraint,         // no combination satisfies the claim's constraints or counters
+  kClaimTooComplex,         // the device search hit its budget on this node
+  kClaimIncompletePool,     // allocationMode All while a visible pool is incomplete
+  kClaimAllocatedElsewhere, // the claim is allocated to devices this node cannot use
+  kClaimTooManyConsumers,   // the claim is already reserved for 256 pods
 };
 
 struct ReasonCount {
@@ -35,6 +45,38 @@ struct ReasonCount {
   uint32_t nodes = 0;  // how many nodes rejected the pod for this reason
 
   bool operator==(const ReasonCount&) const = default;
+};
+
+// One device of a claim's allocation: a row of status.allocation.devices.results.
+struct AllocatedDevice {
+  std::string request;  // "req" or "req/sub"
+  DeviceId device;
+  bool admin_access = false;
+  bool shared = false;  // a shareable device: share_id and consumed_capacity are set
+  std::string share_id;
+  std::vector<std::pair<uint32_t, Quantity>> consumed_capacity;  // attribute name id, amount
+  std::vector<TolerationSpec> tolerations;
+};
+
+struct AllocatedConfig {
+  bool from_class = false;  // source FromClass, else FromClaim
+  OpaqueConfigSpec config;  // requests: the (sub)requests it applies to
+};
+
+// A claim as the run leaves it: a ResourceClaim of the input, or the claim the resource
+// claim controller would create for a pod from a ResourceClaimTemplate.
+struct ClaimAllocation {
+  uint32_t claim_spec = 0;  // index into Snapshot::resource_claims()
+  std::string namespace_name;
+  std::string name;
+  bool from_template = false;
+  PodId owner;  // the pod a template claim belongs to
+  bool allocated = false;
+  NodeId node;  // set when a device is local to one node: nodeSelector on metadata.name
+  std::vector<AllocatedDevice> devices;
+  std::vector<AllocatedConfig> config;
+  std::vector<PodId> reserved_for;
+  std::string problem;  // why the claim cannot be used, if it cannot
 };
 
 struct Decision {
