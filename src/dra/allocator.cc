@@ -308,7 +308,8 @@ bool Allocator::Candidates(uint32_t step, uint32_t sub_index) {
   if (all) return true;  // All mode takes every device in canonical order
 
   // Packing key (lower first) and symmetry key per candidate.
-  std::vector<std::pair<uint64_t, uint64_t>> scored;
+  std::vector<std::pair<uint64_t, uint64_t>>& scored = scored_;
+  scored.clear();
   for (DeviceId d : cand) {
     uint64_t pack = 0;
     uint64_t sym = 0;
@@ -372,13 +373,14 @@ bool Allocator::Candidates(uint32_t step, uint32_t sub_index) {
     }
     scored.emplace_back(pack, sym);
   }
-  std::vector<uint32_t> order(cand.size());
+  std::vector<uint32_t>& order = order_;
+  order.resize(cand.size());
   std::iota(order.begin(), order.end(), 0u);
   // Packing key first, then the canonical order the candidates came in.
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return scored[a].first < scored[b].first; });
-  std::vector<DeviceId> sorted;
-  sorted.reserve(cand.size());
+  std::vector<DeviceId>& sorted = sorted_;
+  sorted.clear();
   for (uint32_t i : order) {
     sorted.push_back(cand[i]);
     keys.push_back(scored[i].second);

@@ -143,6 +143,9 @@ class Allocator {
   std::vector<Pick> picks_;
   std::vector<uint32_t> chosen_sub_;                       // per step
   std::vector<uint64_t> failed_keys_;                      // Choose frames, stacked
+  std::vector<std::pair<uint64_t, uint64_t>> scored_;      // Candidates scratch
+  std::vector<uint32_t> order_;
+  std::vector<model::DeviceId> sorted_;
   uint64_t budget_left_ = 0;
   uint64_t picks_tried_ = 0;
   DraFailureInfo failure_;
