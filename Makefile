@@ -18,6 +18,8 @@ build: deps
 
 demo: build
 	./build/release/apps/tessera/tessera schedule -f examples/cluster/ -f examples/pods.yaml -o table
+	@echo
+	./build/release/apps/tessera/tessera schedule -f examples/dra/ -o table
 
 test: deps
 	cmake --preset debug $(WERROR) >/dev/null

@@ -154,6 +154,25 @@ TEST(CliGoldenTest, SchedulesTheExamplesAsATable) {
   ExpectGolden("examples.table.txt", r.out);
 }
 
+// examples/dra: hand-checked in examples/dra/pods.yaml's header. Pods are tried by name
+// (same priority, no timestamps): big-job (5 GPUs, nodes have 4: pending), canary (no
+// NEXT-GEN-GPU, falls back to "any": gpu-node-1 gpu-0), notebook-a (gpu-node-2 is emptier
+// in cpu/memory; shared-gpu gets gpu-node-2 gpu-0), notebook-b (reuses shared-gpu, so
+// gpu-node-2), trainer (cpu/memory tie, lowest node gpu-node-1: gpu-1, gpu-2).
+TEST(CliGoldenTest, SchedulesTheDraExampleAsYamlWithClaims) {
+  RunResult r = Tessera("schedule -f examples/dra/ -o yaml");
+  EXPECT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "");
+  ExpectGolden("examples-dra.yaml", r.out);
+}
+
+TEST(CliGoldenTest, SchedulesTheDraExampleAsATable) {
+  RunResult r = Tessera("schedule -f examples/dra/ -o table");
+  EXPECT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "");
+  ExpectGolden("examples-dra.table.txt", r.out);
+}
+
 TEST(CliScheduleTest, WritesYamlByDefault) {
   if (UpdatingGoldens()) GTEST_SKIP() << "goldens are being rewritten";
   RunResult r = Tessera(kExamples);

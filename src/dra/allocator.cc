@@ -274,8 +274,12 @@ bool Allocator::Candidates(uint32_t step, uint32_t sub_index) {
     Note(DraFailure::kNoMatchingDevice, step);
     return false;
   }
-  if (tolerated < need) {
+  if (tolerated < need && tolerated < matched) {  // taints, not the device count, are short
     Note(DraFailure::kUntoleratedTaint, step);
+    return false;
+  }
+  if (tolerated < need) {
+    Note(DraFailure::kNotEnoughFree, step);
     return false;
   }
   // Free now (ignoring picks this attempt may undo): the necessary condition.

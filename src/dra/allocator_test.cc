@@ -140,6 +140,16 @@ TEST(AllocatorTest, ExactCountTakesFreeDevicesInCanonicalOrder) {
   EXPECT_EQ(f.Allocate("c", "n1"), f.Fail(DraFailure::kNotEnoughFree));
 }
 
+// Regression: a claim for more devices than the node has, with no taints anywhere, was
+// reported as "untolerated taints" (found with examples/dra/pods.yaml's big-job).
+TEST(AllocatorTest, TooFewMatchingDevicesIsNotBlamedOnTaints) {
+  DraFixture f;
+  f.Slice("n1", {Gpu("gpu-0"), Gpu("gpu-1"), Gpu("gpu-2"), Gpu("gpu-3")});
+  f.Claim("five", {Request("gpus", 5)});
+  f.Build();
+  EXPECT_EQ(f.Allocate("five", "n1"), f.Fail(DraFailure::kNotEnoughFree));
+}
+
 TEST(AllocatorTest, SelectorsFilterAndNoMatchIsReported) {
   DraFixture f;
   auto h100 = Gpu("gpu-1");
