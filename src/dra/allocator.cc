@@ -311,93 +311,115 @@ bool Allocator::Candidates(uint32_t step, uint32_t sub_index) {
   }
   if (all) return true;  // All mode takes every device in canonical order
 
-  // Packing key (lower first) and symmetry key per candidate.
+  // Packing order: lower keys first, then the canonical order the candidates came in.
+  // Symmetry keys are computed only when a pick fails (see SymmetryKey).
   std::vector<std::pair<uint64_t, uint64_t>>& scored = scored_;
   scored.clear();
+  bool any_preference = false;
   for (DeviceId d : cand) {
-    uint64_t pack = 0;
-    uint64_t sym = 0;
-    if (index_.shareable(d)) {
-      // Fullest first: remaining permille of the first capacity after this request.
-      const model::Range caps = dt.capacities[d.index()];
-      if (caps.size() > 0) {
-        int64_t amount = 0;
-        CapacityAmount(sub, d, 0, amount);
-        const int64_t value = index_.capacities_of(d)[0].value;
-        const int64_t remaining = value - overlay.ledger(index_.capacity_slot(caps.begin)) - amount;
-        pack = value > 0 ? static_cast<uint64_t>(std::max<int64_t>(remaining, 0) * 1000 / value) : 0;
-      }
-      for (uint32_t k = 0; k < caps.size(); ++k) {
-        sym = Mix(sym, static_cast<uint64_t>(overlay.ledger(index_.capacity_slot(caps.begin + k))));
-        sym = Mix(sym, static_cast<uint64_t>(dt.capacity_values[caps.begin + k].value.value()));
-      }
-    }
-    auto counters = index_.counters_of(d);
-    if (!counters.empty()) {
-      // Partitions of already-cut devices first, then the smallest partition.
-      bool touched = false;
-      uint64_t permille = 0;
-      for (const CounterUse& use : counters) {
-        touched |= overlay.ledger(use.slot) != 0;
-        const int64_t cap = index_.counter_capacity(use.slot);
-        if (cap > 0) permille += static_cast<uint64_t>(use.amount * 1000 / cap);
-      }
-      pack = (touched ? 0 : (uint64_t{1} << 40)) + std::min<uint64_t>(permille, (uint64_t{1} << 40) - 1);
-      sym = (uint64_t{1} << 63) | d.value();  // counters tie devices to their parent: unique
-    } else {
-      // What the rest of the search can see of the device: every selector of every step,
-      // taints, and the attributes constraints compare.
-      for (uint32_t s = 0; s < steps_.size(); ++s) {
-        const CompiledClaim& claim = catalog_.claims()[catalog_.instances()[steps_[s].instance].claim];
-        for (const CompiledSubrequest& other : claim.requests[steps_[s].request].subrequests) {
-          for (cel::SelectorId sel : other.selectors) {
-            auto m = selectors_.Matches(sel, d, scratch_);
-            sym = Mix(sym, m.ok() ? (*m ? 1 : 2) : 3);
-          }
-        }
-        for (const CompiledConstraint& c : claim.constraints) {
-          if (!c.attribute) continue;
-          const model::Range r = dt.attributes[d.index()];
-          uint64_t v = 0;
-          for (uint32_t i = r.begin; i < r.end; ++i) {
-            const auto& a = dt.attribute_values[i];
-            if (a.name == *c.attribute) {
-              v = Mix(Mix(static_cast<uint64_t>(a.kind) + 1, static_cast<uint64_t>(a.int_value)),
-                      a.string_value);
-            }
-          }
-          sym = Mix(sym, v);
-        }
-      }
-      for (const DeviceTaint& t : index_.taints_of(d)) {
-        sym = Mix(Mix(Mix(sym, t.key), t.value), static_cast<uint64_t>(t.effect));
-      }
-      sym = Mix(sym, static_cast<uint64_t>(overlay.ledger(DeviceIndex::use_slot(d))));
-      sym &= ~(uint64_t{1} << 63);
-    }
-    scored.emplace_back(pack, sym);
+    const uint64_t pack = PackingKey(sub, d);
+    any_preference |= pack != 0;
+    scored.emplace_back(pack, 0);
   }
+  keys.assign(cand.size(), kNoKey);
+  if (!any_preference) return true;
   std::vector<uint32_t>& order = order_;
   order.resize(cand.size());
   std::iota(order.begin(), order.end(), 0u);
-  // Packing key first, then the canonical order the candidates came in.
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return scored[a].first < scored[b].first; });
   std::vector<DeviceId>& sorted = sorted_;
   sorted.clear();
-  for (uint32_t i : order) {
-    sorted.push_back(cand[i]);
-    keys.push_back(scored[i].second);
-  }
+  for (uint32_t i : order) sorted.push_back(cand[i]);
   cand.swap(sorted);
   return true;
+}
+
+uint64_t Allocator::PackingKey(const CompiledSubrequest& sub, DeviceId d) const {
+  const model::Overlay& overlay = *overlay_;
+  const model::DeviceTable& dt = index_.snapshot().devices();
+  uint64_t pack = 0;
+  if (index_.shareable(d)) {
+    // Fullest first: remaining permille of the first capacity after this request.
+    const model::Range caps = dt.capacities[d.index()];
+    if (caps.size() > 0) {
+      int64_t amount = 0;
+      CapacityAmount(sub, d, 0, amount);
+      const int64_t value = index_.capacities_of(d)[0].value;
+      const int64_t remaining = value - overlay.ledger(index_.capacity_slot(caps.begin)) - amount;
+      pack = value > 0 ? static_cast<uint64_t>(std::max<int64_t>(remaining, 0) * 1000 / value) : 0;
+    }
+  }
+  auto counters = index_.counters_of(d);
+  if (!counters.empty()) {
+    // Partitions of already-cut devices first, then the smallest partition.
+    bool touched = false;
+    uint64_t permille = 0;
+    for (const CounterUse& use : counters) {
+      touched |= overlay.ledger(use.slot) != 0;
+      const int64_t cap = index_.counter_capacity(use.slot);
+      if (cap > 0) permille += static_cast<uint64_t>(use.amount * 1000 / cap);
+    }
+    pack = (touched ? 0 : (uint64_t{1} << 40)) +
+           std::min<uint64_t>(permille, (uint64_t{1} << 40) - 1);
+  }
+  return pack;
+}
+
+uint64_t Allocator::SymmetryKey(uint32_t step, uint32_t i) {
+  uint64_t& key = keys_[step][i];
+  if (key != kNoKey) return key;
+  const DeviceId d = candidates_[step][i];
+  const model::Overlay& overlay = *overlay_;
+  const model::DeviceTable& dt = index_.snapshot().devices();
+  if (!index_.counters_of(d).empty()) {
+    key = (uint64_t{1} << 63) | d.value();  // counters tie a device to its parent: unique
+    return key;
+  }
+  // What the rest of the search can see of the device: every selector of every step,
+  // taints, the attributes constraints compare, and its free capacity.
+  uint64_t sym = 0;
+  if (index_.shareable(d)) {
+    const model::Range caps = dt.capacities[d.index()];
+    for (uint32_t k = 0; k < caps.size(); ++k) {
+      sym = Mix(sym, static_cast<uint64_t>(overlay.ledger(index_.capacity_slot(caps.begin + k))));
+      sym = Mix(sym, static_cast<uint64_t>(dt.capacity_values[caps.begin + k].value.value()));
+    }
+  }
+  for (uint32_t s = 0; s < steps_.size(); ++s) {
+    const CompiledClaim& claim = catalog_.claims()[catalog_.instances()[steps_[s].instance].claim];
+    for (const CompiledSubrequest& other : claim.requests[steps_[s].request].subrequests) {
+      for (cel::SelectorId sel : other.selectors) {
+        auto m = selectors_.Matches(sel, d, scratch_);
+        sym = Mix(sym, m.ok() ? (*m ? 1 : 2) : 3);
+      }
+    }
+    for (const CompiledConstraint& c : claim.constraints) {
+      if (!c.attribute) continue;
+      const model::Range r = dt.attributes[d.index()];
+      uint64_t v = 0;
+      for (uint32_t a = r.begin; a < r.end; ++a) {
+        const auto& attr = dt.attribute_values[a];
+        if (attr.name == *c.attribute) {
+          v = Mix(Mix(static_cast<uint64_t>(attr.kind) + 1, static_cast<uint64_t>(attr.int_value)),
+                  attr.string_value);
+        }
+      }
+      sym = Mix(sym, v);
+    }
+  }
+  for (const DeviceTaint& t : index_.taints_of(d)) {
+    sym = Mix(Mix(Mix(sym, t.key), t.value), static_cast<uint64_t>(t.effect));
+  }
+  sym = Mix(sym, static_cast<uint64_t>(overlay.ledger(DeviceIndex::use_slot(d))));
+  key = sym & ~(uint64_t{1} << 63);
+  return key;
 }
 
 Allocator::Search Allocator::Choose(uint32_t step, uint32_t sub, uint32_t k, uint32_t start) {
   const uint32_t count = Sub(step, sub).count;
   if (k == count) return Solve(step + 1);
   const std::vector<DeviceId>& cand = candidates_[step];
-  const std::vector<uint64_t>& keys = keys_[step];
   const auto n = static_cast<uint32_t>(cand.size());
   // Keys of devices already tried (and failed) at this position: a device the rest of the
   // search cannot tell apart from one of them would fail the same way.
@@ -407,7 +429,7 @@ Allocator::Search Allocator::Choose(uint32_t step, uint32_t sub, uint32_t k, uin
                      key) != failed_keys_.end();
   };
   for (uint32_t i = start; i < n && n - i >= count - k; ++i) {
-    if (tried(keys[i])) continue;
+    if (failed_keys_.size() > frame && tried(SymmetryKey(step, i))) continue;
     if (budget_left_ == 0) {
       Note(DraFailure::kTooComplex, step);
       failed_keys_.resize(frame);
@@ -424,7 +446,7 @@ Allocator::Search Allocator::Choose(uint32_t step, uint32_t sub, uint32_t k, uin
       }
       Unpick();
     }
-    failed_keys_.push_back(keys[i]);
+    failed_keys_.push_back(SymmetryKey(step, i));
   }
   failed_keys_.resize(frame);
   Note(DraFailure::kConstraint, step);

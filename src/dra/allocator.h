@@ -122,6 +122,11 @@ class Allocator {
   bool CapacityAmount(const CompiledSubrequest& sub, model::DeviceId device, size_t k,
                       int64_t& amount) const;
   bool ConstraintsHold(uint32_t step, model::DeviceId device) const;
+  // Lower first: the fullest shared device, then partitions of already-cut devices.
+  uint64_t PackingKey(const CompiledSubrequest& sub, model::DeviceId device) const;
+  // Equal keys: devices the rest of this attempt cannot tell apart. Computed on demand.
+  uint64_t SymmetryKey(uint32_t step, uint32_t candidate);
+  static constexpr uint64_t kNoKey = ~uint64_t{0};
   void Note(DraFailure kind, uint32_t step);
   const CompiledSubrequest& Sub(uint32_t step, uint32_t sub) const;
 
@@ -139,7 +144,7 @@ class Allocator {
   model::NodeId node_;
   std::vector<Step> steps_;
   std::vector<std::vector<model::DeviceId>> candidates_;  // per step
-  std::vector<std::vector<uint64_t>> keys_;               // per step: sort / symmetry keys
+  std::vector<std::vector<uint64_t>> keys_;               // per step: symmetry keys or kNoKey
   std::vector<Pick> picks_;
   std::vector<uint32_t> chosen_sub_;                       // per step
   std::vector<uint64_t> failed_keys_;                      // Choose frames, stacked
