@@ -419,6 +419,7 @@ YAML::Node TolerationNode(const model::TolerationSpec& t) {
                              : *t.effect == model::TaintEffect::kNoSchedule ? "NoSchedule"
                                                                             : "PreferNoSchedule");
   }
+  if (t.toleration_seconds) n["tolerationSeconds"] = *t.toleration_seconds;
   return n;
 }
 

@@ -30,6 +30,7 @@ struct TolerationSpec {
   TolerationOperator op = TolerationOperator::kEqual;
   std::string value;
   std::optional<TaintEffect> effect;  // nullopt matches every effect
+  std::optional<int64_t> toleration_seconds;  // NoExecute only: how long the pod may stay
 };
 
 // One requirement of a node selector term. With `is_field` the key is a node field

@@ -250,10 +250,9 @@ Result<model::TolerationSpec> ParseToleration(const Field& toleration) {
                              ParseEffect(toleration.Get("effect"), *effect, false));
     out.effect = e;
   }
-  // tolerationSeconds only matters for eviction, which Tessera does not simulate; check its
-  // type so that a typo does not pass silently.
-  TESSERA_ASSIGN_OR_RETURN(std::optional<int64_t> seconds, toleration.GetInt("tolerationSeconds"));
-  (void)seconds;
+  // tolerationSeconds only matters for eviction; it is kept so that DRA results can copy
+  // the request's tolerations unchanged, as Kubernetes does.
+  TESSERA_ASSIGN_OR_RETURN(out.toleration_seconds, toleration.GetInt("tolerationSeconds"));
   return out;
 }
 
