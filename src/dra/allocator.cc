@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include <fmt/format.h>
+
 #include "base/check.h"
 
 namespace tessera::dra {
@@ -150,7 +152,7 @@ bool Allocator::Eligible(const CompiledSubrequest& sub, DeviceId d, bool& select
   return true;
 }
 
-bool Allocator::ConstraintsHold(uint32_t step, DeviceId d) const {
+bool Allocator::ConstraintsHold(uint32_t step, uint32_t sub, DeviceId d) const {
   const uint32_t instance = steps_[step].instance;
   const CompiledClaim& claim = catalog_.claims()[catalog_.instances()[instance].claim];
   if (claim.constraints.empty()) return true;
@@ -162,17 +164,22 @@ bool Allocator::ConstraintsHold(uint32_t step, DeviceId d) const {
     }
     return nullptr;
   };
-  auto covers = [](const CompiledConstraint& c, uint32_t request) {
-    return c.requests.empty() ||
-           std::find(c.requests.begin(), c.requests.end(), request) != c.requests.end();
+  auto covers = [](const CompiledConstraint& c, uint32_t request, uint32_t subrequest) {
+    if (c.requests.empty()) return true;
+    for (const auto& [r, s] : c.requests) {
+      if (r == request && (s == CompiledConstraint::kAnySubrequest || s == subrequest)) return true;
+    }
+    return false;
   };
   for (const CompiledConstraint& c : claim.constraints) {
-    if (!covers(c, steps_[step].request)) continue;
+    if (!covers(c, steps_[step].request, sub)) continue;
     if (!c.attribute) return false;
     const model::DeviceAttribute* mine = value_of(d, *c.attribute);
     if (mine == nullptr) return false;
     for (const Pick& p : picks_) {
-      if (steps_[p.step].instance != instance || !covers(c, steps_[p.step].request)) continue;
+      if (steps_[p.step].instance != instance || !covers(c, steps_[p.step].request, p.subrequest)) {
+        continue;
+      }
       const model::DeviceAttribute* other = value_of(p.device, *c.attribute);
       const bool same = other->kind == mine->kind && other->int_value == mine->int_value &&
                         other->string_value == mine->string_value;
@@ -189,10 +196,16 @@ bool Allocator::TryPick(uint32_t step, uint32_t sub_index, DeviceId d) {
   const model::DeviceTable& dt = index_.snapshot().devices();
   const bool shareable = index_.shareable(d);
   // Checks first, so that a rejected device changes nothing.
+  // An exclusive device appears at most once in a claim, whichever request took it (an
+  // adminAccess pick is not on the ledger, so the ledger alone does not say so).
+  // A shareable device may serve several requests of one claim, but not next to an
+  // adminAccess row for the same device.
+  for (const Pick& p : picks_) {
+    if (p.device != d || steps_[p.step].instance != instance) continue;
+    if (sub.admin_access || !shareable || Sub(p.step, p.subrequest).admin_access) return false;
+  }
   if (sub.admin_access) {
-    for (const Pick& p : picks_) {
-      if (p.device == d && steps_[p.step].instance == instance) return false;
-    }
+    // Other claims' usage does not matter for monitoring access.
   } else if (shareable) {
     const model::Range caps = dt.capacities[d.index()];
     for (uint32_t k = 0; k < caps.size(); ++k) {
@@ -209,7 +222,7 @@ bool Allocator::TryPick(uint32_t step, uint32_t sub_index, DeviceId d) {
       if (overlay.ledger(use.slot) + use.amount > index_.counter_capacity(use.slot)) return false;
     }
   }
-  if (!ConstraintsHold(step, d)) return false;
+  if (!ConstraintsHold(step, sub_index, d)) return false;
 
   const model::Overlay::Mark mark = overlay.mark();
   if (!sub.admin_access) {
@@ -376,14 +389,29 @@ uint64_t Allocator::SymmetryKey(uint32_t step, uint32_t i) {
     key = (uint64_t{1} << 63) | d.value();  // counters tie a device to its parent: unique
     return key;
   }
-  // What the rest of the search can see of the device: every selector of every step,
-  // taints, the attributes constraints compare, and its free capacity.
-  uint64_t sym = 0;
-  if (index_.shareable(d)) {
+  // A device this claim already holds (from an earlier request; adminAccess picks are not
+  // on the ledger) cannot be taken again by it: that is part of what tells devices apart.
+  const uint32_t instance = steps_[step].instance;
+  bool held = false;
+  for (const Pick& p : picks_) held |= p.device == d && steps_[p.step].instance == instance;
+  // What the rest of the search can see of the device: whether it is shareable, its
+  // capacities (values, request policies, what is used), every selector of every step,
+  // taints, and the attributes constraints compare.
+  uint64_t sym = (index_.shareable(d) ? 0x5eed : 0) + (held ? 0x4e1d : 0);
+  {
     const model::Range caps = dt.capacities[d.index()];
+    const auto policies = index_.capacities_of(d);
     for (uint32_t k = 0; k < caps.size(); ++k) {
-      sym = Mix(sym, static_cast<uint64_t>(overlay.ledger(index_.capacity_slot(caps.begin + k))));
+      sym = Mix(sym, dt.capacity_values[caps.begin + k].name);
       sym = Mix(sym, static_cast<uint64_t>(dt.capacity_values[caps.begin + k].value.value()));
+      sym = Mix(sym, static_cast<uint64_t>(overlay.ledger(index_.capacity_slot(caps.begin + k))));
+      const CapacityPolicy& p = policies[k];
+      sym = Mix(sym, p.has_policy ? 1 : 0);
+      sym = Mix(sym, static_cast<uint64_t>(p.default_value.value_or(-1)));
+      for (int64_t v : p.valid_values) sym = Mix(sym, static_cast<uint64_t>(v));
+      sym = Mix(sym, static_cast<uint64_t>(p.range_min.value_or(-1)));
+      sym = Mix(sym, static_cast<uint64_t>(p.range_max.value_or(-1)));
+      sym = Mix(sym, static_cast<uint64_t>(p.range_step.value_or(-1)));
     }
   }
   for (uint32_t s = 0; s < steps_.size(); ++s) {
@@ -492,6 +520,85 @@ Allocator::Search Allocator::Solve(uint32_t step) {
     if (r != Search::kNotFound) return r;
   }
   return Search::kNotFound;
+}
+
+void Allocator::Preallocate(model::Overlay& overlay, uint32_t instance,
+                            std::vector<std::string>& warnings) {
+  const ClaimInstance& inst = catalog_.instances()[instance];
+  const CompiledClaim& claim = catalog_.claims()[inst.claim];
+  const model::ResourceClaimSpec& spec = *claim.spec;
+  const model::DeviceTable& dt = index_.snapshot().devices();
+  const int64_t begin = overlay.ledger(results_size_slot_);
+  int64_t count = 0;
+  bool node_local = false;
+  model::NodeId node;
+  for (const model::AllocatedDeviceSpec& row : spec.allocation) {
+    auto device = index_.FindDevice(row.driver, row.pool, row.device);
+    if (!device) {
+      warnings.push_back(fmt::format(
+          "ResourceClaim {}/{}: allocated device {}/{}/{} is not published by any current "
+          "ResourceSlice; it is not counted as used",
+          spec.namespace_name, spec.name, row.driver, row.pool, row.device));
+      continue;
+    }
+    // Which request (and subrequest) the row belongs to.
+    std::string_view request = row.request;
+    std::string_view subrequest;
+    if (auto slash = request.find('/'); slash != std::string_view::npos) {
+      subrequest = request.substr(slash + 1);
+      request = request.substr(0, slash);
+    }
+    std::optional<std::pair<uint32_t, uint32_t>> where;
+    for (uint32_t r = 0; r < claim.requests.size() && !where; ++r) {
+      if (claim.requests[r].name != request) continue;
+      for (uint32_t s = 0; s < claim.requests[r].subrequests.size(); ++s) {
+        if (claim.requests[r].subrequests[s].name == row.request) where = std::make_pair(r, s);
+      }
+    }
+    if (!where) {
+      warnings.push_back(fmt::format("ResourceClaim {}/{}: allocation result for request \"{}\", "
+                                     "which the claim does not have; it is not counted as used",
+                                     spec.namespace_name, spec.name, row.request));
+      continue;
+    }
+    const CompiledSubrequest& sub = claim.requests[where->first].subrequests[where->second];
+    const bool shared = index_.shareable(*device) && !row.admin_access;
+    if (!row.admin_access) {
+      if (shared) {
+        const model::Range caps = dt.capacities[device->index()];
+        for (uint32_t k = 0; k < caps.size(); ++k) {
+          int64_t amount = 0;
+          CapacityAmount(sub, *device, k, amount);
+          // The cluster's own record of what the share consumes wins over our policy maths.
+          const std::string& name = index_.snapshot().attribute_names().Name(
+              dt.capacity_values[caps.begin + k].name);
+          for (const auto& [cap_name, q] : row.consumed_capacity) {
+            if (name == cap_name || name.ends_with("/" + cap_name)) amount = q.value();
+          }
+          overlay.AddToLedger(index_.capacity_slot(caps.begin + k), amount);
+        }
+      } else {
+        overlay.AddToLedger(DeviceIndex::use_slot(*device), 1);
+      }
+      for (const CounterUse& use : index_.counters_of(*device)) {
+        overlay.AddToLedger(use.slot, use.amount);
+      }
+    }
+    const size_t at = static_cast<size_t>(overlay.ledger(results_size_slot_));
+    if (results_.size() <= at) results_.resize(at + 1);
+    results_[at] = {where->first, where->second, *device, row.admin_access, shared};
+    overlay.AddToLedger(results_size_slot_, 1);
+    ++count;
+    if (dt.visibility[device->index()] == model::DeviceVisibility::kNode) {
+      node_local = true;
+      node = dt.node[device->index()];
+    }
+  }
+  overlay.AddToLedger(slot(instance, kState),
+                      node_local && node.valid() ? node.value() + 1 : kAllocatedAnywhere);
+  overlay.AddToLedger(slot(instance, kBegin), begin - overlay.ledger(slot(instance, kBegin)));
+  overlay.AddToLedger(slot(instance, kCount), count - overlay.ledger(slot(instance, kCount)));
+  overlay.AddToLedger(slot(instance, kUsers), static_cast<int64_t>(spec.reserved_for.size()));
 }
 
 bool Allocator::Allocate(model::Overlay& overlay, model::PodId pod, model::NodeId node,

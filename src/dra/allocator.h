@@ -74,6 +74,13 @@ class Allocator {
   bool Allocate(model::Overlay& overlay, model::PodId pod, model::NodeId node,
                 DraFailureInfo& failure);
 
+  // Records a claim that arrived already allocated (status.allocation of a ResourceClaim
+  // read from a live cluster): its devices, capacity and counters become used on `overlay`,
+  // and pods naming the claim reuse the allocation. Rows naming a device no current slice
+  // publishes, or a request the claim does not have, are skipped with a warning.
+  // Requires: the instance is not allocated yet.
+  void Preallocate(model::Overlay& overlay, uint32_t instance, std::vector<std::string>& warnings);
+
   bool allocated(const model::Overlay& overlay, uint32_t instance) const {
     return overlay.ledger(slot(instance, kState)) != 0;
   }
@@ -121,7 +128,7 @@ class Allocator {
   bool Eligible(const CompiledSubrequest& sub, model::DeviceId device, bool& selector_error);
   bool CapacityAmount(const CompiledSubrequest& sub, model::DeviceId device, size_t k,
                       int64_t& amount) const;
-  bool ConstraintsHold(uint32_t step, model::DeviceId device) const;
+  bool ConstraintsHold(uint32_t step, uint32_t sub, model::DeviceId device) const;
   // Lower first: the fullest shared device, then partitions of already-cut devices.
   uint64_t PackingKey(const CompiledSubrequest& sub, model::DeviceId device) const;
   // Equal keys: devices the rest of this attempt cannot tell apart. Computed on demand.

@@ -371,6 +371,32 @@ TEST(AllocatorTest, SharedClaimIsAllocatedOnceAndOnlyUsableWhereItsDevicesAre) {
   EXPECT_EQ(failure.kind, DraFailure::kAllocatedElsewhere);
 }
 
+TEST(AllocatorTest, ClaimsThatArriveAllocatedHoldTheirDevices) {
+  // "running" arrives allocated to gpu-1 (read from a live cluster); a new claim for two
+  // GPUs must then take gpu-0 and gpu-2, not gpu-1.
+  DraFixture f;
+  f.Slice("n1", {Gpu("gpu-0"), Gpu("gpu-1"), Gpu("gpu-2")});
+  f.Claim("running", {Request("gpu", 1)});
+  f.Claim("new", {Request("gpus", 2)});
+  f.Claim("more", {Request("gpu", 1)});
+  f.Build();
+  // Mark "running" allocated as the reader would, then replay it onto the ledger.
+  auto& spec = const_cast<model::ResourceClaimSpec&>(*f.catalog_->claims()[0].spec);
+  spec.allocated = true;
+  spec.allocation = {{.request = "gpu", .driver = "gpu.example.com", .pool = "n1", .device = "gpu-1"},
+                     {.request = "gpu", .driver = "gpu.example.com", .pool = "n1", .device = "ghost"}};
+  spec.reserved_for = {"pod-running"};
+  std::vector<std::string> warnings;
+  f.allocator_->Preallocate(*f.overlay_, f.Instance("running"), warnings);
+  f.overlay_->Commit();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("gpu.example.com/n1/ghost is not published"), std::string::npos);
+  EXPECT_EQ(f.Devices("running"), "gpu-1");
+  EXPECT_EQ(f.allocator_->consumers(*f.overlay_, f.Instance("running")), 1);
+  EXPECT_EQ(f.Allocate("new", "n1"), "gpu-0,gpu-2");
+  EXPECT_EQ(f.Allocate("more", "n1"), f.Fail(DraFailure::kNotEnoughFree));
+}
+
 TEST(AllocatorTest, FailedAttemptLeavesTheOverlayBitForBitUnchanged) {
   DraFixture f;
   f.Slice("n1", {Gpu("gpu-0", "pci0"), Gpu("gpu-1", "pci1"), Gpu("gpu-2", "pci2")});

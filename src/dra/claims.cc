@@ -127,11 +127,20 @@ Result<ClaimCatalog> ClaimCatalog::Build(const model::Snapshot& snapshot, const 
       if (auto id = snapshot.attribute_names().Find(cc.attribute_name)) cc.attribute = *id;
       for (const std::string& name : con.requests) {
         std::string_view request = name;
+        std::string_view subrequest;
         if (auto slash = request.find('/'); slash != std::string_view::npos) {
-          request = request.substr(0, slash);  // "req/sub" constrains the request's devices
+          subrequest = request.substr(slash + 1);
+          request = request.substr(0, slash);
         }
         for (uint32_t r = 0; r < claim.requests.size(); ++r) {
-          if (claim.requests[r].name == request) cc.requests.push_back(r);
+          if (claim.requests[r].name != request) continue;
+          if (subrequest.empty()) {
+            cc.requests.emplace_back(r, CompiledConstraint::kAnySubrequest);
+            continue;
+          }
+          for (uint32_t sub = 0; sub < claim.requests[r].subrequests.size(); ++sub) {
+            if (claim.requests[r].subrequests[sub].name == name) cc.requests.emplace_back(r, sub);
+          }
         }
       }
       claim.constraints.push_back(std::move(cc));

@@ -51,7 +51,10 @@ struct CompiledRequest {
 };
 
 struct CompiledConstraint {
-  std::vector<uint32_t> requests;  // request indexes; empty: every request
+  // (request index, subrequest index or kAnySubrequest); empty: every request. "req" covers
+  // every subrequest of req, "req/sub" only that one.
+  static constexpr uint32_t kAnySubrequest = UINT32_MAX;
+  std::vector<std::pair<uint32_t, uint32_t>> requests;
   bool distinct = false;           // distinctAttribute (else matchAttribute)
   std::string attribute_name;      // fully qualified
   std::optional<uint32_t> attribute;  // id in Snapshot::attribute_names(); nullopt: no device has it

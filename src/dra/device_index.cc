@@ -31,6 +31,20 @@ std::span<const CapacityPolicy> DeviceIndex::capacities_of(DeviceId d) const {
   return {capacity_policies_.data() + r.begin, r.size()};
 }
 
+std::optional<DeviceId> DeviceIndex::FindDevice(std::string_view driver, std::string_view pool,
+                                                std::string_view name) const {
+  auto d = snapshot_->drivers().Find(driver);
+  auto p = snapshot_->pools().Find(pool);
+  if (!d || !p) return std::nullopt;
+  const model::DeviceTable& dt = snapshot_->devices();
+  for (size_t i = 0; i < dt.size(); ++i) {
+    if (dt.driver[i] == *d && dt.pool[i] == *p && dt.name[i] == name && usable_[i]) {
+      return DeviceId::FromIndex(i);
+    }
+  }
+  return std::nullopt;
+}
+
 bool DeviceIndex::VisibleFrom(DeviceId d, NodeId node) const {
   const model::DeviceTable& dt = snapshot_->devices();
   switch (dt.visibility[d.index()]) {

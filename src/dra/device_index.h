@@ -68,6 +68,9 @@ class DeviceIndex {
             node_offsets_[node.index() + 1] - node_offsets_[node.index()]};
   }
   bool usable(model::DeviceId d) const { return usable_[d.index()] != 0; }
+  // The device a driver published under (driver, pool, name) in a current slice, if any.
+  std::optional<model::DeviceId> FindDevice(std::string_view driver, std::string_view pool,
+                                            std::string_view name) const;
   // Whether `node` can use device `d` (its nodeName, allNodes or nodeSelector).
   bool VisibleFrom(model::DeviceId d, model::NodeId node) const;
   const PoolInfo& pool_of(model::DeviceId d) const { return pools_[device_pool_[d.index()]]; }

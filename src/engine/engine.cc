@@ -246,6 +246,13 @@ std::vector<model::ClaimAllocation> Engine::Impl::Claims(const std::vector<Decis
       dev.tolerations = sub_spec.tolerations;
       if (row.shared) {
         dev.share_id = ShareId(++share_counter);
+        // A claim that arrived allocated keeps the shareID the cluster gave it.
+        for (const model::AllocatedDeviceSpec& given : specs[inst.claim].allocation) {
+          if (given.device == dt.name[row.device.index()] && !given.share_id.empty() &&
+              given.pool == snapshot.pools().Name(dt.pool[row.device.index()])) {
+            dev.share_id = given.share_id;
+          }
+        }
         allocator->ConsumedCapacity(i, row, consumed);
         const model::Range caps = dt.capacities[row.device.index()];
         for (uint32_t k = 0; k < caps.size(); ++k) {
@@ -287,6 +294,13 @@ std::vector<model::ClaimAllocation> Engine::Impl::Claims(const std::vector<Decis
       if (applies) c.config.push_back({false, cfg});
     }
   }
+  for (uint32_t i = 0; i < instances.size(); ++i) {
+    const model::ResourceClaimSpec& spec = specs[instances[i].claim];
+    if (instances[i].from_template || !spec.allocated) continue;
+    for (const std::string& name : spec.reserved_for) {
+      if (auto pod = snapshot.FindPod(spec.namespace_name, name)) out[i].reserved_for.push_back(*pod);
+    }
+  }
   for (const Decision& d : decisions) {
     if (d.outcome != Outcome::kPlaced) continue;
     for (uint32_t inst : catalog->instances_of(d.pod)) {
@@ -315,6 +329,15 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
       *impl->index, *impl->catalog, impl->selectors,
       dra::AllocatorOptions{options.dra_search_budget});
   impl->overlay.ResizeLedger(impl->allocator->ledger_size());
+  // Claims that arrive allocated (read from a live cluster) hold their devices already.
+  const auto instances = impl->catalog->instances();
+  for (uint32_t i = 0; i < instances.size(); ++i) {
+    const dra::CompiledClaim& claim = impl->catalog->claims()[instances[i].claim];
+    if (!instances[i].from_template && claim.spec->allocated) {
+      impl->allocator->Preallocate(impl->overlay, i, impl->warnings);
+    }
+  }
+  impl->overlay.Commit();
   impl->feasible.reserve(snapshot.num_nodes());
   impl->taint_counts.reserve(snapshot.num_nodes());
   impl->empty_node.assign(snapshot.num_resources(), Quantity());

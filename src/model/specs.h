@@ -194,6 +194,17 @@ struct DeviceConstraintSpec {
   std::string distinct_attribute;
 };
 
+// One row of status.allocation.devices.results of a claim that arrives allocated.
+struct AllocatedDeviceSpec {
+  std::string request;  // "req" or "req/sub"
+  std::string driver;
+  std::string pool;
+  std::string device;
+  bool admin_access = false;
+  std::string share_id;
+  std::vector<std::pair<std::string, Quantity>> consumed_capacity;
+};
+
 // A ResourceClaim, or the claim spec inside a ResourceClaimTemplate (is_template).
 struct ResourceClaimSpec {
   std::string namespace_name = "default";
@@ -203,6 +214,10 @@ struct ResourceClaimSpec {
   std::vector<DeviceRequestSpec> requests;
   std::vector<DeviceConstraintSpec> constraints;
   std::vector<OpaqueConfigSpec> config;
+  // A claim read from a live cluster may already be allocated: its devices are in use.
+  bool allocated = false;
+  std::vector<AllocatedDeviceSpec> allocation;
+  std::vector<std::string> reserved_for;  // pod names (status.reservedFor, resource pods)
 };
 
 struct DeviceTaintRuleSpec {
