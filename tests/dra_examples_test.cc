@@ -360,16 +360,13 @@ TEST(DraExamplesTest, GpuAllowMultipleAllocationsPutsBothClaimsOnOneGpu) {
   EXPECT_EQ(ReservedFor(r, ns, "shared-gpu-pod1"), Rows{"pod1"});
 }
 
-// BUG at a60b34b (src/io/internal/dra_objects.cc, device capacity parsing): `requestPolicy`
-// is only checked to be a mapping and never stored, so every policy is ignored. An uncommitted
-// change to that file in the working tree (parsing requestPolicy) makes this test pass; enable
-// it when that change lands. Effects at a60b34b:
-// - vfs is not requested, so it should consume its default 1 (validValues [1]); Tessera
-//   consumes the whole 100, nic-0 of gpu-node-1 is then full and pod1 goes to gpu-node-2,
-//   although the manifest says "both pods share one NIC";
-// - 10G and 5G should round up on validRange {min 100Mi, step 1Mi} to 9537Mi
-//   (10,000,269,312 bytes) and 4769Mi (5,000,658,944); Tessera consumes exactly 10G / 5G.
-TEST(DraExamplesTest, DISABLED_NetConsumableCapacitySharesOneNicWithPolicyRounding) {
+// Regression: the reader used to check requestPolicy and drop it, so every policy was
+// ignored. With the policies of examples/dra-upstream/cluster-shared.yaml:
+// - vfs is not requested, so it consumes its default 1 (validValues [1]), not the whole 100,
+//   and both pods share one NIC on gpu-node-1 as the manifest says;
+// - 10G and 5G round up on validRange {min 100Mi, step 1Mi} to 9537Mi (10,000,269,312 bytes)
+//   and 4769Mi (5,000,658,944).
+TEST(DraExamplesTest, NetConsumableCapacitySharesOneNicWithPolicyRounding) {
   SKIP_WITHOUT_REFERENCE();
   RunResult r = Schedule({kClusterShared, "ref:dra-example-driver/net-consumable-capacity/"});
   EXPECT_RAN_OK(r);

@@ -303,6 +303,24 @@ Result<PodIntake> ParsePod(const Field& object, ObjectMeta meta) {
   TESSERA_ASSIGN_OR_RETURN(Field status, object.GetMap("status"));
   TESSERA_ASSIGN_OR_RETURN(auto phase, status.GetString("phase"));
   if (phase) pod.phase = std::move(*phase);
+  // status.resourceClaimStatuses: the claim the resource claim controller created for a
+  // template reference (a pod read from a live cluster). The pod then uses that claim.
+  TESSERA_ASSIGN_OR_RETURN(Field claim_statuses, status.GetList("resourceClaimStatuses"));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> statuses, claim_statuses.Items());
+  for (const Field& item : statuses) {
+    if (!item.is_map()) return item.WrongType("a mapping");
+    TESSERA_ASSIGN_OR_RETURN(std::string name, item.GetRequiredString("name"));
+    TESSERA_ASSIGN_OR_RETURN(auto claim_name, item.GetString("resourceClaimName"));
+    if (!claim_name || claim_name->empty()) continue;  // no claim needed for this reference
+    TESSERA_RETURN_IF_ERROR(
+        FailIf(item.Get("resourceClaimName"), CheckDnsSubdomain(*claim_name)));
+    for (model::PodClaimRefSpec& ref : pod.spec.claims) {
+      if (ref.name == name && !ref.resource_claim_template_name.empty()) {
+        ref.resource_claim_name = *claim_name;
+        ref.resource_claim_template_name.clear();
+      }
+    }
+  }
   return pod;
 }
 

@@ -2,7 +2,9 @@
 // DeviceClass, ResourceClaim, ResourceClaimTemplate and DeviceTaintRule, in the v1/v1beta2
 // shape (request fields under `exactly:`, flat devices) and the older v1beta1/v1alpha3 shape
 // (request fields on the request, devices wrapped in `basic:`). The cheap validation limits
-// of ../shared/reference/dra.md §7 are enforced; CEL expressions are kept as text.
+// of ../shared/reference/dra.md §7 are enforced; CEL expressions are kept as text, opaque
+// config parameters as compact JSON (keys sorted), and slice device taints whose effect is
+// None or unknown are validated and dropped, since they never block allocation.
 #pragma once
 
 #include <optional>
