@@ -154,6 +154,80 @@ TEST(CliGoldenTest, SchedulesTheExamplesAsATable) {
   ExpectGolden("examples.table.txt", r.out);
 }
 
+// Persisting and restoring state: the output of one run, fed back with the cluster, is the
+// cluster as that run left it. Pods a and b each take two GPUs on gpu-node-1 (no cpu or
+// memory requests, so the tie goes to the first node). Read back, their claims arrive
+// allocated (status.allocation) and the pods name them through status.resourceClaimStatuses,
+// so a new pod asking for four GPUs must go to gpu-node-2; on the empty cluster it takes
+// gpu-node-1.
+TEST(CliRoundTripTest, OutputReadBackKeepsAllocatedClaimsInUse) {
+  const fs::path dir = Scratch() / "round-trip";
+  fs::create_directories(dir);
+  WriteFile(dir / "templates.yaml", R"(apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: two-gpus}
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpus
+        exactly: {deviceClassName: gpu.example.com, count: 2}
+)");
+  WriteFile(dir / "pods.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: a}
+spec:
+  containers: [{name: c, image: x}]
+  resourceClaims: [{name: gpus, resourceClaimTemplateName: two-gpus}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b}
+spec:
+  containers: [{name: c, image: x}]
+  resourceClaims: [{name: gpus, resourceClaimTemplateName: two-gpus}]
+)");
+  WriteFile(dir / "big.yaml", R"(apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: four-gpus}
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpus
+        exactly: {deviceClassName: gpu.example.com, count: 4}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: big}
+spec:
+  containers: [{name: c, image: x}]
+  resourceClaims: [{name: gpus, resourceClaimTemplateName: four-gpus}]
+)");
+  const std::string cluster = "-f examples/dra/cluster.yaml ";
+  const std::string d = dir.string();
+  RunResult first =
+      Tessera("schedule " + cluster + "-f " + d + "/templates.yaml -f " + d + "/pods.yaml");
+  ASSERT_EQ(first.status, kExitOk) << first.err;
+  WriteFile(dir / "state.yaml", first.out);
+  RunResult again = Tessera("schedule " + cluster + "-f " + d + "/templates.yaml -f " + d +
+                            "/state.yaml -f " + d + "/big.yaml -o table");
+  ASSERT_EQ(again.status, kExitOk) << again.err;
+  EXPECT_EQ(again.out,
+            "NAMESPACE   POD   NODE         STATUS      REASON\n"
+            "default     a     gpu-node-1   Running\n"
+            "default     b     gpu-node-1   Running\n"
+            "default     big   gpu-node-2   Scheduled\n"
+            "\n"
+            "NAMESPACE   CLAIM      DEVICES                   STATUS      RESERVED FOR\n"
+            "default     a-gpus     gpu-0,gpu-1               Allocated   a\n"
+            "default     b-gpus     gpu-2,gpu-3               Allocated   b\n"
+            "default     big-gpus   gpu-0,gpu-1,gpu-2,gpu-3   Allocated   big\n");
+  RunResult empty = Tessera("schedule " + cluster + "-f " + d + "/big.yaml -o table");
+  ASSERT_EQ(empty.status, kExitOk) << empty.err;
+  EXPECT_NE(empty.out.find("big   gpu-node-1   Scheduled"), std::string::npos) << empty.out;
+}
+
 // examples/dra: hand-checked in examples/dra/pods.yaml's header. Pods are tried by name
 // (same priority, no timestamps): big-job (5 GPUs, nodes have 4: pending), canary (no
 // NEXT-GEN-GPU, falls back to "any": gpu-node-1 gpu-0), notebook-a (gpu-node-2 is emptier

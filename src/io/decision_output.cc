@@ -224,6 +224,27 @@ YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& dec
         pod["spec"] = spec;
       }
       spec["nodeName"] = StringNode(manifests.snapshot.node_name(decision.node));
+      // Claims made from templates, as the resource claim controller records them; read back,
+      // they link the pod to its allocated claim.
+      YAML::Node statuses(YAML::NodeType::Sequence);
+      for (const model::ClaimAllocation& claim : claims) {
+        if (!claim.from_template || claim.owner != decision.pod) continue;
+        for (const auto& ref : manifests.snapshot.pod(decision.pod).claims) {
+          if (claim.name != manifests.snapshot.pod(decision.pod).name + "-" + ref.name) continue;
+          YAML::Node entry(YAML::NodeType::Map);
+          entry["name"] = StringNode(ref.name);
+          entry["resourceClaimName"] = StringNode(claim.name);
+          statuses.push_back(entry);
+        }
+      }
+      if (statuses.size() > 0) {
+        YAML::Node status = pod["status"];
+        if (!status.IsMap()) {
+          status = YAML::Node(YAML::NodeType::Map);
+          pod["status"] = status;
+        }
+        status["resourceClaimStatuses"] = statuses;
+      }
       break;
     }
     case Outcome::kBound:

@@ -805,6 +805,52 @@ Result<model::DeviceClassSpec> ParseDeviceClass(const Field& object, ObjectMeta 
   return out;
 }
 
+// status.allocation.devices.results and status.reservedFor of a claim read from a live
+// cluster: the devices it holds and the pods it is reserved for.
+Status ParseClaimStatus(const Field& object, model::ResourceClaimSpec& claim) {
+  TESSERA_ASSIGN_OR_RETURN(Field status, object.GetMap("status"));
+  TESSERA_ASSIGN_OR_RETURN(Field allocation, status.GetMap("allocation"));
+  if (allocation.present()) {
+    claim.allocated = true;
+    TESSERA_ASSIGN_OR_RETURN(Field devices, allocation.GetMap("devices"));
+    TESSERA_ASSIGN_OR_RETURN(Field results_field, devices.GetList("results"));
+    TESSERA_ASSIGN_OR_RETURN(std::vector<Field> results, results_field.Items());
+    TESSERA_RETURN_IF_ERROR(
+        CheckCount(results_field, results.size(), kMaxRequestsPerClaim, "results"));
+    for (const Field& item : results) {
+      if (!item.is_map()) return item.WrongType("a mapping");
+      model::AllocatedDeviceSpec row;
+      TESSERA_ASSIGN_OR_RETURN(row.request, item.GetRequiredString("request"));
+      TESSERA_ASSIGN_OR_RETURN(row.driver, item.GetRequiredString("driver"));
+      TESSERA_ASSIGN_OR_RETURN(row.pool, item.GetRequiredString("pool"));
+      TESSERA_ASSIGN_OR_RETURN(row.device, item.GetRequiredString("device"));
+      TESSERA_ASSIGN_OR_RETURN(auto admin, item.GetBool("adminAccess"));
+      row.admin_access = admin.value_or(false);
+      TESSERA_ASSIGN_OR_RETURN(auto share_id, item.GetString("shareID"));
+      if (share_id) row.share_id = std::move(*share_id);
+      TESSERA_ASSIGN_OR_RETURN(Field consumed, item.GetMap("consumedCapacity"));
+      TESSERA_ASSIGN_OR_RETURN(auto entries, consumed.Entries());
+      for (const auto& [name, value] : entries) {
+        TESSERA_ASSIGN_OR_RETURN(Quantity q, ParseWholeQuantity(value));
+        row.consumed_capacity.emplace_back(name, q);
+      }
+      claim.allocation.push_back(std::move(row));
+    }
+  }
+  TESSERA_ASSIGN_OR_RETURN(Field reserved_field, status.GetList("reservedFor"));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> reserved, reserved_field.Items());
+  if (reserved.size() > 256) {
+    return reserved_field.Fail(fmt::format("has {} entries; at most 256 are allowed", reserved.size()));
+  }
+  for (const Field& item : reserved) {
+    if (!item.is_map()) return item.WrongType("a mapping");
+    TESSERA_ASSIGN_OR_RETURN(auto resource, item.GetString("resource"));
+    TESSERA_ASSIGN_OR_RETURN(std::string name, item.GetRequiredString("name"));
+    if (!resource || *resource == "pods") claim.reserved_for.push_back(std::move(name));
+  }
+  return OkStatus();
+}
+
 Result<model::ResourceClaimSpec> ParseResourceClaim(const Field& object, ObjectMeta meta,
                                                     DraShape shape, bool is_template) {
   model::ResourceClaimSpec claim;
@@ -834,6 +880,7 @@ Result<model::ResourceClaimSpec> ParseResourceClaim(const Field& object, ObjectM
   TESSERA_ASSIGN_OR_RETURN(claim.constraints, ParseConstraints(constraints, claim.requests));
   TESSERA_ASSIGN_OR_RETURN(Field config, devices.GetList("config"));
   TESSERA_ASSIGN_OR_RETURN(claim.config, ParseConfigs(config, &claim.requests));
+  if (!is_template) TESSERA_RETURN_IF_ERROR(ParseClaimStatus(object, claim));
   return claim;
 }
 
