@@ -53,7 +53,8 @@ Allocator::Allocator(const DeviceIndex& index, const ClaimCatalog& catalog,
       selectors_(selectors),
       options_(options),
       instance_base_(index.ledger_size()),
-      results_size_slot_(index.ledger_size() + catalog.instances().size() * kSlotsPerInstance) {}
+      results_size_slot_(index.ledger_size() + catalog.instances().size() * kSlotsPerInstance),
+      no_execute_(catalog.instances().size(), 0) {}
 
 std::span<const DeviceResult> Allocator::results(const model::Overlay& overlay,
                                                  uint32_t instance) const {
@@ -626,6 +627,10 @@ bool Allocator::Allocate(model::Overlay& overlay, model::PodId pod, model::NodeI
       return false;
     }
     if (allocated(overlay, inst)) {
+      if (no_execute_[inst]) {
+        failure = {DraFailure::kNoExecute, inst, 0};
+        return false;
+      }
       for (const DeviceResult& row : results(overlay, inst)) {
         if (!index_.VisibleFrom(row.device, node)) {
           failure = {DraFailure::kAllocatedElsewhere, inst, row.request};

@@ -37,6 +37,7 @@ enum class DraFailure : uint8_t {
   kIncompletePool,     // allocationMode All while a visible pool is incomplete or invalid
   kAllocatedElsewhere, // the claim is already allocated to devices this node cannot use
   kTooManyConsumers,   // the claim is already reserved for 256 pods
+  kNoExecute,          // the claim's devices have an untolerated NoExecute taint
 };
 
 struct DraFailureInfo {
@@ -80,6 +81,10 @@ class Allocator {
   // publishes, or a request the claim does not have, are skipped with a warning.
   // Requires: the instance is not allocated yet.
   void Preallocate(model::Overlay& overlay, uint32_t instance, std::vector<std::string>& warnings);
+
+  // Marks an allocated claim whose devices carry an untolerated NoExecute taint: the
+  // scheduler adds no new consumers to it (its pods are being evicted).
+  void MarkNoExecute(uint32_t instance) { no_execute_.at(instance) = 1; }
 
   bool allocated(const model::Overlay& overlay, uint32_t instance) const {
     return overlay.ledger(slot(instance, kState)) != 0;
@@ -144,6 +149,7 @@ class Allocator {
   size_t instance_base_;
   size_t results_size_slot_;
   std::vector<DeviceResult> results_;  // rows beyond ledger(results_size_slot_) are stale
+  std::vector<uint8_t> no_execute_;     // per instance: MarkNoExecute
   cel::EvalScratch scratch_;
 
   // Per-attempt state, reused.

@@ -90,6 +90,8 @@ RejectReason ToReason(dra::DraFailure kind) {
       return RejectReason::kClaimAllocatedElsewhere;
     case dra::DraFailure::kTooManyConsumers:
       return RejectReason::kClaimTooManyConsumers;
+    case dra::DraFailure::kNoExecute:
+      return RejectReason::kClaimNoExecute;
     case dra::DraFailure::kConstraint:
     case dra::DraFailure::kNone:
       break;
@@ -125,6 +127,12 @@ struct Engine::Impl {
   std::unique_ptr<dra::ClaimCatalog> catalog;
   std::unique_ptr<dra::Allocator> allocator;
   std::vector<std::string> warnings;
+  // Per claim instance: untolerated NoExecute taints on its allocated devices.
+  std::vector<std::vector<model::NoExecuteTaint>> no_execute;
+
+  // Finds the NoExecute taints of an allocated claim's devices that its requests do not
+  // tolerate (or tolerate only for tolerationSeconds).
+  void FindNoExecute(uint32_t instance);
 
   // Per-cycle buffers, sized once and reused by every decision.
   std::vector<NodeId> feasible;
@@ -228,6 +236,7 @@ std::vector<model::ClaimAllocation> Engine::Impl::Claims(const std::vector<Decis
     c.from_template = inst.from_template;
     c.owner = inst.owner;
     c.problem = claim.problem;
+    c.no_execute = no_execute[i];
     c.allocated = allocator->allocated(overlay, i);
     if (!c.allocated) continue;
     const model::DeviceTable& dt = snapshot.devices();
@@ -311,6 +320,36 @@ std::vector<model::ClaimAllocation> Engine::Impl::Claims(const std::vector<Decis
   return out;
 }
 
+void Engine::Impl::FindNoExecute(uint32_t instance) {
+  const dra::ClaimInstance& inst = catalog->instances()[instance];
+  const dra::CompiledClaim& claim = catalog->claims()[inst.claim];
+  const model::ResourceClaimSpec& spec = snapshot.resource_claims()[inst.claim];
+  for (const dra::DeviceResult& row : allocator->results(overlay, instance)) {
+    const dra::CompiledSubrequest& sub = claim.requests[row.request].subrequests[row.subrequest];
+    const model::DeviceRequestSpec& req = spec.requests[row.request];
+    const model::DeviceRequestSpec& sub_spec =
+        req.first_available.empty() ? req : req.first_available[row.subrequest];
+    for (const dra::DeviceTaint& taint : index->taints_of(row.device)) {
+      if (taint.effect != model::TaintEffect::kNoExecute) continue;
+      bool tolerated_forever = false;
+      std::optional<int64_t> seconds;
+      for (size_t t = 0; t < sub.tolerations.size(); ++t) {
+        if (!dra::Tolerates(sub.tolerations[t], taint)) continue;
+        const auto& given = sub_spec.tolerations[t].toleration_seconds;
+        if (!given) {
+          tolerated_forever = true;
+        } else if (!seconds || *given > *seconds) {
+          seconds = given;
+        }
+      }
+      if (tolerated_forever) continue;
+      no_execute[instance].push_back({row.device, index->taint_keys().Name(taint.key),
+                                      index->taint_values().Name(taint.value), seconds});
+    }
+  }
+  if (!no_execute[instance].empty()) allocator->MarkNoExecute(instance);
+}
+
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
@@ -329,12 +368,15 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
       *impl->index, *impl->catalog, impl->selectors,
       dra::AllocatorOptions{options.dra_search_budget});
   impl->overlay.ResizeLedger(impl->allocator->ledger_size());
-  // Claims that arrive allocated (read from a live cluster) hold their devices already.
+  // Claims that arrive allocated (read from a live cluster) hold their devices already, and
+  // may hold devices that have since been tainted NoExecute.
   const auto instances = impl->catalog->instances();
+  impl->no_execute.resize(instances.size());
   for (uint32_t i = 0; i < instances.size(); ++i) {
     const dra::CompiledClaim& claim = impl->catalog->claims()[instances[i].claim];
     if (!instances[i].from_template && claim.spec->allocated) {
       impl->allocator->Preallocate(impl->overlay, i, impl->warnings);
+      impl->FindNoExecute(i);
     }
   }
   impl->overlay.Commit();
@@ -353,8 +395,14 @@ ScheduleResult Engine::ScheduleAll() {
     result.decisions[p].pod = id;
     result.decisions[p].nodes_total = static_cast<uint32_t>(m.snapshot.num_nodes());
     if (m.snapshot.pod(id).node.valid()) {
-      result.decisions[p].outcome = Outcome::kBound;
-      result.decisions[p].node = m.snapshot.pod(id).node;
+      Decision& d = result.decisions[p];
+      d.outcome = Outcome::kBound;
+      d.node = m.snapshot.pod(id).node;
+      for (uint32_t inst : m.catalog->instances_of(id)) {
+        if (m.no_execute[inst].empty()) continue;
+        d.outcome = Outcome::kEvicted;
+        d.reasons.push_back({RejectReason::kClaimNoExecute, inst, 0, 0});
+      }
     }
   }
   for (PodId pod : SchedulingOrder(m.snapshot)) {

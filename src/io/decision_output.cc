@@ -74,6 +74,10 @@ std::string ClaimReasonText(const model::Snapshot& snapshot,
       return fmt::format("node(s) cannot use claim {}: it is allocated to devices elsewhere", claim);
     case RejectReason::kClaimTooManyConsumers:
       return fmt::format("node(s) cannot use claim {}: it is already reserved for 256 pods", claim);
+    case RejectReason::kClaimNoExecute:
+      return fmt::format("node(s) cannot use claim {}: its devices have a NoExecute taint it "
+                         "does not tolerate",
+                         claim);
     default:
       why = "cannot be allocated";
   }
@@ -109,6 +113,7 @@ std::string ReasonText(const model::Snapshot& snapshot,
     case RejectReason::kClaimIncompletePool:
     case RejectReason::kClaimAllocatedElsewhere:
     case RejectReason::kClaimTooManyConsumers:
+    case RejectReason::kClaimNoExecute:
       return ClaimReasonText(snapshot, claims, reason);
   }
   TESSERA_CHECK(false) << "unknown RejectReason " << static_cast<int>(reason.reason);
@@ -212,6 +217,28 @@ void SetUnschedulableCondition(YAML::Node& pod, const std::string& message) {
   status["conditions"] = conditions;
 }
 
+// Why a bound pod is evicted: "claim gpu-claim: device gpu.example.com/node-1/gpu-0 has taint
+// example.com/ecc=uncorrectable:NoExecute, not tolerated" (or "tolerated for 300s").
+std::string EvictionMessage(const model::Snapshot& snapshot, const Decision& decision,
+                            std::span<const model::ClaimAllocation> claims) {
+  std::vector<std::string> parts;
+  const model::DeviceTable& dt = snapshot.devices();
+  for (const ReasonCount& reason : decision.reasons) {
+    if (reason.reason != RejectReason::kClaimNoExecute || reason.arg >= claims.size()) continue;
+    const model::ClaimAllocation& claim = claims[reason.arg];
+    for (const model::NoExecuteTaint& t : claim.no_execute) {
+      parts.push_back(fmt::format(
+          "claim {}: device {}/{}/{} has taint {}={}:NoExecute, {}", claim.name,
+          snapshot.drivers().Name(dt.driver[t.device.index()]),
+          snapshot.pools().Name(dt.pool[t.device.index()]), dt.name[t.device.index()], t.key,
+          t.value,
+          t.toleration_seconds ? fmt::format("tolerated for {}s", *t.toleration_seconds)
+                               : std::string("not tolerated")));
+    }
+  }
+  return fmt::format("Device taint manager: deleting the pod: {}", fmt::join(parts, "; "));
+}
+
 YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& decision,
                            std::span<const model::ClaimAllocation> claims) {
   YAML::Node pod = YAML::Clone(manifests.pod_objects[decision.pod.index()]);
@@ -249,6 +276,30 @@ YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& dec
     }
     case Outcome::kBound:
       break;
+    case Outcome::kEvicted: {
+      // The condition Kubernetes' device taint manager adds before it deletes the pod.
+      YAML::Node status = pod["status"];
+      if (!status.IsMap()) {
+        status = YAML::Node(YAML::NodeType::Map);
+        pod["status"] = status;
+      }
+      YAML::Node conditions(YAML::NodeType::Sequence);
+      if (const YAML::Node old = status["conditions"]; old.IsDefined() && old.IsSequence()) {
+        for (const YAML::Node& c : old) {
+          const bool same = c.IsMap() && c["type"].IsDefined() && c["type"].IsScalar() &&
+                            c["type"].Scalar() == "DisruptionTarget";
+          if (!same) conditions.push_back(c);
+        }
+      }
+      YAML::Node condition(YAML::NodeType::Map);
+      condition["type"] = StringNode("DisruptionTarget");
+      condition["status"] = StringNode("True");
+      condition["reason"] = StringNode("DeletionByDeviceTaintManager");
+      condition["message"] = StringNode(EvictionMessage(manifests.snapshot, decision, claims));
+      conditions.push_back(condition);
+      status["conditions"] = conditions;
+      break;
+    }
     case Outcome::kWaiting:
     case Outcome::kInfeasible:
       SetUnschedulableCondition(pod, UnschedulableMessage(manifests.snapshot, decision, claims));
@@ -399,6 +450,9 @@ std::array<std::string, 5> TableRow(const model::Snapshot& snapshot, const Decis
       return {pod.namespace_name, pod.name, snapshot.node_name(decision.node), "Scheduled", ""};
     case Outcome::kBound:
       return {pod.namespace_name, pod.name, snapshot.node_name(pod.node), "Running", ""};
+    case Outcome::kEvicted:
+      return {pod.namespace_name, pod.name, snapshot.node_name(pod.node), "Evicting",
+              EvictionMessage(snapshot, decision, claims)};
     case Outcome::kWaiting:
     case Outcome::kInfeasible:
       break;

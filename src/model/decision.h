@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "model/snapshot.h"
@@ -16,6 +18,8 @@ enum class Outcome : uint8_t {
   kBound,       // already had spec.nodeName; counted, not moved
   kWaiting,     // fits no node now, but would fit an empty eligible node (may fit later)
   kInfeasible,  // fits no node even if it were empty, as the cluster stands
+  kEvicted,     // bound, but a device of one of its claims has an untolerated NoExecute
+                // taint: Kubernetes' device taint manager deletes the pod
 };
 
 // Why one node was rejected, in kube-scheduler's filter order.
@@ -36,6 +40,7 @@ enum class RejectReason : uint8_t {
   kClaimIncompletePool,     // allocationMode All while a visible pool is incomplete
   kClaimAllocatedElsewhere, // the claim is allocated to devices this node cannot use
   kClaimTooManyConsumers,   // the claim is already reserved for 256 pods
+  kClaimNoExecute,          // the claim's devices have an untolerated NoExecute taint
 };
 
 struct ReasonCount {
@@ -58,6 +63,15 @@ struct AllocatedDevice {
   std::vector<TolerationSpec> tolerations;
 };
 
+// A NoExecute device taint that an allocated claim's request does not tolerate (or tolerates
+// only for toleration_seconds): the claim's pods are evicted and it takes no new consumers.
+struct NoExecuteTaint {
+  DeviceId device;
+  std::string key;
+  std::string value;
+  std::optional<int64_t> toleration_seconds;  // evicted after this long instead of at once
+};
+
 struct AllocatedConfig {
   bool from_class = false;  // source FromClass, else FromClaim
   OpaqueConfigSpec config;  // requests: the (sub)requests it applies to
@@ -76,6 +90,7 @@ struct ClaimAllocation {
   std::vector<AllocatedDevice> devices;
   std::vector<AllocatedConfig> config;
   std::vector<PodId> reserved_for;
+  std::vector<NoExecuteTaint> no_execute;  // non-empty: the claim's pods are evicted
   std::string problem;  // why the claim cannot be used, if it cannot
 };
 
