@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "base/check.h"
+#include "base/quote.h"
 
 namespace tessera {
 namespace {
@@ -18,34 +19,7 @@ namespace {
 // and the saturation keeps every later sum far from int64 overflow.
 constexpr int64_t kExponentCap = 1'000'000'000'000'000;  // 1e15
 
-// Error messages show at most this many bytes of the input (inputs may be megabytes).
-constexpr size_t kMaxQuotedBytes = 64;
-
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// `text` in double quotes for an error message: `"` and `\` escaped, bytes outside
-// printable ASCII as \xNN, and long inputs cut after kMaxQuotedBytes with their length noted.
-std::string Quote(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  const size_t shown = text.size() < kMaxQuotedBytes ? text.size() : kMaxQuotedBytes;
-  for (size_t i = 0; i < shown; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-  if (shown < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
-  return out;
-}
 
 // Decimal SI suffixes by exponent / 3 + 3: n (-9) up to E (18).
 constexpr std::string_view kDecimalSuffixes[] = {"n", "u", "m", "", "k", "M", "G", "T", "P", "E"};

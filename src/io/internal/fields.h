@@ -15,17 +15,14 @@
 #include <utility>
 #include <vector>
 
+#include "base/quote.h"
 #include "base/status.h"
 
 namespace tessera::io::internal {
 
 // At most this many bytes of an input value are echoed in a message.
-inline constexpr size_t kMaxQuotedBytes = 64;
-
-// `text` in double quotes for an error message: `"` and `\` escaped, bytes outside printable
-// ASCII as \xNN, and a long value cut after kMaxQuotedBytes with its length noted:
-// `"aaaa..."... (5242880 bytes)` (the same form base/quantity.cc uses).
-std::string Quote(std::string_view text);
+using ::tessera::kMaxQuotedBytes;
+using ::tessera::Quote;
 
 // "a mapping", "a list", "null", or `a string "abc"` (quoted and truncated) for messages.
 std::string Describe(const YAML::Node& node);
