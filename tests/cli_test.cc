@@ -24,8 +24,12 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tessera_runner.h"
+
+namespace tessera {
 namespace {
 
 namespace fs = std::filesystem;
@@ -36,81 +40,13 @@ constexpr int kExitUsage = 2;
 
 const char* const kExamples = "schedule -f examples/cluster/ -f examples/pods.yaml";
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteFile(const fs::path& path, std::string_view text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  ASSERT_TRUE(out.good()) << "cannot write " << path;
-}
-
-// Single-quotes `s` for /bin/sh.
-std::string ShellQuote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-// A private scratch folder for this test process, removed at exit.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "tessera_cli_test.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-const fs::path& Scratch() {
-  static const ScratchDir dir;
-  return dir.path();
-}
-
-struct RunResult {
-  int status = -1;  // the exit status, or -1 when the process did not exit normally
-  std::string out;
-  std::string err;
-};
-
-// Runs `tessera <args>` (shell words, already quoted) in the repository root, with
-// `stdin_text` as standard input.
-RunResult Tessera(const std::string& args, std::string_view stdin_text = "") {
-  const fs::path in = Scratch() / "stdin";
-  const fs::path out = Scratch() / "stdout";
-  const fs::path err = Scratch() / "stderr";
-  WriteFile(in, stdin_text);
-  const std::string command = "cd " + ShellQuote(TESSERA_SOURCE_DIR) + " && " +
-                              ShellQuote(TESSERA_BIN) + " " + args + " <" +
-                              ShellQuote(in.string()) + " >" + ShellQuote(out.string()) + " 2>" +
-                              ShellQuote(err.string());
-  const int wait_status = std::system(command.c_str());
-  RunResult result;
-  if (wait_status != -1 && WIFEXITED(wait_status)) result.status = WEXITSTATUS(wait_status);
-  result.out = ReadFile(out);
-  result.err = ReadFile(err);
-  return result;
-}
-
-fs::path SourcePath(std::string_view relative) { return fs::path(TESSERA_SOURCE_DIR) / relative; }
+using cli_testing::ReadFile;
+using cli_testing::RunResult;
+using cli_testing::Scratch;
+using cli_testing::ShellQuote;
+using cli_testing::SourcePath;
+using cli_testing::Tessera;
+using cli_testing::WriteFile;
 
 bool UpdatingGoldens() {
   const char* update = std::getenv("TESSERA_UPDATE_GOLDEN");
@@ -228,6 +164,93 @@ spec:
   EXPECT_NE(empty.out.find("big   gpu-node-1   Scheduled"), std::string::npos) << empty.out;
 }
 
+// A device tainted NoExecute after its claim was allocated (a DeviceTaintRule on gpu-0 of
+// gpu-node-1): the bound pod using the claim is evicted with the condition Kubernetes' device
+// taint manager sets, and a new pod naming the claim cannot use it. A claim whose request
+// tolerates the taint for 300s is evicted "after 300s"; one tolerating it without a limit is
+// left alone.
+std::string NoExecuteState(std::string_view toleration) {
+  return fmt::format(R"(apiVersion: resource.k8s.io/v1alpha3
+kind: DeviceTaintRule
+metadata: {{name: gpu-0-ecc}}
+spec:
+  deviceSelector: {{driver: gpu.example.com, pool: gpu-node-1, device: gpu-0}}
+  taint: {{key: example.com/ecc, value: uncorrectable, effect: NoExecute}}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata: {{name: training-gpu, namespace: default}}
+spec:
+  devices:
+    requests:
+    - name: gpu
+      exactly: {{deviceClassName: gpu.example.com{}}}
+status:
+  allocation:
+    devices:
+      results:
+      - {{request: gpu, driver: gpu.example.com, pool: gpu-node-1, device: gpu-0}}
+  reservedFor:
+  - {{resource: pods, name: trainer}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: trainer, namespace: default}}
+spec:
+  nodeName: gpu-node-1
+  containers: [{{name: c, image: x}}]
+  resourceClaims: [{{name: gpu, resourceClaimName: training-gpu}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: reader, namespace: default}}
+spec:
+  containers: [{{name: c, image: x}}]
+  resourceClaims: [{{name: gpu, resourceClaimName: training-gpu}}]
+)",
+                     toleration);
+}
+
+TEST(CliNoExecuteTest, EvictsPodsOfClaimsWhoseDevicesGetANoExecuteTaint) {
+  const fs::path file = Scratch() / "no-execute.yaml";
+  WriteFile(file, NoExecuteState(""));
+  RunResult r = Tessera("schedule -f examples/dra/cluster.yaml -f " + file.string() + " -o table");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD       NODE         STATUS     REASON\n"
+            "default     trainer   gpu-node-1   Evicting   Device taint manager: deleting the pod: "
+            "claim training-gpu: device gpu.example.com/gpu-node-1/gpu-0 has taint "
+            "example.com/ecc=uncorrectable:NoExecute, not tolerated\n"
+            "default     reader    <none>       Pending    0/2 nodes are available: 2 node(s) "
+            "cannot use claim training-gpu: its devices have a NoExecute taint it does not "
+            "tolerate.\n"
+            "\n"
+            "NAMESPACE   CLAIM          DEVICES   STATUS      RESERVED FOR\n"
+            "default     training-gpu   gpu-0     Allocated   trainer\n");
+  RunResult yaml = Tessera("schedule -f examples/dra/cluster.yaml -f " + file.string());
+  EXPECT_NE(yaml.out.find("    - type: DisruptionTarget\n      status: \"True\"\n"
+                          "      reason: DeletionByDeviceTaintManager\n"),
+            std::string::npos)
+      << yaml.out;
+}
+
+TEST(CliNoExecuteTest, TolerationSecondsDelaysEvictionAndNoLimitPreventsIt) {
+  const fs::path later = Scratch() / "no-execute-300s.yaml";
+  WriteFile(later, NoExecuteState(", tolerations: [{key: example.com/ecc, operator: Exists, "
+                                  "effect: NoExecute, tolerationSeconds: 300}]"));
+  RunResult r = Tessera("schedule -f examples/dra/cluster.yaml -f " + later.string() + " -o table");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("example.com/ecc=uncorrectable:NoExecute, tolerated for 300s"),
+            std::string::npos)
+      << r.out;
+  const fs::path forever = Scratch() / "no-execute-forever.yaml";
+  WriteFile(forever, NoExecuteState(", tolerations: [{key: example.com/ecc, operator: Exists}]"));
+  RunResult ok = Tessera("schedule -f examples/dra/cluster.yaml -f " + forever.string() + " -o table");
+  ASSERT_EQ(ok.status, kExitOk) << ok.err;
+  EXPECT_NE(ok.out.find("trainer   gpu-node-1   Running"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("reader    gpu-node-1   Scheduled"), std::string::npos) << ok.out;
+}
+
 // examples/dra: hand-checked in examples/dra/pods.yaml's header. Pods are tried by name
 // (same priority, no timestamps): big-job (5 GPUs, nodes have 4: pending), canary (no
 // NEXT-GEN-GPU, falls back to "any": gpu-node-1 gpu-0), notebook-a (gpu-node-2 is emptier
@@ -342,8 +365,9 @@ TEST(CliHelpTest, EveryCommandsHelpHasExamples) {
 TEST(CliHelpTest, TopLevelHelpListsOnlyWorkingCommands) {
   RunResult r = Tessera("--help");
   EXPECT_NE(r.out.find("schedule"), std::string::npos);
+  EXPECT_NE(r.out.find("bench"), std::string::npos);
   EXPECT_NE(r.out.find("version"), std::string::npos);
-  for (const char* missing : {"simulate", "serve", "bench"}) {
+  for (const char* missing : {"simulate", "serve"}) {
     EXPECT_EQ(r.out.find(missing), std::string::npos) << missing;
   }
 }
@@ -388,3 +412,4 @@ TEST(CliBadInputTest, EveryListedFileFailsWithItsExactError) {
 }
 
 }  // namespace
+}  // namespace tessera

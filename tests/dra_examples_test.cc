@@ -14,6 +14,8 @@
 // docs/dra.md "Not done yet").
 
 #include <gtest/gtest.h>
+
+#include "tessera_runner.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+namespace tessera {
 namespace {
 
 namespace fs = std::filesystem;
@@ -40,53 +43,9 @@ const char* const kClusterShared = "examples/dra-upstream/cluster-shared.yaml";
 const char* const kClusterPartitionable = "examples/dra-upstream/cluster-partitionable.yaml";
 const char* const kNvidiaCluster = "examples/dra-upstream/nvidia-cluster.yaml";
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using cli_testing::ShellQuote;
 
-// Single-quotes `s` for /bin/sh.
-std::string ShellQuote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-// A private scratch folder for this test process, removed at exit.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "tessera_dra_examples_test.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-const fs::path& Scratch() {
-  static const ScratchDir dir;
-  return dir.path();
-}
-
-struct RunResult {
-  int status = -1;  // the exit status, or -1 when the process did not exit normally
-  std::string out;
-  std::string err;
+struct RunResult : cli_testing::RunResult {
   json doc;  // stdout parsed; null when it is not JSON
 };
 
@@ -99,16 +58,8 @@ RunResult Schedule(std::initializer_list<std::string_view> files) {
         f.substr(0, 4) == "ref:" ? kRefDir + "/" + std::string(f.substr(4)) : std::string(f);
     args += " -f " + ShellQuote(path);
   }
-  const fs::path out = Scratch() / "stdout";
-  const fs::path err = Scratch() / "stderr";
-  const std::string command = "cd " + ShellQuote(TESSERA_SOURCE_DIR) + " && " +
-                              ShellQuote(TESSERA_BIN) + " " + args + " -o json </dev/null >" +
-                              ShellQuote(out.string()) + " 2>" + ShellQuote(err.string());
-  const int wait_status = std::system(command.c_str());
   RunResult result;
-  if (wait_status != -1 && WIFEXITED(wait_status)) result.status = WEXITSTATUS(wait_status);
-  result.out = ReadFile(out);
-  result.err = ReadFile(err);
+  static_cast<cli_testing::RunResult&>(result) = cli_testing::Tessera(args + " -o json");
   result.doc = json::parse(result.out, nullptr, /*allow_exceptions=*/false);
   return result;
 }
@@ -555,3 +506,4 @@ TEST(DraExamplesTest, WebsiteJobPodsGetOwnGpuAndShareOne) {
 }
 
 }  // namespace
+}  // namespace tessera

@@ -1,5 +1,5 @@
-// The tessera command line: one subcommand per job (schedule, version). Usage errors exit 2,
-// invalid input 1; anything that escapes a subcommand is caught once here and exits 1.
+// The tessera command line: one subcommand per job (schedule, bench, version). Usage errors
+// exit 2, invalid input 1; anything that escapes a subcommand is caught once here and exits 1.
 
 #include <exception>
 #include <iostream>
@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench.h"
 #include "exit_status.h"
 #include "schedule.h"
 #include "version.h"
@@ -20,6 +21,7 @@ int Main(int argc, char** argv) {
   app.footer(R"(Examples:
   tessera schedule -f examples/cluster/ -f examples/pods.yaml -o table
   kubectl get nodes,pods,priorityclasses -o json | tessera schedule -f -
+  tessera bench dra-fill-100
   tessera version
 
 Run 'tessera <command> --help' for a command's flags.)");
@@ -32,6 +34,8 @@ Run 'tessera <command> --help' for a command's flags.)");
 
   ScheduleFlags schedule_flags;
   CLI::App* schedule = AddScheduleCommand(app, schedule_flags);
+  BenchFlags bench_flags;
+  CLI::App* bench = AddBenchCommand(app, bench_flags);
   CLI::App* version = AddVersionCommand(app);
 
   try {
@@ -43,6 +47,7 @@ Run 'tessera <command> --help' for a command's flags.)");
   }
 
   if (schedule->parsed()) return RunSchedule(schedule_flags, std::cin, std::cout, std::cerr);
+  if (bench->parsed()) return RunBench(bench_flags, std::cout, std::cerr);
   if (version->parsed()) return RunVersion(std::cout);
   return kExitUsage;  // unreachable: require_subcommand(1)
 }

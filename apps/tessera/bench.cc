@@ -1,0 +1,281 @@
+#include "bench.h"
+
+#include <malloc.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/check.h"
+#include "bench_scenarios.h"
+#include "engine/engine.h"
+#include "exit_status.h"
+#include "model/decision.h"
+#include "model/snapshot.h"
+
+namespace tessera::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One scenario's figures. Latencies are absent when the scenario has no single-pod pass.
+struct BenchResult {
+  std::string_view name;
+  std::string_view anchor;
+  int64_t pods = 0;    // pending pods in one run
+  int64_t placed = 0;  // of those, placed by one run
+  int runs = 0;
+  double pods_per_second = 0;
+  std::optional<double> p50_ms, p99_ms, max_ms;
+  double peak_rss_mib = 0;
+  double cpu_us_per_placement = 0;  // user + sys CPU per decided pod
+};
+
+std::string ValidNames() {
+  std::vector<std::string_view> names = {"all"};
+  for (const BenchScenario& s : BenchScenarios()) names.push_back(s.name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+// User + system CPU time of this process so far, in microseconds.
+int64_t CpuMicros() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto micros = [](const timeval& t) { return int64_t{t.tv_sec} * 1'000'000 + t.tv_usec; };
+  return micros(usage.ru_utime) + micros(usage.ru_stime);
+}
+
+// Returns freed heap to the OS and resets the peak-RSS high-water mark (Linux >= 4.0), so
+// each scenario reports its own peak rather than the largest so far. Where the reset is not
+// possible the peak is process-wide.
+void ResetPeakRss() {
+  malloc_trim(0);
+  std::ofstream clear_refs("/proc/self/clear_refs");
+  if (clear_refs) clear_refs << "5";
+}
+
+double PeakRssMib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// One timed ScheduleAll on a fresh engine; creating the engine (compiling selectors and
+// claims) is setup and not timed.
+struct TimedRun {
+  double seconds = 0;
+  int64_t cpu_micros = 0;
+  int64_t decided = 0;  // pods not already bound
+  int64_t placed = 0;
+};
+
+TimedRun RunOnce(const model::Snapshot& snapshot) {
+  auto engine = engine::Engine::Create(snapshot, engine::Options{});
+  TESSERA_CHECK(engine.ok()) << engine.error().ToString();
+  const int64_t cpu_start = CpuMicros();
+  const Clock::time_point start = Clock::now();
+  engine::ScheduleResult result = (*engine)->ScheduleAll();
+  const Clock::time_point end = Clock::now();
+  TimedRun run;
+  run.cpu_micros = CpuMicros() - cpu_start;
+  run.seconds = std::chrono::duration<double>(end - start).count();
+  for (const model::Decision& d : result.decisions) {
+    if (d.outcome == model::Outcome::kBound) continue;
+    ++run.decided;
+    if (d.outcome == model::Outcome::kPlaced) ++run.placed;
+  }
+  return run;
+}
+
+// Nearest-rank percentile of sorted `samples`, in milliseconds.
+double PercentileMs(const std::vector<double>& sorted_seconds, double fraction) {
+  const auto n = static_cast<double>(sorted_seconds.size());
+  const auto rank = static_cast<size_t>(std::max(1.0, std::ceil(fraction * n)));
+  return sorted_seconds[rank - 1] * 1e3;
+}
+
+BenchResult RunScenario(const BenchScenario& scenario) {
+  ResetPeakRss();
+  const model::Snapshot snapshot = scenario.build();
+  BenchResult result{.name = scenario.name, .anchor = scenario.anchor, .runs = scenario.runs};
+
+  double seconds = 0;
+  int64_t cpu_micros = 0;
+  int64_t decided = 0;
+  std::vector<double> run_seconds;
+  for (int i = 0; i < scenario.runs; ++i) {
+    const TimedRun run = RunOnce(snapshot);
+    seconds += run.seconds;
+    cpu_micros += run.cpu_micros;
+    decided += run.decided;
+    run_seconds.push_back(run.seconds);
+    // Every run decides the same pods the same way: the engine is deterministic.
+    result.pods = run.decided;
+    result.placed = run.placed;
+  }
+  result.pods_per_second = seconds > 0 ? static_cast<double>(decided) / seconds : 0;
+  result.cpu_us_per_placement =
+      decided > 0 ? static_cast<double>(cpu_micros) / static_cast<double>(decided) : 0;
+
+  // Per-pod latency: a pod decided alone on a fresh engine, so ScheduleAll's time is that
+  // one decision. A single-pod scenario's runs are such samples already.
+  std::vector<double> samples;
+  if (result.pods == 1) {
+    samples = run_seconds;
+  } else if (scenario.build_one != nullptr) {
+    const model::Snapshot one = scenario.build_one();
+    for (int i = 0; i < scenario.latency_runs; ++i) samples.push_back(RunOnce(one).seconds);
+  }
+  if (!samples.empty()) {
+    std::sort(samples.begin(), samples.end());
+    result.p50_ms = PercentileMs(samples, 0.50);
+    result.p99_ms = PercentileMs(samples, 0.99);
+    result.max_ms = samples.back() * 1e3;
+  }
+  result.peak_rss_mib = PeakRssMib();
+  return result;
+}
+
+// `value` rounded to `digits` decimals, so JSON does not print 17 significant digits.
+double Round(double value, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(value * scale) / scale;
+}
+
+nlohmann::json OptionalMs(const std::optional<double>& ms) {
+  return ms ? nlohmann::json(Round(*ms, 4)) : nlohmann::json(nullptr);
+}
+
+void WriteJson(const std::vector<BenchResult>& results, std::ostream& out) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const BenchResult& r : results) {
+    // Every decision here is a pod's, so decisions and pods per second are the same figure.
+    rows.push_back({{"name", r.name},
+                    {"pods", r.pods},
+                    {"placed", r.placed},
+                    {"runs", r.runs},
+                    {"decisions_per_second", Round(r.pods_per_second, 1)},
+                    {"pods_per_second", Round(r.pods_per_second, 1)},
+                    {"p50_ms", OptionalMs(r.p50_ms)},
+                    {"p99_ms", OptionalMs(r.p99_ms)},
+                    {"max_ms", OptionalMs(r.max_ms)},
+                    {"peak_rss_mib", Round(r.peak_rss_mib, 1)},
+                    {"cpu_us_per_placement", Round(r.cpu_us_per_placement, 3)},
+                    {"anchor", r.anchor}});
+  }
+  out << nlohmann::json{{"scenarios", rows}}.dump(2) << '\n';
+}
+
+std::string FormatMs(const std::optional<double>& ms) {
+  return ms ? fmt::format("{:.3f}", *ms) : "n/a";
+}
+
+// Columns left-aligned, two spaces apart, like kubectl; the anchor is last and unpadded.
+void WriteTable(const std::vector<BenchResult>& results, std::ostream& out) {
+  std::vector<std::vector<std::string>> rows = {{"SCENARIO", "PODS", "PODS/S", "P50 MS", "P99 MS",
+                                                 "MAX MS", "PEAK RSS MIB", "CPU US/POD",
+                                                 "ANCHOR"}};
+  for (const BenchResult& r : results) {
+    rows.push_back({std::string(r.name), fmt::format("{}", r.pods),
+                    fmt::format("{:.0f}", r.pods_per_second), FormatMs(r.p50_ms),
+                    FormatMs(r.p99_ms), FormatMs(r.max_ms), fmt::format("{:.1f}", r.peak_rss_mib),
+                    fmt::format("{:.2f}", r.cpu_us_per_placement), std::string(r.anchor)});
+  }
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c + 1 < row.size(); ++c) line += fmt::format("{:<{}}  ", row[c], widths[c]);
+    line += row.back();
+    out << line << '\n';
+  }
+}
+
+}  // namespace
+
+CLI::App* AddBenchCommand(CLI::App& app, BenchFlags& flags) {
+  CLI::App* command = app.add_subcommand(
+      "bench", "Time named scenarios through the engine against Kubernetes figures.");
+  command
+      ->add_option("scenarios", flags.scenarios,
+                   fmt::format("Scenarios to run (default all): {}", ValidNames()))
+      ->type_name("SCENARIO")
+      ->check(CLI::Validator(
+          [](std::string& name) -> std::string {
+            if (name == "all" || FindBenchScenario(name) != nullptr) return {};
+            return fmt::format("unknown scenario \"{}\"; valid names: {}", name, ValidNames());
+          },
+          /*validator_desc=*/"", "SCENARIO"));
+  command->add_option("-o,--output", flags.output, "Output format: table or json")
+      ->type_name("FORMAT")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json"}));
+  command->footer(
+      R"(Each scenario builds its cluster (not timed), then schedules every pending pod with
+a fresh engine, several runs, timing ScheduleAll. PODS/S is pods decided per second of
+scheduling; CPU US/POD is user+system CPU per decided pod; PEAK RSS MIB is the scenario's
+peak resident memory, cluster included. P50/P99/MAX MS time one pod decided alone and are
+n/a (null in JSON) for fills, where each pod sees a fuller cluster than the last. Progress
+goes to stderr.
+
+Exit status: 0, or 2 on usage errors (an unknown scenario lists the valid names).
+
+Examples:
+  # Every scenario, as a table
+  tessera bench
+  # The quick fill and the backtracking case, as JSON
+  tessera bench dra-fill-100 dra-partitionable-backtracking -o json)");
+  return command;
+}
+
+int RunBench(const BenchFlags& flags, std::ostream& out, std::ostream& err) {
+  std::vector<const BenchScenario*> chosen;
+  const bool run_all =
+      flags.scenarios.empty() ||
+      std::find(flags.scenarios.begin(), flags.scenarios.end(), "all") != flags.scenarios.end();
+  if (run_all) {
+    for (const BenchScenario& s : BenchScenarios()) chosen.push_back(&s);
+  } else {
+    for (const std::string& name : flags.scenarios) {
+      const BenchScenario* s = FindBenchScenario(name);
+      if (s == nullptr) {
+        err << fmt::format("error: unknown scenario \"{}\"; valid names: {}\n", name,
+                           ValidNames());
+        return kExitUsage;
+      }
+      chosen.push_back(s);
+    }
+  }
+
+  std::vector<BenchResult> results;
+  for (const BenchScenario* s : chosen) {
+    err << "running " << s->name << " ..." << std::flush;
+    const Clock::time_point start = Clock::now();
+    results.push_back(RunScenario(*s));
+    err << fmt::format(" done in {:.1f} s\n",
+                       std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  if (flags.output == "json") {
+    WriteJson(results, out);
+  } else {
+    WriteTable(results, out);
+  }
+  out.flush();
+  return out.good() ? kExitOk : kExitInvalidInput;
+}
+
+}  // namespace tessera::cli
