@@ -251,6 +251,32 @@ TEST(CliNoExecuteTest, TolerationSecondsDelaysEvictionAndNoLimitPreventsIt) {
   EXPECT_NE(ok.out.find("reader    gpu-node-1   Scheduled"), std::string::npos) << ok.out;
 }
 
+// Regression: a pending pod whose input status.conditions held an entry without a `type`
+// made output throw ("invalid node; first invalid key: type") and exit 1. The entry is kept
+// and the PodScheduled condition added next to it.
+TEST(CliOutputTest, KeepsInputConditionsWithoutAType) {
+  const fs::path file = Scratch() / "untyped-condition.yaml";
+  WriteFile(file, R"(apiVersion: v1
+kind: Node
+metadata: {name: n}
+status: {allocatable: {cpu: "1", pods: "10"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers: [{name: c, image: x, resources: {requests: {cpu: "4"}}}]
+status:
+  conditions:
+  - {status: "True"}
+)");
+  RunResult r = Tessera("schedule -f " + file.string());
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("  conditions:\n    - {status: \"True\"}\n    - type: PodScheduled\n"),
+            std::string::npos)
+      << r.out;
+}
+
 // examples/dra: hand-checked in examples/dra/pods.yaml's header. Pods are tried by name
 // (same priority, no timestamps): big-job (5 GPUs, nodes have 4: pending), canary (no
 // NEXT-GEN-GPU, falls back to "any": gpu-node-1 gpu-0), notebook-a (gpu-node-2 is emptier

@@ -194,24 +194,36 @@ YAML::Node StringNode(const std::string& value) {
 
 // --- Pod objects with the decision applied -------------------------------------------------
 
-void SetUnschedulableCondition(YAML::Node& pod, const std::string& message) {
-  YAML::Node status = pod["status"];
-  if (!status.IsMap()) {
-    status = YAML::Node(YAML::NodeType::Map);
-    pod["status"] = status;
+// The mapping at parent[key], created when absent or not a mapping.
+YAML::Node ChildMap(YAML::Node& parent, const char* key) {
+  YAML::Node child = parent[key];
+  if (!child.IsDefined() || !child.IsMap()) {
+    child = YAML::Node(YAML::NodeType::Map);
+    parent[key] = child;
   }
+  return child;
+}
+
+// Sets the pod's status condition of `type`, replacing one of the same type and keeping the
+// others. Conditions are read defensively: input may hold entries without a type.
+void SetCondition(YAML::Node& pod, std::string_view type, std::string_view status_value,
+                  std::string_view reason, const std::string& message) {
+  YAML::Node status = ChildMap(pod, "status");
   YAML::Node conditions(YAML::NodeType::Sequence);
-  if (const YAML::Node old = status["conditions"]; old.IsSequence()) {
+  if (const YAML::Node old = status["conditions"]; old.IsDefined() && old.IsSequence()) {
     for (const YAML::Node& c : old) {
-      const bool is_pod_scheduled =
-          c.IsMap() && c["type"].IsScalar() && c["type"].Scalar() == "PodScheduled";
-      if (!is_pod_scheduled) conditions.push_back(c);
+      bool same = false;
+      if (c.IsMap()) {
+        const YAML::Node t = c["type"];
+        same = t.IsDefined() && t.IsScalar() && t.Scalar() == type;
+      }
+      if (!same) conditions.push_back(c);
     }
   }
   YAML::Node condition(YAML::NodeType::Map);
-  condition["type"] = StringNode("PodScheduled");
-  condition["status"] = StringNode("False");
-  condition["reason"] = StringNode("Unschedulable");
+  condition["type"] = StringNode(std::string(type));
+  condition["status"] = StringNode(std::string(status_value));
+  condition["reason"] = StringNode(std::string(reason));
   condition["message"] = StringNode(message);
   conditions.push_back(condition);
   status["conditions"] = conditions;
@@ -245,11 +257,7 @@ YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& dec
   if (!pod.IsMap()) pod = YAML::Node(YAML::NodeType::Map);
   switch (decision.outcome) {
     case Outcome::kPlaced: {
-      YAML::Node spec = pod["spec"];
-      if (!spec.IsMap()) {
-        spec = YAML::Node(YAML::NodeType::Map);
-        pod["spec"] = spec;
-      }
+      YAML::Node spec = ChildMap(pod, "spec");
       spec["nodeName"] = StringNode(manifests.snapshot.node_name(decision.node));
       // Claims made from templates, as the resource claim controller records them; read back,
       // they link the pod to its allocated claim.
@@ -264,45 +272,21 @@ YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& dec
           statuses.push_back(entry);
         }
       }
-      if (statuses.size() > 0) {
-        YAML::Node status = pod["status"];
-        if (!status.IsMap()) {
-          status = YAML::Node(YAML::NodeType::Map);
-          pod["status"] = status;
-        }
-        status["resourceClaimStatuses"] = statuses;
-      }
+      if (statuses.size() > 0) ChildMap(pod, "status")["resourceClaimStatuses"] = statuses;
       break;
     }
     case Outcome::kBound:
       break;
-    case Outcome::kEvicted: {
+    case Outcome::kEvicted:
       // The condition Kubernetes' device taint manager adds before it deletes the pod.
-      YAML::Node status = pod["status"];
-      if (!status.IsMap()) {
-        status = YAML::Node(YAML::NodeType::Map);
-        pod["status"] = status;
-      }
-      YAML::Node conditions(YAML::NodeType::Sequence);
-      if (const YAML::Node old = status["conditions"]; old.IsDefined() && old.IsSequence()) {
-        for (const YAML::Node& c : old) {
-          const bool same = c.IsMap() && c["type"].IsDefined() && c["type"].IsScalar() &&
-                            c["type"].Scalar() == "DisruptionTarget";
-          if (!same) conditions.push_back(c);
-        }
-      }
-      YAML::Node condition(YAML::NodeType::Map);
-      condition["type"] = StringNode("DisruptionTarget");
-      condition["status"] = StringNode("True");
-      condition["reason"] = StringNode("DeletionByDeviceTaintManager");
-      condition["message"] = StringNode(EvictionMessage(manifests.snapshot, decision, claims));
-      conditions.push_back(condition);
-      status["conditions"] = conditions;
+      SetCondition(pod, "DisruptionTarget", "True", "DeletionByDeviceTaintManager",
+                   EvictionMessage(manifests.snapshot, decision, claims));
       break;
-    }
     case Outcome::kWaiting:
     case Outcome::kInfeasible:
-      SetUnschedulableCondition(pod, UnschedulableMessage(manifests.snapshot, decision, claims));
+      // What kube-scheduler writes for a pod that fits no node.
+      SetCondition(pod, "PodScheduled", "False", "Unschedulable",
+                   UnschedulableMessage(manifests.snapshot, decision, claims));
       break;
   }
   return pod;
