@@ -190,6 +190,27 @@ bool Allocator::ConstraintsHold(uint32_t step, uint32_t sub, DeviceId d) const {
   return true;
 }
 
+bool Allocator::FreeNow(const CompiledSubrequest& sub, DeviceId d) const {
+  if (sub.admin_access) return true;  // other claims' usage does not matter for monitoring
+  const model::Overlay& overlay = *overlay_;
+  if (index_.shareable(d)) {
+    const model::DeviceTable& dt = index_.snapshot().devices();
+    const model::Range caps = dt.capacities[d.index()];
+    for (uint32_t k = 0; k < caps.size(); ++k) {
+      int64_t amount = 0;
+      if (!CapacityAmount(sub, d, k, amount)) return false;
+      const int64_t used = overlay.ledger(index_.capacity_slot(caps.begin + k));
+      if (amount > index_.capacities_of(d)[k].value - used) return false;
+    }
+  } else if (overlay.ledger(DeviceIndex::use_slot(d)) != 0) {
+    return false;
+  }
+  for (const CounterUse& use : index_.counters_of(d)) {
+    if (overlay.ledger(use.slot) + use.amount > index_.counter_capacity(use.slot)) return false;
+  }
+  return true;
+}
+
 bool Allocator::TryPick(uint32_t step, uint32_t sub_index, DeviceId d) {
   const CompiledSubrequest& sub = Sub(step, sub_index);
   const uint32_t instance = steps_[step].instance;
@@ -205,24 +226,7 @@ bool Allocator::TryPick(uint32_t step, uint32_t sub_index, DeviceId d) {
     if (p.device != d || steps_[p.step].instance != instance) continue;
     if (sub.admin_access || !shareable || Sub(p.step, p.subrequest).admin_access) return false;
   }
-  if (sub.admin_access) {
-    // Other claims' usage does not matter for monitoring access.
-  } else if (shareable) {
-    const model::Range caps = dt.capacities[d.index()];
-    for (uint32_t k = 0; k < caps.size(); ++k) {
-      int64_t amount = 0;
-      if (!CapacityAmount(sub, d, k, amount)) return false;
-      const int64_t used = overlay.ledger(index_.capacity_slot(caps.begin + k));
-      if (amount > index_.capacities_of(d)[k].value - used) return false;
-    }
-  } else if (overlay.ledger(DeviceIndex::use_slot(d)) != 0) {
-    return false;
-  }
-  if (!sub.admin_access) {
-    for (const CounterUse& use : index_.counters_of(d)) {
-      if (overlay.ledger(use.slot) + use.amount > index_.counter_capacity(use.slot)) return false;
-    }
-  }
+  if (!FreeNow(sub, d)) return false;
   if (!ConstraintsHold(step, sub_index, d)) return false;
 
   const model::Overlay::Mark mark = overlay.mark();
@@ -250,8 +254,6 @@ void Allocator::Unpick() {
 
 bool Allocator::Candidates(uint32_t step, uint32_t sub_index) {
   const CompiledSubrequest& sub = Sub(step, sub_index);
-  const model::Overlay& overlay = *overlay_;
-  const model::DeviceTable& dt = index_.snapshot().devices();
   std::vector<DeviceId>& cand = candidates_[step];
   std::vector<uint64_t>& keys = keys_[step];
   cand.clear();
@@ -298,27 +300,7 @@ bool Allocator::Candidates(uint32_t step, uint32_t sub_index) {
   }
   // Free now (ignoring picks this attempt may undo): the necessary condition.
   uint32_t free = 0;
-  for (DeviceId d : cand) {
-    if (sub.admin_access) {
-      ++free;
-    } else if (index_.shareable(d)) {
-      bool fits = true;
-      const model::Range caps = dt.capacities[d.index()];
-      for (uint32_t k = 0; k < caps.size(); ++k) {
-        int64_t amount = 0;
-        CapacityAmount(sub, d, k, amount);
-        fits &= amount <= index_.capacities_of(d)[k].value -
-                              overlay.ledger(index_.capacity_slot(caps.begin + k));
-      }
-      free += fits ? 1 : 0;
-    } else if (overlay.ledger(DeviceIndex::use_slot(d)) == 0) {
-      bool counters_fit = true;
-      for (const CounterUse& use : index_.counters_of(d)) {
-        counters_fit &= overlay.ledger(use.slot) + use.amount <= index_.counter_capacity(use.slot);
-      }
-      free += counters_fit ? 1 : 0;
-    }
-  }
+  for (DeviceId d : cand) free += FreeNow(sub, d) ? 1 : 0;
   if (free < need) {
     Note(DraFailure::kNotEnoughFree, step);
     return false;

@@ -128,6 +128,10 @@ class Allocator {
   // Fills the step's candidate list for `sub`; returns false (and notes why) when the
   // necessary conditions already fail.
   bool Candidates(uint32_t step, uint32_t sub);
+  // Whether the ledger has room for `device` under `sub` now: capacity of a shared device,
+  // exclusive use, counters (always true for adminAccess). Picks of this claim and
+  // constraints are TryPick's business.
+  bool FreeNow(const CompiledSubrequest& sub, model::DeviceId device) const;
   bool TryPick(uint32_t step, uint32_t sub, model::DeviceId device);
   void Unpick();
   bool Eligible(const CompiledSubrequest& sub, model::DeviceId device, bool& selector_error);
