@@ -37,12 +37,15 @@ std::optional<DeviceId> DeviceIndex::FindDevice(std::string_view driver, std::st
   auto p = snapshot_->pools().Find(pool);
   if (!d || !p) return std::nullopt;
   const model::DeviceTable& dt = snapshot_->devices();
-  for (size_t i = 0; i < dt.size(); ++i) {
-    if (dt.driver[i] == *d && dt.pool[i] == *p && dt.name[i] == name && usable_[i]) {
-      return DeviceId::FromIndex(i);
-    }
-  }
-  return std::nullopt;
+  auto key = [&](DeviceId id) {
+    return std::make_tuple(dt.driver[id.index()], dt.pool[id.index()],
+                           std::string_view(dt.name[id.index()]));
+  };
+  const auto want = std::make_tuple(*d, *p, name);
+  auto it = std::lower_bound(usable_by_name_.begin(), usable_by_name_.end(), want,
+                             [&](DeviceId id, const auto& w) { return key(id) < w; });
+  if (it == usable_by_name_.end() || key(*it) != want) return std::nullopt;
+  return *it;
 }
 
 bool DeviceIndex::VisibleFrom(DeviceId d, NodeId node) const {
@@ -197,6 +200,14 @@ Result<DeviceIndex> DeviceIndex::Build(const model::Snapshot& snapshot,
       }
     }
   }
+
+  for (size_t d = 0; d < num_devices; ++d) {
+    if (x.usable_[d]) x.usable_by_name_.push_back(DeviceId::FromIndex(d));
+  }
+  std::sort(x.usable_by_name_.begin(), x.usable_by_name_.end(), [&](DeviceId a, DeviceId b) {
+    return std::make_tuple(dt.driver[a.index()], dt.pool[a.index()], std::string_view(dt.name[a.index()])) <
+           std::make_tuple(dt.driver[b.index()], dt.pool[b.index()], std::string_view(dt.name[b.index()]));
+  });
 
   // --- Taints: the device's own, then every DeviceTaintRule that selects it.
   std::vector<std::vector<DeviceTaint>> extra(num_devices);

@@ -69,6 +69,7 @@ class DeviceIndex {
   }
   bool usable(model::DeviceId d) const { return usable_[d.index()] != 0; }
   // The device a driver published under (driver, pool, name) in a current slice, if any.
+  // O(log devices).
   std::optional<model::DeviceId> FindDevice(std::string_view driver, std::string_view pool,
                                             std::string_view name) const;
   // Whether `node` can use device `d` (its nodeName, allNodes or nodeSelector).
@@ -110,6 +111,7 @@ class DeviceIndex {
   std::vector<PoolInfo> pools_;
   std::vector<uint32_t> device_pool_;
   std::vector<uint8_t> usable_;
+  std::vector<model::DeviceId> usable_by_name_;  // sorted by (driver, pool, name)
   std::vector<uint32_t> node_offsets_;
   std::vector<model::DeviceId> node_devices_;
   std::vector<uint8_t> node_broken_pool_;

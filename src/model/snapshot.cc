@@ -4,6 +4,7 @@
 #include <charconv>
 #include <numeric>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -77,12 +78,15 @@ std::optional<LabelValueId> Snapshot::FindLabelValue(std::string_view value) con
 
 std::optional<PodId> Snapshot::FindPod(std::string_view namespace_name,
                                        std::string_view name) const {
-  for (size_t i = 0; i < pods_.size(); ++i) {
-    if (pods_[i].namespace_name == namespace_name && pods_[i].name == name) {
-      return PodId::FromIndex(i);
-    }
-  }
-  return std::nullopt;
+  auto key = [this](PodId id) {
+    return std::pair<std::string_view, std::string_view>(pods_[id.index()].namespace_name,
+                                                         pods_[id.index()].name);
+  };
+  const std::pair<std::string_view, std::string_view> want(namespace_name, name);
+  auto it = std::lower_bound(pods_by_name_.begin(), pods_by_name_.end(), want,
+                             [&](PodId id, const auto& w) { return key(id) < w; });
+  if (it == pods_by_name_.end() || key(*it) != want) return std::nullopt;
+  return *it;
 }
 
 namespace internal {
@@ -427,6 +431,14 @@ Result<Snapshot> SnapshotBuilder::Build() && {
   s.device_classes_ = std::move(device_classes_);
   s.claims_ = std::move(claims_);
   s.taint_rules_ = std::move(taint_rules_);
+
+  s.pods_by_name_.resize(s.pods_.size());
+  for (size_t p = 0; p < s.pods_.size(); ++p) s.pods_by_name_[p] = PodId::FromIndex(p);
+  std::sort(s.pods_by_name_.begin(), s.pods_by_name_.end(), [&](PodId l, PodId r) {
+    const Pod& x = s.pods_[l.index()];
+    const Pod& y = s.pods_[r.index()];
+    return std::tie(x.namespace_name, x.name) < std::tie(y.namespace_name, y.name);
+  });
 
   s.label_value_ints_.reserve(s.label_values_.size());
   for (uint32_t i = 0; i < s.label_values_.size(); ++i) {

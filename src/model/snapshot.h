@@ -172,6 +172,7 @@ class Snapshot {
   // --- pods, in input order
   size_t num_pods() const { return pods_.size(); }
   const Pod& pod(PodId id) const { return pods_[id.index()]; }
+  // O(log pods).
   std::optional<PodId> FindPod(std::string_view namespace_name, std::string_view name) const;
   std::span<const ResourceAmount> pod_requests(PodId id) const {
     return Slice(resource_amounts_, pods_[id.index()].requests);
@@ -231,6 +232,7 @@ class Snapshot {
   std::vector<uint8_t> node_unschedulable_;
 
   std::vector<Pod> pods_;
+  std::vector<PodId> pods_by_name_;  // sorted by (namespace, name), for FindPod
 
   // Flat pools shared by nodes and pods.
   std::vector<Label> labels_;
