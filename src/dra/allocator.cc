@@ -466,7 +466,6 @@ Allocator::Search Allocator::Choose(uint32_t step, uint32_t sub, uint32_t k, uin
 
 Allocator::Search Allocator::SolveSub(uint32_t step, uint32_t sub_index) {
   const CompiledSubrequest& sub = Sub(step, sub_index);
-  chosen_sub_[step] = sub_index;
   if (!Candidates(step, sub_index)) return aborted_ ? Search::kAbort : Search::kNotFound;
   uint32_t in_claim = 0;
   for (const Pick& p : picks_) in_claim += steps_[p.step].instance == steps_[step].instance;
@@ -630,7 +629,6 @@ bool Allocator::Allocate(model::Overlay& overlay, model::PodId pod, model::NodeI
   if (candidates_.size() < steps_.size()) {
     candidates_.resize(steps_.size());
     keys_.resize(steps_.size());
-    chosen_sub_.resize(steps_.size());
   }
   if (!steps_.empty() && Solve(0) != Search::kFound) {
     overlay.RollbackTo(start);

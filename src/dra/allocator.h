@@ -163,7 +163,6 @@ class Allocator {
   std::vector<std::vector<model::DeviceId>> candidates_;  // per step
   std::vector<std::vector<uint64_t>> keys_;               // per step: symmetry keys or kNoKey
   std::vector<Pick> picks_;
-  std::vector<uint32_t> chosen_sub_;                       // per step
   std::vector<uint64_t> failed_keys_;                      // Choose frames, stacked
   std::vector<std::pair<uint64_t, uint64_t>> scored_;      // Candidates scratch
   std::vector<uint32_t> order_;

@@ -115,7 +115,7 @@ std::string ShareId(uint64_t n) {
 
 struct Engine::Impl {
   Impl(const Snapshot& s, const Options& o, model::Overlay* external)
-      : snapshot(s), options(o), selectors(s), own_overlay(external ? nullptr : new model::Overlay(s)),
+      : snapshot(s), options(o), selectors(s), own_overlay(external ? nullptr : std::make_unique<model::Overlay>(s)),
         overlay(external ? *external : *own_overlay) {}
 
   const Snapshot& snapshot;
