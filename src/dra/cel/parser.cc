@@ -795,20 +795,13 @@ class Parser {
       case Tok::kLBrace:
         Fail(pos, "map and message literals are not supported");
         return -1;
-      case Tok::kInt: {
-        if (tok_.int_value > static_cast<uint64_t>(INT64_MAX)) {
-          Fail(pos, "integer literal out of range");
-          return -1;
-        }
-        Node n = Make(Op::kInt, pos);
-        n.aux = static_cast<int64_t>(tok_.int_value);
-        Next();
-        return Add(n);
-      }
+      case Tok::kInt:
       case Tok::kUint: {
         // uint is treated as int: out of int64 range is an error rather than wrapping.
         if (tok_.int_value > static_cast<uint64_t>(INT64_MAX)) {
-          Fail(pos, "unsigned literal out of supported range (uint is treated as int)");
+          Fail(pos, tok_.kind == Tok::kInt
+                        ? "integer literal out of range"
+                        : "unsigned literal out of supported range (uint is treated as int)");
           return -1;
         }
         Node n = Make(Op::kInt, pos);
