@@ -1,9 +1,9 @@
 #include "dra/allocator.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <numeric>
-
-#include <fmt/format.h>
 
 #include "base/check.h"
 
@@ -313,7 +313,11 @@ bool Allocator::Candidates(uint32_t step, uint32_t sub_index) {
   scored.clear();
   bool any_preference = false;
   for (DeviceId d : cand) {
-    const uint64_t pack = PackingKey(sub, d);
+    uint64_t pack = PackingKey(sub, d);
+    if (!preferred_.empty()) {
+      const bool preferred = std::find(preferred_.begin(), preferred_.end(), d) != preferred_.end();
+      pack = preferred ? 0 : pack + 1;
+    }
     any_preference |= pack != 0;
     scored.emplace_back(pack, 0);
   }
@@ -356,8 +360,8 @@ uint64_t Allocator::PackingKey(const CompiledSubrequest& sub, DeviceId d) const 
       const int64_t cap = index_.counter_capacity(use.slot);
       if (cap > 0) permille += static_cast<uint64_t>(use.amount * 1000 / cap);
     }
-    pack = (touched ? 0 : (uint64_t{1} << 40)) +
-           std::min<uint64_t>(permille, (uint64_t{1} << 40) - 1);
+    pack =
+        (touched ? 0 : (uint64_t{1} << 40)) + std::min<uint64_t>(permille, (uint64_t{1} << 40) - 1);
   }
   return pack;
 }
@@ -538,9 +542,10 @@ void Allocator::Preallocate(model::Overlay& overlay, uint32_t instance,
       }
     }
     if (!where) {
-      warnings.push_back(fmt::format("ResourceClaim {}/{}: allocation result for request \"{}\", "
-                                     "which the claim does not have; it is not counted as used",
-                                     spec.namespace_name, spec.name, row.request));
+      warnings.push_back(
+          fmt::format("ResourceClaim {}/{}: allocation result for request \"{}\", "
+                      "which the claim does not have; it is not counted as used",
+                      spec.namespace_name, spec.name, row.request));
       continue;
     }
     const CompiledSubrequest& sub = claim.requests[where->first].subrequests[where->second];
@@ -552,8 +557,8 @@ void Allocator::Preallocate(model::Overlay& overlay, uint32_t instance,
           int64_t amount = 0;
           CapacityAmount(sub, *device, k, amount);
           // The cluster's own record of what the share consumes wins over our policy maths.
-          const std::string& name = index_.snapshot().attribute_names().Name(
-              dt.capacity_values[caps.begin + k].name);
+          const std::string& name =
+              index_.snapshot().attribute_names().Name(dt.capacity_values[caps.begin + k].name);
           for (const auto& [cap_name, q] : row.consumed_capacity) {
             if (name == cap_name || name.ends_with("/" + cap_name)) amount = q.value();
           }
@@ -586,6 +591,10 @@ void Allocator::Preallocate(model::Overlay& overlay, uint32_t instance,
 bool Allocator::Allocate(model::Overlay& overlay, model::PodId pod, model::NodeId node,
                          DraFailureInfo& failure) {
   TESSERA_CHECK(overlay.ledger_size() >= ledger_size()) << "overlay ledger not sized";
+  struct ClearPreferred {
+    std::vector<DeviceId>& preferred;
+    ~ClearPreferred() { preferred.clear(); }
+  } clear_preferred{preferred_};
   overlay_ = &overlay;
   node_ = node;
   steps_.clear();

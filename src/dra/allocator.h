@@ -27,17 +27,17 @@ namespace tessera::dra {
 
 enum class DraFailure : uint8_t {
   kNone,
-  kClaimProblem,       // the claim cannot be used as written (missing device class)
-  kSelectorError,      // a CEL selector failed at run time (e.g. no such key)
-  kNoMatchingDevice,   // no device on the node matches the request's selectors
-  kUntoleratedTaint,   // matching devices exist but carry taints the request does not tolerate
-  kNotEnoughFree,      // matching devices exist but too few are free
-  kConstraint,         // enough devices, but no combination satisfies constraints/counters
-  kTooComplex,         // the search budget ran out
-  kIncompletePool,     // allocationMode All while a visible pool is incomplete or invalid
-  kAllocatedElsewhere, // the claim is already allocated to devices this node cannot use
-  kTooManyConsumers,   // the claim is already reserved for 256 pods
-  kNoExecute,          // the claim's devices have an untolerated NoExecute taint
+  kClaimProblem,        // the claim cannot be used as written (missing device class)
+  kSelectorError,       // a CEL selector failed at run time (e.g. no such key)
+  kNoMatchingDevice,    // no device on the node matches the request's selectors
+  kUntoleratedTaint,    // matching devices exist but carry taints the request does not tolerate
+  kNotEnoughFree,       // matching devices exist but too few are free
+  kConstraint,          // enough devices, but no combination satisfies constraints/counters
+  kTooComplex,          // the search budget ran out
+  kIncompletePool,      // allocationMode All while a visible pool is incomplete or invalid
+  kAllocatedElsewhere,  // the claim is already allocated to devices this node cannot use
+  kTooManyConsumers,    // the claim is already reserved for 256 pods
+  kNoExecute,           // the claim's devices have an untolerated NoExecute taint
 };
 
 struct DraFailureInfo {
@@ -68,12 +68,22 @@ class Allocator {
 
   // Ledger slots needed on the overlay: call overlay.ResizeLedger(ledger_size()) once.
   size_t ledger_size() const { return results_size_slot_ + 1; }
+  // The one slot that only grows (the end of the results log). A caller that gives a pod's
+  // ledger changes back when the pod leaves must leave this slot alone: rows past the
+  // released claim's may belong to claims allocated since.
+  size_t append_only_slot() const { return results_size_slot_; }
 
   // Allocates every unallocated claim of `pod` on `node` and adds the pod to every claim's
   // consumers. Returns true and leaves the changes on `overlay` (roll back or commit them);
   // returns false with the reason in `failure` and `overlay` unchanged.
   bool Allocate(model::Overlay& overlay, model::PodId pod, model::NodeId node,
                 DraFailureInfo& failure);
+
+  // Devices the next Allocate call tries first, ahead of the packing order (a placement
+  // policy's own device choice, e.g. the simulator's FGD). Cleared by Allocate.
+  void Prefer(std::span<const model::DeviceId> devices) {
+    preferred_.assign(devices.begin(), devices.end());
+  }
 
   // Records a claim that arrived already allocated (status.allocation of a ResourceClaim
   // read from a live cluster): its devices, capacity and counters become used on `overlay`,
@@ -96,7 +106,8 @@ class Allocator {
   std::span<const DeviceResult> results(const model::Overlay& overlay, uint32_t instance) const;
   // What a result row consumes of each capacity of its device (for consumedCapacity), in the
   // order of the device's capacities. Only for shared rows.
-  void ConsumedCapacity(uint32_t instance, const DeviceResult& row, std::vector<int64_t>& out) const;
+  void ConsumedCapacity(uint32_t instance, const DeviceResult& row,
+                        std::vector<int64_t>& out) const;
 
   const DeviceIndex& index() const { return index_; }
   const ClaimCatalog& catalog() const { return catalog_; }
@@ -152,8 +163,9 @@ class Allocator {
   AllocatorOptions options_;
   size_t instance_base_;
   size_t results_size_slot_;
-  std::vector<DeviceResult> results_;  // rows beyond ledger(results_size_slot_) are stale
-  std::vector<uint8_t> no_execute_;     // per instance: MarkNoExecute
+  std::vector<DeviceResult> results_;       // rows beyond ledger(results_size_slot_) are stale
+  std::vector<uint8_t> no_execute_;         // per instance: MarkNoExecute
+  std::vector<model::DeviceId> preferred_;  // Prefer, for one Allocate call
   cel::EvalScratch scratch_;
 
   // Per-attempt state, reused.
@@ -163,8 +175,8 @@ class Allocator {
   std::vector<std::vector<model::DeviceId>> candidates_;  // per step
   std::vector<std::vector<uint64_t>> keys_;               // per step: symmetry keys or kNoKey
   std::vector<Pick> picks_;
-  std::vector<uint64_t> failed_keys_;                      // Choose frames, stacked
-  std::vector<std::pair<uint64_t, uint64_t>> scored_;      // Candidates scratch
+  std::vector<uint64_t> failed_keys_;                  // Choose frames, stacked
+  std::vector<std::pair<uint64_t, uint64_t>> scored_;  // Candidates scratch
   std::vector<uint32_t> order_;
   std::vector<model::DeviceId> sorted_;
   uint64_t budget_left_ = 0;

@@ -19,9 +19,27 @@ void Overlay::Reserve(PodId pod, NodeId node) {
   TESSERA_CHECK(node.index() < snapshot_->num_nodes()) << "node " << node.value();
   Quantity* row = used_.data() + node.index() * dims_;
   row[kPods.index()] += Quantity(1);
-  for (const ResourceAmount& ra : snapshot_->pod_requests(pod)) row[ra.resource.index()] += ra.amount;
+  for (const ResourceAmount& ra : snapshot_->pod_requests(pod))
+    row[ra.resource.index()] += ra.amount;
   pod_node_[pod.index()] = node;
   undo_.push_back({UndoEntry::Kind::kReserve, pod.value(), 0});
+}
+
+void Overlay::Unreserve(PodId pod) {
+  const NodeId node = pod_node_[pod.index()];
+  TESSERA_CHECK(node.valid()) << "pod " << pod.value() << " is not bound";
+  Quantity* row = used_.data() + node.index() * dims_;
+  row[kPods.index()] -= Quantity(1);
+  for (const ResourceAmount& ra : snapshot_->pod_requests(pod))
+    row[ra.resource.index()] -= ra.amount;
+  pod_node_[pod.index()] = NodeId();
+  undo_.push_back({UndoEntry::Kind::kUnreserve, pod.value(), node.value()});
+}
+
+void Overlay::LedgerChangesSince(Mark mark, std::vector<std::pair<size_t, int64_t>>& out) const {
+  for (size_t i = mark; i < undo_.size(); ++i) {
+    if (undo_[i].kind == UndoEntry::Kind::kLedger) out.emplace_back(undo_[i].index, undo_[i].delta);
+  }
 }
 
 void Overlay::ResizeLedger(size_t slots) {
@@ -45,13 +63,19 @@ void Overlay::RollbackTo(Mark mark) {
       continue;
     }
     PodId pod(entry.index);
-    NodeId node = pod_node_[pod.index()];
+    const bool unreserve = entry.kind == UndoEntry::Kind::kUnreserve;
+    NodeId node = unreserve ? NodeId(static_cast<uint32_t>(entry.delta)) : pod_node_[pod.index()];
     Quantity* row = used_.data() + node.index() * dims_;
-    row[kPods.index()] -= Quantity(1);
-    for (const ResourceAmount& ra : snapshot_->pod_requests(pod)) {
-      row[ra.resource.index()] -= ra.amount;
+    if (unreserve) {
+      row[kPods.index()] += Quantity(1);
+      for (const ResourceAmount& ra : snapshot_->pod_requests(pod))
+        row[ra.resource.index()] += ra.amount;
+    } else {
+      row[kPods.index()] -= Quantity(1);
+      for (const ResourceAmount& ra : snapshot_->pod_requests(pod))
+        row[ra.resource.index()] -= ra.amount;
     }
-    pod_node_[pod.index()] = NodeId();
+    pod_node_[pod.index()] = unreserve ? node : NodeId();
   }
 }
 

@@ -46,7 +46,14 @@ class Overlay {
   // Adds `delta` to one slot; undoable. Cost: O(1), no allocation once the log has grown.
   void AddToLedger(size_t slot, int64_t delta);
 
-  // Undoes every Reserve and AddToLedger made after `mark`, newest first.
+  // Unbinds a bound pod (a pod that left): takes its requests and its "pods" off its node.
+  // Undoable like Reserve. Requires: the pod is bound. Device state is the caller's: give
+  // back the ledger changes the pod's placement made (see ledger_changes_since).
+  void Unreserve(PodId pod);
+  // The ledger changes made since `mark` as (slot, delta), oldest first; appended to `out`.
+  void LedgerChangesSince(Mark mark, std::vector<std::pair<size_t, int64_t>>& out) const;
+
+  // Undoes every Reserve, Unreserve and AddToLedger made after `mark`, newest first.
   void RollbackTo(Mark mark);
   // Makes every reservation so far permanent (no longer undoable).
   void Commit() { undo_.clear(); }
@@ -58,16 +65,16 @@ class Overlay {
  private:
   const Snapshot* snapshot_;
   size_t dims_;
-  std::vector<Quantity> used_;    // nodes x resources
+  std::vector<Quantity> used_;  // nodes x resources
   struct UndoEntry {
-    enum class Kind : uint8_t { kReserve, kLedger } kind;
+    enum class Kind : uint8_t { kReserve, kUnreserve, kLedger } kind;
     uint32_t index;  // PodId value or ledger slot
-    int64_t delta;   // kLedger only
+    int64_t delta;   // kLedger: the amount; kUnreserve: the NodeId value the pod left
   };
 
   std::vector<NodeId> pod_node_;  // per pod
   std::vector<int64_t> ledger_;
-  std::vector<UndoEntry> undo_;   // in order
+  std::vector<UndoEntry> undo_;  // in order
 };
 
 }  // namespace tessera::model
