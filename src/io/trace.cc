@@ -1,0 +1,1273 @@
+// Trace and scenario intake. Choices a reviewer should know about:
+// - CSV: one pass over the file held in memory; fields are views into it (no per-field
+//   allocation, no regex), integers go through std::from_chars. Columns are found by header
+//   name. Lines end in LF or CRLF; a UTF-8 byte order mark is skipped; empty lines are
+//   skipped; spaces around unquoted fields are trimmed. A field may be double-quoted
+//   ("a,b", with "" for a quote) but may not span lines. A row with more or fewer fields
+//   than the header is an error, so a stray comma cannot shift columns silently.
+// - Errors stop at the first problem and read "file.csv:17: column gpu_milli: why": the
+//   file and line go in the error's file part, the column in its field part.
+// - Memory: O(file) for the text plus O(columns) per row; a 10 MB line is rejected by the
+//   name check (names are DNS subdomains, at most 253 bytes) or the field count, never
+//   copied. Names are checked for duplicates with a hash set of views into the text.
+// - Scenario YAML goes through the same bounded YAML reader as manifests (alias bombs, deep
+//   nesting and duplicate keys are errors) and then through internal::Field, so every error
+//   carries a field path ("nodeGroups[1].memory").
+#include "io/trace.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "base/quantity.h"
+#include "io/internal/documents.h"
+#include "io/internal/fields.h"
+#include "io/internal/names.h"
+
+namespace tessera::io {
+namespace {
+
+namespace fs = std::filesystem;
+using internal::Field;
+using internal::Quote;
+
+// ---------------------------------------------------------------------------------------
+// Shared checks
+// ---------------------------------------------------------------------------------------
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Decimal digits needed to print `n` (n >= 0).
+int DigitCount(int64_t n) {
+  int digits = 1;
+  while (n >= 10) {
+    n /= 10;
+    ++digits;
+  }
+  return digits;
+}
+
+// Task and node names become Kubernetes object names: a DNS subdomain. "" when valid.
+std::string CheckName(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  return internal::CheckDnsSubdomain(name);
+}
+
+// A GPU model ("A100", "V100M16", "H100-80GB"): it is written `|`-separated in gpu_spec
+// and compared as a string, so keep it to a simple token. "" when valid.
+std::string CheckGpuModel(std::string_view model) {
+  auto ok = [](char c) {
+    return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
+           c == '.';
+  };
+  if (!model.empty() && model.size() <= 63 && std::all_of(model.begin(), model.end(), ok)) {
+    return "";
+  }
+  return fmt::format(
+      "{} is not a valid GPU model: must be 1 to 63 letters, digits, '-', '_' or '.'",
+      Quote(model));
+}
+
+// The GPU-share rules of model::TraceTask as a message about the gpu_milli field, or ""
+// when they hold. `count_field` names the GPU count in the caller's format.
+std::string CheckGpuShare(int64_t num_gpu, int64_t gpu_milli, std::string_view count_field) {
+  if (num_gpu == 0) {
+    if (gpu_milli == 0) return "";
+    return fmt::format("must be 0 when {} is 0 (a task without GPUs), got {}", count_field,
+                       gpu_milli);
+  }
+  if (num_gpu == 1) {
+    if (gpu_milli >= 1 && gpu_milli <= 1000) return "";
+    return fmt::format("must be between 1 and 1000 when {} is 1, got {}", count_field, gpu_milli);
+  }
+  if (gpu_milli == 1000) return "";
+  return fmt::format(
+      "must be 1000 when {} is {} (only a task with one GPU may use part of it), got {}",
+      count_field, num_gpu, gpu_milli);
+}
+
+// Sorts and de-duplicates GPU models in place.
+void SortUnique(std::vector<std::string>& models) {
+  std::sort(models.begin(), models.end());
+  models.erase(std::unique(models.begin(), models.end()), models.end());
+}
+
+// Reads a whole file, refusing files above `max_bytes`. Errors name the file.
+Result<std::string> ReadFile(const std::string& path, int64_t max_bytes) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) return NotFound("no such file").WithFile(path);
+  if (fs::is_directory(status)) return InvalidArgument("is a folder, not a file").WithFile(path);
+  const uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > static_cast<uintmax_t>(max_bytes)) {
+    return InvalidArgument(
+               fmt::format("file is larger than the limit of {} bytes, got {}", max_bytes, size))
+        .WithFile(path);
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError("cannot open the file").WithFile(path);
+  std::string text;
+  char buffer[64 * 1024];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+    // The size may have changed since it was checked (a growing file, a pipe).
+    if (text.size() > static_cast<size_t>(max_bytes)) {
+      return InvalidArgument(fmt::format("file is larger than the limit of {} bytes", max_bytes))
+          .WithFile(path);
+    }
+  }
+  if (in.bad()) return IoError("cannot read the file").WithFile(path);
+  return text;
+}
+
+// Runs `parse` and turns an escaping exception (allocation failure, a library bug) into
+// an internal error: nothing may throw out of io.
+template <class F>
+auto Guarded(std::string_view file, F&& parse) -> decltype(parse()) {
+  try {
+    return parse();
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInternal, fmt::format("unexpected error while reading: {}", e.what()))
+        .WithFile(file);
+  } catch (...) {
+    return Error(ErrorCode::kInternal, "unexpected error while reading").WithFile(file);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// CSV
+// ---------------------------------------------------------------------------------------
+
+// A header with more columns than this is not a trace.
+constexpr size_t kMaxCsvColumns = 256;
+
+// Splits CSV text into rows of fields, tracking line numbers for messages. The views it
+// hands out stay valid until the next call to Next(). Not thread-safe.
+class CsvReader {
+ public:
+  CsvReader(std::string_view text, std::string_view file) : text_(text), file_(file) {
+    if (text_.starts_with("\xEF\xBB\xBF")) text_.remove_prefix(3);
+  }
+
+  // Reads the header line. `example` shows the expected columns in the empty-file error.
+  Status ReadHeader(std::string_view example) {
+    std::string_view line;
+    if (!NextLine(line)) {
+      return InvalidArgument(
+                 fmt::format("empty file: expected a header line such as \"{}\"", example))
+          .WithFile(file_);
+    }
+    header_line_ = line_;
+    header_text_ = line;
+    TESSERA_RETURN_IF_ERROR(Split(line, kMaxCsvColumns));
+    header_.assign(fields_.begin(), fields_.end());
+    for (size_t i = 0; i < header_.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (header_[i] == header_[j] && !header_[i].empty()) {
+          return FailAt(header_line_, i, "appears twice in the header");
+        }
+      }
+    }
+    return OkStatus();
+  }
+
+  std::optional<size_t> Find(std::string_view column) const {
+    for (size_t i = 0; i < header_.size(); ++i) {
+      if (header_[i] == column) return i;
+    }
+    return std::nullopt;
+  }
+
+  Result<size_t> Require(std::string_view column) const {
+    if (auto i = Find(column)) return *i;
+    return InvalidArgument(
+               fmt::format("missing from the header {}", Quote(Trim(TrimCr(header_text_)))))
+        .UnderField(fmt::format("column {}", column))
+        .WithFile(fmt::format("{}:{}", file_, header_line_));
+  }
+
+  // Moves to the next non-empty line and splits it into exactly as many fields as the
+  // header has. false at the end of the text.
+  Result<bool> Next() {
+    std::string_view line;
+    if (!NextLine(line)) return false;
+    TESSERA_RETURN_IF_ERROR(Split(line, header_.size()));
+    if (fields_.size() != header_.size()) {
+      return FailLine(fmt::format("has {} field{}, but the header has {} columns", fields_.size(),
+                                  fields_.size() == 1 ? "" : "s", header_.size()));
+    }
+    return true;
+  }
+
+  std::string_view at(size_t column) const { return fields_[column]; }
+  size_t line() const { return line_; }
+  std::string_view file() const { return file_; }
+
+  // An upper bound on the rows left (newlines after the current position), for reserve().
+  size_t RemainingLines() const {
+    return static_cast<size_t>(
+               std::count(text_.begin() + static_cast<ptrdiff_t>(pos_), text_.end(), '\n')) +
+           1;
+  }
+
+  // "file:LINE: column NAME: message" for the current line.
+  Error Fail(size_t column, std::string message) const {
+    return FailAt(line_, column, std::move(message));
+  }
+  Error FailLine(std::string message) const {
+    return InvalidArgument(std::move(message)).WithFile(fmt::format("{}:{}", file_, line_));
+  }
+  Error FailFile(std::string message) const {
+    return InvalidArgument(std::move(message)).WithFile(file_);
+  }
+
+ private:
+  static std::string_view TrimCr(std::string_view s) {
+    if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+    return s;
+  }
+
+  // The column as messages name it: its header name when that is short and plain.
+  std::string ColumnLabel(size_t column) const {
+    if (column < header_.size()) {
+      const std::string& name = header_[column];
+      const bool plain =
+          !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+            return c > ' ' && c < 0x7f && c != '"' && c != '\\';
+          });
+      if (plain) return "column " + name;
+    }
+    return fmt::format("field {}", column + 1);
+  }
+
+  Error FailAt(size_t line, size_t column, std::string message) const {
+    return InvalidArgument(std::move(message))
+        .UnderField(ColumnLabel(column))
+        .WithFile(fmt::format("{}:{}", file_, line));
+  }
+
+  // The next non-empty line without its line ending; false at the end.
+  bool NextLine(std::string_view& out) {
+    while (pos_ < text_.size()) {
+      size_t end = text_.find('\n', pos_);
+      if (end == std::string_view::npos) end = text_.size();
+      std::string_view line = TrimCr(text_.substr(pos_, end - pos_));
+      // Past the newline, but never past the end: RemainingLines() reads from pos_.
+      pos_ = end < text_.size() ? end + 1 : end;
+      ++line_;
+      if (!line.empty()) {
+        out = line;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Splits `line` into fields_, failing once it sees more than `max_fields` fields.
+  Status Split(std::string_view line, size_t max_fields) {
+    fields_.clear();
+    if (unescaped_.size() < max_fields) unescaped_.resize(max_fields);
+    size_t i = 0;
+    const size_t n = line.size();
+    while (true) {
+      const size_t k = fields_.size();
+      if (k == max_fields) {
+        if (header_.empty()) {
+          return FailLine(fmt::format("the header has more than {} columns", max_fields));
+        }
+        return FailLine(
+            fmt::format("has more fields than the {} columns of the header", header_.size()));
+      }
+      size_t start = i;
+      while (start < n && IsBlank(line[start])) ++start;
+      if (start < n && line[start] == '"') {
+        // The value is a view into the line unless it holds "" escapes; only then is it
+        // copied (without them) into unescaped_[k].
+        std::string& out = unescaped_[k];
+        out.clear();
+        bool escaped = false;
+        size_t j = start + 1;
+        bool closed = false;
+        while (j < n) {
+          const size_t quote = line.find('"', j);
+          if (quote == std::string_view::npos) break;
+          if (quote + 1 < n && line[quote + 1] == '"') {
+            if (!escaped)
+              out.assign(line.substr(start + 1, quote - start - 1));
+            else
+              out.append(line.substr(j, quote - j));
+            out += '"';
+            escaped = true;
+            j = quote + 2;
+            continue;
+          }
+          if (escaped)
+            out.append(line.substr(j, quote - j));
+          else
+            fields_.push_back(line.substr(start + 1, quote - start - 1));
+          j = quote + 1;
+          closed = true;
+          break;
+        }
+        if (!closed) {
+          return FailAt(line_, k, "the quoted field is not closed (fields may not span lines)");
+        }
+        while (j < n && IsBlank(line[j])) ++j;
+        if (j < n && line[j] != ',') {
+          return FailAt(line_, k, "unexpected text after the closing quote");
+        }
+        if (escaped) fields_.push_back(out);
+        i = j;
+      } else {
+        size_t end = line.find(',', start);
+        if (end == std::string_view::npos) end = n;
+        const std::string_view field = Trim(line.substr(start, end - start));
+        if (field.find('"') != std::string_view::npos) {
+          return FailAt(line_, k,
+                        fmt::format("a quote inside an unquoted field: {}", Quote(field)));
+        }
+        fields_.push_back(field);
+        i = end;
+      }
+      if (i >= n) break;
+      ++i;  // the comma
+    }
+    return OkStatus();
+  }
+
+  std::string_view text_;
+  std::string_view file_;
+  size_t pos_ = 0;
+  size_t line_ = 0;
+  size_t header_line_ = 0;
+  std::string_view header_text_;
+  std::vector<std::string> header_;
+  std::vector<std::string_view> fields_;
+  std::vector<std::string> unescaped_;  // one per field; holds quoted fields with "" in them
+};
+
+// A non-negative decimal integer at most `max`; `max_note` explains the bound in messages.
+// Message-only errors.
+Result<int64_t> ParseCount(std::string_view text, int64_t max, std::string_view max_note) {
+  if (text.empty()) return InvalidArgument("must be an integer, got an empty value");
+  const bool negative = text.front() == '-';
+  const std::string_view digits = negative ? text.substr(1) : text;
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), IsDigit)) {
+    return InvalidArgument(fmt::format("must be an integer, got {}", Quote(text)));
+  }
+  if (negative) return InvalidArgument(fmt::format("must not be negative, got {}", Quote(text)));
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec == std::errc::result_out_of_range) {
+    return InvalidArgument(fmt::format("{} does not fit in a 64-bit integer", Quote(text)));
+  }
+  if (ec != std::errc() || end != digits.data() + digits.size()) {
+    return InvalidArgument(fmt::format("must be an integer, got {}", Quote(text)));
+  }
+  if (value > max) {
+    return InvalidArgument(fmt::format("must be at most {}{}, got {}", max, max_note, value));
+  }
+  return value;
+}
+
+// The limits of each numeric column, for ParseCount.
+struct Bound {
+  int64_t max;
+  std::string_view note;
+};
+constexpr Bound kCpuBound{kMaxCpuMilli, " (100,000 cores)"};
+constexpr Bound kMemoryBound{kMaxMemoryMib, " (1 PiB)"};
+constexpr Bound kGpuCountBound{kMaxGpusPerNode, ""};
+constexpr Bound kGpuMilliBound{1000, " (a whole GPU)"};
+constexpr Bound kTimeBound{kMaxTimeSeconds, " (100 years)"};
+
+Result<int64_t> ReadInt(const CsvReader& csv, size_t column, Bound bound) {
+  auto value = ParseCount(csv.at(column), bound.max, bound.note);
+  if (!value.ok()) return csv.Fail(column, value.error().message());
+  return *value;
+}
+
+// An optional time column: empty -> -1.
+Result<int64_t> ReadTime(const CsvReader& csv, std::optional<size_t> column) {
+  if (!column || csv.at(*column).empty()) return int64_t{-1};
+  return ReadInt(csv, *column, kTimeBound);
+}
+
+Result<std::string> ReadName(const CsvReader& csv, size_t column) {
+  const std::string_view name = csv.at(column);
+  if (std::string why = CheckName(name); !why.empty()) return csv.Fail(column, std::move(why));
+  return std::string(name);
+}
+
+// `|`-separated GPU models, sorted and unique; empty -> any model.
+Result<std::vector<std::string>> ReadGpuSpec(const CsvReader& csv, size_t column) {
+  std::vector<std::string> models;
+  const std::string_view spec = csv.at(column);
+  if (spec.empty()) return models;
+  size_t start = 0;
+  while (true) {
+    const size_t bar = spec.find('|', start);
+    const std::string_view model =
+        spec.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start);
+    if (model.empty()) {
+      return csv.Fail(column, fmt::format("empty model name in {}", Quote(spec)));
+    }
+    if (std::string why = CheckGpuModel(model); !why.empty()) {
+      return csv.Fail(column, std::move(why));
+    }
+    models.emplace_back(model);
+    if (bar == std::string_view::npos) break;
+    start = bar + 1;
+  }
+  SortUnique(models);
+  return models;
+}
+
+// Remembers names already seen with their line. The names are views into the text being
+// read: a name that passed CheckName has no quote, so it never comes from unescaped_.
+class SeenNames {
+ public:
+  explicit SeenNames(size_t expected) { lines_.reserve(expected); }
+
+  // An AlreadyExists error naming the earlier line when `name` was seen before.
+  Status Add(const CsvReader& csv, size_t column, std::string_view name, std::string_view what) {
+    auto [it, inserted] = lines_.emplace(name, csv.line());
+    if (inserted) return OkStatus();
+    Error error = csv.Fail(
+        column, fmt::format("duplicate {} {} (first on line {})", what, Quote(name), it->second));
+    return Error(ErrorCode::kAlreadyExists, error.message())
+        .UnderField(error.location().field)
+        .WithFile(error.location().file);
+  }
+
+ private:
+  std::unordered_map<std::string_view, size_t> lines_;
+};
+
+// The request columns shared by pod lists and arrival files.
+struct TaskColumns {
+  size_t cpu_milli = 0;
+  size_t memory_mib = 0;
+  size_t num_gpu = 0;
+  size_t gpu_milli = 0;
+  std::optional<size_t> gpu_spec;
+};
+
+Result<TaskColumns> RequireTaskColumns(const CsvReader& csv) {
+  TaskColumns c;
+  TESSERA_ASSIGN_OR_RETURN(c.cpu_milli, csv.Require("cpu_milli"));
+  TESSERA_ASSIGN_OR_RETURN(c.memory_mib, csv.Require("memory_mib"));
+  TESSERA_ASSIGN_OR_RETURN(c.num_gpu, csv.Require("num_gpu"));
+  TESSERA_ASSIGN_OR_RETURN(c.gpu_milli, csv.Require("gpu_milli"));
+  c.gpu_spec = csv.Find("gpu_spec");
+  return c;
+}
+
+// Reads the request part of a task row into `task` (name and times are the caller's).
+Status ReadTaskRequest(const CsvReader& csv, const TaskColumns& c, model::TraceTask& task) {
+  TESSERA_ASSIGN_OR_RETURN(task.cpu_milli, ReadInt(csv, c.cpu_milli, kCpuBound));
+  TESSERA_ASSIGN_OR_RETURN(task.memory_mib, ReadInt(csv, c.memory_mib, kMemoryBound));
+  TESSERA_ASSIGN_OR_RETURN(const int64_t num_gpu, ReadInt(csv, c.num_gpu, kGpuCountBound));
+  TESSERA_ASSIGN_OR_RETURN(const int64_t gpu_milli, ReadInt(csv, c.gpu_milli, kGpuMilliBound));
+  if (std::string why = CheckGpuShare(num_gpu, gpu_milli, "num_gpu"); !why.empty()) {
+    return csv.Fail(c.gpu_milli, std::move(why));
+  }
+  task.num_gpu = static_cast<int32_t>(num_gpu);
+  task.gpu_milli = static_cast<int32_t>(gpu_milli);
+  if (c.gpu_spec) {
+    TESSERA_ASSIGN_OR_RETURN(task.gpu_models, ReadGpuSpec(csv, *c.gpu_spec));
+    if (num_gpu == 0 && !task.gpu_models.empty()) {
+      return csv.Fail(*c.gpu_spec, fmt::format("must be empty when num_gpu is 0 (a task "
+                                               "without GPUs), got {}",
+                                               Quote(csv.at(*c.gpu_spec))));
+    }
+  }
+  return OkStatus();
+}
+
+Status CheckRowCount(const CsvReader& csv, size_t rows, int64_t max, std::string_view what) {
+  if (static_cast<int64_t>(rows) < max) return OkStatus();
+  return csv.FailLine(fmt::format("more than {} {}: split the file", max, what));
+}
+
+Result<std::vector<model::TraceNode>> ParseNodesCsv(std::string_view text, std::string_view file) {
+  CsvReader csv(text, file);
+  TESSERA_RETURN_IF_ERROR(csv.ReadHeader("sn,cpu_milli,memory_mib,gpu,model"));
+  TESSERA_ASSIGN_OR_RETURN(const size_t sn, csv.Require("sn"));
+  TESSERA_ASSIGN_OR_RETURN(const size_t cpu, csv.Require("cpu_milli"));
+  TESSERA_ASSIGN_OR_RETURN(const size_t memory, csv.Require("memory_mib"));
+  TESSERA_ASSIGN_OR_RETURN(const size_t gpu, csv.Require("gpu"));
+  TESSERA_ASSIGN_OR_RETURN(const size_t model, csv.Require("model"));
+  std::vector<model::TraceNode> nodes;
+  const size_t expected = std::min(csv.RemainingLines(), static_cast<size_t>(kMaxTraceNodes));
+  nodes.reserve(expected);
+  SeenNames seen(expected);
+  while (true) {
+    TESSERA_ASSIGN_OR_RETURN(const bool more, csv.Next());
+    if (!more) break;
+    TESSERA_RETURN_IF_ERROR(CheckRowCount(csv, nodes.size(), kMaxTraceNodes, "nodes"));
+    model::TraceNode node;
+    TESSERA_ASSIGN_OR_RETURN(node.name, ReadName(csv, sn));
+    TESSERA_RETURN_IF_ERROR(seen.Add(csv, sn, csv.at(sn), "node"));
+    TESSERA_ASSIGN_OR_RETURN(node.cpu_milli, ReadInt(csv, cpu, kCpuBound));
+    TESSERA_ASSIGN_OR_RETURN(node.memory_mib, ReadInt(csv, memory, kMemoryBound));
+    TESSERA_ASSIGN_OR_RETURN(const int64_t gpus, ReadInt(csv, gpu, kGpuCountBound));
+    node.gpus = static_cast<int32_t>(gpus);
+    const std::string_view gpu_model = csv.at(model);
+    if (gpus == 0 && !gpu_model.empty()) {
+      return csv.Fail(model, fmt::format("must be empty when gpu is 0 (a machine without GPUs), "
+                                         "got {}",
+                                         Quote(gpu_model)));
+    }
+    if (gpus > 0) {
+      if (gpu_model.empty()) {
+        return csv.Fail(model, fmt::format("must name the GPU model when gpu is {}", gpus));
+      }
+      if (std::string why = CheckGpuModel(gpu_model); !why.empty()) {
+        return csv.Fail(model, std::move(why));
+      }
+      node.gpu_model = std::string(gpu_model);
+    }
+    nodes.push_back(std::move(node));
+  }
+  if (nodes.empty()) return csv.FailFile("no nodes: the file has a header but no rows");
+  return nodes;
+}
+
+Result<std::vector<model::TraceTask>> ParseTasksCsv(std::string_view text, std::string_view file) {
+  CsvReader csv(text, file);
+  TESSERA_RETURN_IF_ERROR(csv.ReadHeader("name,cpu_milli,memory_mib,num_gpu,gpu_milli"));
+  TESSERA_ASSIGN_OR_RETURN(const size_t name, csv.Require("name"));
+  TESSERA_ASSIGN_OR_RETURN(const TaskColumns columns, RequireTaskColumns(csv));
+  const std::optional<size_t> creation = csv.Find("creation_time");
+  const std::optional<size_t> deletion = csv.Find("deletion_time");
+  std::vector<model::TraceTask> tasks;
+  const size_t expected = std::min(csv.RemainingLines(), static_cast<size_t>(kMaxTraceTasks));
+  tasks.reserve(expected);
+  SeenNames seen(expected);
+  while (true) {
+    TESSERA_ASSIGN_OR_RETURN(const bool more, csv.Next());
+    if (!more) break;
+    TESSERA_RETURN_IF_ERROR(CheckRowCount(csv, tasks.size(), kMaxTraceTasks, "tasks"));
+    model::TraceTask task;
+    TESSERA_ASSIGN_OR_RETURN(task.name, ReadName(csv, name));
+    TESSERA_RETURN_IF_ERROR(seen.Add(csv, name, csv.at(name), "task"));
+    TESSERA_RETURN_IF_ERROR(ReadTaskRequest(csv, columns, task));
+    TESSERA_ASSIGN_OR_RETURN(task.creation_s, ReadTime(csv, creation));
+    TESSERA_ASSIGN_OR_RETURN(task.deletion_s, ReadTime(csv, deletion));
+    if (task.creation_s >= 0 && task.deletion_s >= 0 && task.deletion_s < task.creation_s) {
+      return csv.Fail(*deletion, fmt::format("must not be before creation_time ({}), got {}",
+                                             task.creation_s, task.deletion_s));
+    }
+    tasks.push_back(std::move(task));
+  }
+  if (tasks.empty()) return csv.FailFile("no tasks: the file has a header but no rows");
+  return tasks;
+}
+
+Result<std::vector<model::ArrivalRow>> ParseArrivalsCsv(std::string_view text,
+                                                        std::string_view file) {
+  CsvReader csv(text, file);
+  TESSERA_RETURN_IF_ERROR(csv.ReadHeader(
+      "arrival_idx,task,source_task,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec"));
+  TESSERA_ASSIGN_OR_RETURN(const size_t index, csv.Require("arrival_idx"));
+  TESSERA_ASSIGN_OR_RETURN(const size_t task_name, csv.Require("task"));
+  TESSERA_ASSIGN_OR_RETURN(const size_t source, csv.Require("source_task"));
+  TESSERA_ASSIGN_OR_RETURN(const TaskColumns columns, RequireTaskColumns(csv));
+  const std::optional<size_t> fgd = csv.Find("fgd_node");
+  const std::optional<size_t> bestfit = csv.Find("bestfit_node");
+  std::vector<model::ArrivalRow> rows;
+  const size_t expected = std::min(csv.RemainingLines(), static_cast<size_t>(kMaxTraceTasks));
+  rows.reserve(expected);
+  SeenNames seen(expected);
+  // A node name, or FAILED when the policy dropped the task.
+  auto read_node = [&csv](std::optional<size_t> column) -> Result<std::string> {
+    if (!column) return std::string();
+    const std::string_view node = csv.at(*column);
+    if (node == "FAILED") return std::string(node);
+    if (node.empty()) return csv.Fail(*column, "must name a node or be FAILED, got an empty value");
+    if (std::string why = CheckName(node); !why.empty()) return csv.Fail(*column, std::move(why));
+    return std::string(node);
+  };
+  while (true) {
+    TESSERA_ASSIGN_OR_RETURN(const bool more, csv.Next());
+    if (!more) break;
+    TESSERA_RETURN_IF_ERROR(CheckRowCount(csv, rows.size(), kMaxTraceTasks, "arrivals"));
+    TESSERA_ASSIGN_OR_RETURN(const int64_t idx, ReadInt(csv, index, {kMaxTraceTasks, ""}));
+    if (idx != static_cast<int64_t>(rows.size())) {
+      return csv.Fail(index, fmt::format("must be {} (rows are numbered 0, 1, 2, ... in arrival "
+                                         "order), got {}",
+                                         rows.size(), idx));
+    }
+    model::ArrivalRow row;
+    TESSERA_ASSIGN_OR_RETURN(row.task.name, ReadName(csv, task_name));
+    TESSERA_RETURN_IF_ERROR(seen.Add(csv, task_name, csv.at(task_name), "task"));
+    TESSERA_ASSIGN_OR_RETURN(row.source_task, ReadName(csv, source));
+    TESSERA_RETURN_IF_ERROR(ReadTaskRequest(csv, columns, row.task));
+    TESSERA_ASSIGN_OR_RETURN(row.fgd_node, read_node(fgd));
+    TESSERA_ASSIGN_OR_RETURN(row.bestfit_node, read_node(bestfit));
+    rows.push_back(std::move(row));
+  }
+  if (rows.empty()) return csv.FailFile("no arrivals: the file has a header but no rows");
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenario YAML
+// ---------------------------------------------------------------------------------------
+
+constexpr int64_t kMaxShapes = 10'000;
+constexpr double kMaxWeight = 1e9;
+constexpr double kMaxArrivalsPerHour = 1e9;
+
+// The Levenshtein distance between a and b, for "did you mean" hints (short keys only).
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      // Letters that differ only in case count as equal ("gpumodel" is "gpuModel").
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// Every key of the mapping `object` must be one of `known`; the error names the first that
+// is not, with a suggestion when one known key is close.
+Status CheckKeys(const Field& object, std::initializer_list<std::string_view> known) {
+  TESSERA_ASSIGN_OR_RETURN(auto entries, object.Entries());
+  for (const auto& [key, value] : entries) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string hint;
+    if (key.size() <= 64) {
+      size_t best = 3;  // at most two edits away
+      for (std::string_view k : known) {
+        const size_t d = EditDistance(key, k);
+        if (d < best) {
+          best = d;
+          hint = fmt::format(" (did you mean \"{}\"?)", k);
+        }
+      }
+    }
+    std::string list;
+    for (std::string_view k : known) {
+      if (!list.empty()) list += ", ";
+      list += k;
+    }
+    return value.Fail(fmt::format("unknown key{}; known keys here: {}", hint, list));
+  }
+  return OkStatus();
+}
+
+// A plain (unquoted) number, finite, within [min, max].
+Result<double> AsNumber(const Field& field, double min, double max) {
+  if (!field.is_scalar()) return field.WrongType("a number");
+  const std::string& text = field.node().Scalar();
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (!internal::IsPlainScalar(field.node()) || text.empty() || ec != std::errc() ||
+      end != text.data() + text.size() || !std::isfinite(value)) {
+    return field.Fail(fmt::format("must be a number, got {}", Quote(text)));
+  }
+  if (value < min || value > max) {
+    return field.Fail(fmt::format("must be between {} and {}, got {}", min, max, Quote(text)));
+  }
+  return value;
+}
+
+// A plain integer within [min, max].
+Result<int64_t> AsIntIn(const Field& field, int64_t min, int64_t max) {
+  TESSERA_ASSIGN_OR_RETURN(const int64_t value, field.AsInt());
+  if (value < min) {
+    if (min == 0) return field.Fail(fmt::format("must not be negative, got {}", value));
+    return field.Fail(fmt::format("must be at least {}, got {}", min, value));
+  }
+  if (value > max) return field.Fail(fmt::format("must be at most {}, got {}", max, value));
+  return value;
+}
+
+// A duration or point in time in seconds: a plain integer ("3600") or units d, h, m and s
+// ("90s", "15m", "2h", "1d", "1h30m").
+Result<int64_t> AsSeconds(const Field& field) {
+  if (!field.is_scalar()) return field.WrongType("a duration");
+  const std::string& text = field.node().Scalar();
+  auto malformed = [&] {
+    return field.Fail(
+        fmt::format("must be a number of seconds or a duration such as \"90s\", "
+                    "\"15m\", \"2h\", \"1d\" or \"1h30m\", got {}",
+                    Quote(text)));
+  };
+  if (text.starts_with('-')) {
+    return field.Fail(fmt::format("must not be negative, got {}", Quote(text)));
+  }
+  if (text.empty()) return malformed();
+  int64_t total = 0;
+  size_t i = 0;
+  const bool plain_number = std::all_of(text.begin(), text.end(), IsDigit);
+  while (i < text.size()) {
+    const size_t start = i;
+    while (i < text.size() && IsDigit(text[i])) ++i;
+    if (i == start) return malformed();
+    int64_t amount = 0;
+    const auto [end, ec] = std::from_chars(text.data() + start, text.data() + i, amount);
+    if (ec != std::errc() || amount > kMaxTimeSeconds) {
+      return field.Fail(fmt::format("must be at most {} seconds (100 years), got {}",
+                                    kMaxTimeSeconds, Quote(text)));
+    }
+    int64_t unit = 1;
+    if (!plain_number) {
+      if (i == text.size()) return malformed();
+      switch (text[i]) {
+        case 's':
+          unit = 1;
+          break;
+        case 'm':
+          unit = 60;
+          break;
+        case 'h':
+          unit = 3600;
+          break;
+        case 'd':
+          unit = 86400;
+          break;
+        default:
+          return malformed();
+      }
+      ++i;
+    }
+    // amount <= kMaxTimeSeconds and unit <= 86400, so neither product nor sum overflows.
+    total += amount * unit;
+    if (total > kMaxTimeSeconds) {
+      return field.Fail(fmt::format("must be at most {} seconds (100 years), got {}",
+                                    kMaxTimeSeconds, Quote(text)));
+    }
+  }
+  return total;
+}
+
+// CPU as a Kubernetes quantity ("96", "500m", "1.5"), in millicores.
+Result<int64_t> AsCpuMilli(const Field& field) {
+  TESSERA_ASSIGN_OR_RETURN(const std::string text, field.AsString());
+  auto parsed = ParseQuantity(text, QuantityUnit::Milli());
+  if (!parsed.ok()) return std::move(parsed).error().UnderField(field.path());
+  const int64_t milli = parsed->value();
+  if (milli < 0) return field.Fail(fmt::format("must not be negative, got {}", Quote(text)));
+  if (milli > kMaxCpuMilli) {
+    return field.Fail(fmt::format("must be at most 100000 (cores), got {}", Quote(text)));
+  }
+  return milli;
+}
+
+// Memory as a Kubernetes quantity in bytes ("384Gi", "512Mi"), in MiB.
+Result<int64_t> AsMemoryMib(const Field& field) {
+  TESSERA_ASSIGN_OR_RETURN(const std::string text, field.AsString());
+  auto parsed = ParseQuantity(text, QuantityUnit::Whole());
+  if (!parsed.ok()) return std::move(parsed).error().UnderField(field.path());
+  const int64_t bytes = parsed->value();
+  if (bytes < 0) return field.Fail(fmt::format("must not be negative, got {}", Quote(text)));
+  constexpr int64_t kMib = int64_t{1} << 20;
+  if (bytes % kMib != 0) {
+    return field.Fail(
+        fmt::format("{} is not a whole number of MiB: write it in Mi, Gi or Ti "
+                    "(a plain number counts bytes)",
+                    Quote(text)));
+  }
+  if (bytes / kMib > kMaxMemoryMib) {
+    return field.Fail(fmt::format("must be at most 1Pi, got {}", Quote(text)));
+  }
+  return bytes / kMib;
+}
+
+// Names the object an error is about, when it has a name.
+Error InObject(Error error, std::string_view kind, const std::string& name) {
+  if (name.empty()) return error;
+  return std::move(error.WithObject(kind, name));
+}
+
+// The name of a list item for error messages, if it has a usable one: errors found before
+// the name is validated still say which item they are about.
+std::string BestEffortName(const Field& item, std::string_view key) {
+  const Field name = item.Get(key);
+  if (!name.is_scalar()) return "";
+  const std::string& text = name.node().Scalar();
+  return CheckName(text).empty() ? text : "";
+}
+
+// The request fields of a task or shape, checked together.
+struct Request {
+  int64_t cpu_milli = 0;
+  int64_t memory_mib = 0;
+  int32_t num_gpu = 0;
+  int32_t gpu_milli = 0;
+  std::vector<std::string> gpu_models;
+};
+
+class ScenarioParser {
+ public:
+  explicit ScenarioParser(std::string_view file) : file_(file) {}
+
+  Result<model::Scenario> Parse(const Field& root) {
+    if (!root.is_map()) {
+      return root.Fail(
+          fmt::format("a scenario must be a mapping (with nodeGroups and tasks or "
+                      "a generator), got {}",
+                      internal::Describe(root.node())));
+    }
+    TESSERA_RETURN_IF_ERROR(CheckKeys(
+        root, {"apiVersion", "kind", "name", "description", "nodeGroups", "tasks", "generator"}));
+    TESSERA_ASSIGN_OR_RETURN(auto api_version, root.GetString("apiVersion"));
+    if (api_version && *api_version != "tessera/v1alpha1") {
+      return root.Get("apiVersion")
+          .Fail(fmt::format("must be tessera/v1alpha1, got {}", Quote(*api_version)));
+    }
+    TESSERA_ASSIGN_OR_RETURN(auto kind, root.GetString("kind"));
+    if (kind && *kind != "Scenario") {
+      return root.Get("kind").Fail(fmt::format("must be Scenario, got {}", Quote(*kind)));
+    }
+    TESSERA_ASSIGN_OR_RETURN(auto description, root.GetString("description"));
+    (void)description;  // for readers of the file only
+
+    model::Scenario scenario;
+    scenario.source = std::string(file_);
+    TESSERA_ASSIGN_OR_RETURN(auto name, root.GetString("name"));
+    if (name) {
+      if (name->empty() || name->size() > 253) {
+        return root.Get("name").Fail(
+            fmt::format("must be 1 to 253 characters, got {}", Quote(*name)));
+      }
+      scenario.name = *name;
+    } else {
+      scenario.name = fs::path(std::string(file_)).stem().string();
+      if (scenario.name.empty()) scenario.name = "scenario";
+    }
+
+    const Field groups = root.Get("nodeGroups");
+    if (!groups.present()) return groups.Fail("required field is missing");
+    TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> group_items, groups.Items());
+    if (group_items.empty()) return groups.Fail("must list at least one node group");
+    for (const Field& group : group_items) {
+      const std::string label = BestEffortName(group, "prefix");
+      Status parsed = ParseNodeGroup(group, scenario.nodes);
+      if (!parsed.ok()) return InObject(std::move(parsed).error(), "node group", label);
+    }
+
+    const Field tasks = root.Get("tasks");
+    TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> task_items, tasks.Items());
+    if (static_cast<int64_t>(task_items.size()) > kMaxTraceTasks) {
+      return tasks.Fail(
+          fmt::format("lists {} tasks; at most {} are allowed", task_items.size(), kMaxTraceTasks));
+    }
+    scenario.tasks.reserve(task_items.size());
+    std::unordered_map<std::string, size_t> task_index;
+    for (size_t i = 0; i < task_items.size(); ++i) {
+      const Field& item = task_items[i];
+      const std::string label = BestEffortName(item, "name");
+      auto task = ParseTask(item);
+      if (!task.ok()) return InObject(std::move(task).error(), "task", label);
+      auto [it, inserted] = task_index.emplace(task->name, i);
+      if (!inserted) {
+        return Error(ErrorCode::kAlreadyExists,
+                     fmt::format("duplicate task {} (first defined at tasks[{}])",
+                                 Quote(task->name), it->second))
+            .UnderField(item.Get("name").path())
+            .WithObject("task", task->name);
+      }
+      scenario.tasks.push_back(std::move(*task));
+    }
+
+    const Field generator = root.Get("generator");
+    if (generator.present()) {
+      TESSERA_ASSIGN_OR_RETURN(model::GeneratedWorkload generated, ParseGenerator(generator));
+      const int64_t total = static_cast<int64_t>(scenario.tasks.size()) + generated.count;
+      if (total > kMaxTraceTasks) {
+        return generator.Get("count").Fail(
+            fmt::format("the scenario would have {} tasks ({} listed + {} generated); at most {} "
+                        "are allowed",
+                        total, scenario.tasks.size(), generated.count, kMaxTraceTasks));
+      }
+      scenario.generated = std::move(generated);
+    }
+    if (scenario.tasks.empty() && !scenario.generated) {
+      return InvalidArgument("no workload: give tasks, a generator, or both");
+    }
+    return scenario;
+  }
+
+ private:
+  Status ParseNodeGroup(const Field& group, std::vector<model::TraceNode>& nodes) {
+    if (!group.is_map()) return group.WrongType("a mapping");
+    TESSERA_RETURN_IF_ERROR(CheckKeys(
+        group, {"prefix", "count", "gpuModel", "gpusPerNode", "cpu", "memory", "labels", "racks"}));
+    TESSERA_ASSIGN_OR_RETURN(const std::string prefix, group.GetRequiredString("prefix"));
+    const Field count_field = group.Get("count");
+    if (!count_field.present()) return count_field.Fail("required field is missing");
+    TESSERA_ASSIGN_OR_RETURN(const int64_t count, AsIntIn(count_field, 1, kMaxTraceNodes));
+    const int width = DigitCount(count - 1);
+    // Names are prefix-<digits>, so distinct prefixes give distinct names.
+    if (std::string why = internal::CheckDnsSubdomain(prefix, 253 - 1 - static_cast<size_t>(width));
+        !why.empty()) {
+      return group.Get("prefix").Fail(std::move(why));
+    }
+    if (!prefixes_.emplace(prefix, group.path()).second) {
+      return Error(ErrorCode::kAlreadyExists,
+                   fmt::format("duplicate prefix {} (first used by {}): node names would repeat",
+                               Quote(prefix), prefixes_[prefix]))
+          .UnderField(group.Get("prefix").path());
+    }
+    if (total_nodes_ + count > kMaxTraceNodes) {
+      return count_field.Fail(
+          fmt::format("the scenario would have {} nodes; at most {} are allowed",
+                      total_nodes_ + count, kMaxTraceNodes));
+    }
+    total_nodes_ += count;
+
+    model::TraceNode node;
+    const Field gpus_field = group.Get("gpusPerNode");
+    if (gpus_field.present()) {
+      TESSERA_ASSIGN_OR_RETURN(const int64_t gpus, AsIntIn(gpus_field, 0, kMaxGpusPerNode));
+      node.gpus = static_cast<int32_t>(gpus);
+    }
+    TESSERA_ASSIGN_OR_RETURN(auto model, group.GetString("gpuModel"));
+    if (node.gpus > 0) {
+      if (!model) return group.Get("gpuModel").Fail("required when gpusPerNode is above 0");
+      if (std::string why = CheckGpuModel(*model); !why.empty()) {
+        return group.Get("gpuModel").Fail(std::move(why));
+      }
+      node.gpu_model = *model;
+      gpu_models_.push_back(*model);
+    } else if (model) {
+      return group.Get("gpuModel")
+          .Fail(
+              fmt::format("set to {}, but gpusPerNode is 0: give gpusPerNode too", Quote(*model)));
+    }
+    const Field cpu = group.Get("cpu");
+    if (!cpu.present()) return cpu.Fail("required field is missing");
+    TESSERA_ASSIGN_OR_RETURN(node.cpu_milli, AsCpuMilli(cpu));
+    if (node.cpu_milli == 0) return cpu.Fail("must be above 0");
+    const Field memory = group.Get("memory");
+    if (!memory.present()) return memory.Fail("required field is missing");
+    TESSERA_ASSIGN_OR_RETURN(node.memory_mib, AsMemoryMib(memory));
+    if (node.memory_mib == 0) return memory.Fail("must be above 0");
+
+    const Field labels = group.Get("labels");
+    TESSERA_ASSIGN_OR_RETURN(auto label_entries, labels.Entries());
+    for (const auto& [key, value] : label_entries) {
+      if (std::string why = internal::CheckQualifiedName(key); !why.empty()) {
+        return value.Fail(std::move(why));
+      }
+      std::string text;
+      if (value.present()) {
+        TESSERA_ASSIGN_OR_RETURN(text, value.AsString());
+      }
+      if (std::string why = internal::CheckLabelValue(text); !why.empty()) {
+        return value.Fail(std::move(why));
+      }
+      node.labels.emplace_back(key, std::move(text));
+    }
+
+    std::string rack_label;
+    int64_t nodes_per_rack = 0;
+    const Field racks = group.Get("racks");
+    if (racks.present()) {
+      if (!racks.is_map()) return racks.WrongType("a mapping");
+      TESSERA_RETURN_IF_ERROR(CheckKeys(racks, {"label", "nodesPerRack"}));
+      TESSERA_ASSIGN_OR_RETURN(rack_label, racks.GetRequiredString("label"));
+      if (std::string why = internal::CheckQualifiedName(rack_label); !why.empty()) {
+        return racks.Get("label").Fail(std::move(why));
+      }
+      for (const auto& [key, value] : node.labels) {
+        if (key == rack_label) {
+          return racks.Get("label").Fail(
+              fmt::format("{} is also set in labels; set it in one place", Quote(key)));
+        }
+      }
+      const Field per_rack = racks.Get("nodesPerRack");
+      if (!per_rack.present()) return per_rack.Fail("required field is missing");
+      TESSERA_ASSIGN_OR_RETURN(nodes_per_rack, AsIntIn(per_rack, 1, kMaxTraceNodes));
+      // The value is <prefix>-rack-<j>, a label value of at most 63 characters.
+      const int64_t num_racks = (count + nodes_per_rack - 1) / nodes_per_rack;
+      const std::string longest =
+          fmt::format("{}-rack-{:0{}}", prefix, num_racks - 1, DigitCount(num_racks - 1));
+      if (std::string why = internal::CheckLabelValue(longest); !why.empty()) {
+        return racks.Fail(fmt::format("the rack label values would be invalid: {}", why));
+      }
+    }
+
+    nodes.reserve(nodes.size() + static_cast<size_t>(count));
+    const int64_t num_racks =
+        nodes_per_rack > 0 ? (count + nodes_per_rack - 1) / nodes_per_rack : 0;
+    for (int64_t i = 0; i < count; ++i) {
+      model::TraceNode n = node;
+      n.name = fmt::format("{}-{:0{}}", prefix, i, width);
+      if (nodes_per_rack > 0) {
+        n.labels.emplace_back(rack_label, fmt::format("{}-rack-{:0{}}", prefix, i / nodes_per_rack,
+                                                      DigitCount(num_racks - 1)));
+      }
+      nodes.push_back(std::move(n));
+    }
+    return OkStatus();
+  }
+
+  // cpu, memory, gpus, gpuMilli and gpuModels of a task or shape.
+  Result<Request> ParseRequest(const Field& item) {
+    Request r;
+    if (item.Has("cpu")) {
+      TESSERA_ASSIGN_OR_RETURN(r.cpu_milli, AsCpuMilli(item.Get("cpu")));
+    }
+    if (item.Has("memory")) {
+      TESSERA_ASSIGN_OR_RETURN(r.memory_mib, AsMemoryMib(item.Get("memory")));
+    }
+    int64_t gpus = 0;
+    if (item.Has("gpus")) {
+      TESSERA_ASSIGN_OR_RETURN(gpus, AsIntIn(item.Get("gpus"), 0, kMaxGpusPerNode));
+    }
+    int64_t gpu_milli = gpus > 0 ? 1000 : 0;
+    const Field milli = item.Get("gpuMilli");
+    if (milli.present()) {
+      TESSERA_ASSIGN_OR_RETURN(gpu_milli, AsIntIn(milli, 0, 1000));
+      if (std::string why = CheckGpuShare(gpus, gpu_milli, "gpus"); !why.empty()) {
+        return milli.Fail(std::move(why));
+      }
+    }
+    r.num_gpu = static_cast<int32_t>(gpus);
+    r.gpu_milli = static_cast<int32_t>(gpu_milli);
+    const Field models = item.Get("gpuModels");
+    TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> model_items, models.Items());
+    if (!model_items.empty() && gpus == 0) {
+      return models.Fail("must be empty for a task without GPUs (gpus is 0)");
+    }
+    for (const Field& m : model_items) {
+      TESSERA_ASSIGN_OR_RETURN(std::string model, m.AsString());
+      if (std::string why = CheckGpuModel(model); !why.empty()) return m.Fail(std::move(why));
+      if (std::find(gpu_models_.begin(), gpu_models_.end(), model) == gpu_models_.end()) {
+        std::string known;
+        std::vector<std::string> sorted = gpu_models_;
+        SortUnique(sorted);
+        for (const std::string& k : sorted) {
+          if (!known.empty()) known += ", ";
+          known += k;
+        }
+        return m.Fail(fmt::format("{} is not the gpuModel of any node group (known: {})",
+                                  Quote(model), known.empty() ? "none" : known));
+      }
+      r.gpu_models.push_back(std::move(model));
+    }
+    SortUnique(r.gpu_models);
+    return r;
+  }
+
+  Result<model::TraceTask> ParseTask(const Field& item) {
+    if (!item.is_map()) return item.WrongType("a mapping");
+    TESSERA_RETURN_IF_ERROR(CheckKeys(
+        item, {"name", "cpu", "memory", "gpus", "gpuMilli", "gpuModels", "arrival", "duration"}));
+    model::TraceTask task;
+    TESSERA_ASSIGN_OR_RETURN(task.name, item.GetRequiredString("name"));
+    if (std::string why = CheckName(task.name); !why.empty()) {
+      return item.Get("name").Fail(std::move(why));
+    }
+    TESSERA_ASSIGN_OR_RETURN(Request r, ParseRequest(item));
+    task.cpu_milli = r.cpu_milli;
+    task.memory_mib = r.memory_mib;
+    task.num_gpu = r.num_gpu;
+    task.gpu_milli = r.gpu_milli;
+    task.gpu_models = std::move(r.gpu_models);
+    task.creation_s = 0;
+    if (item.Has("arrival")) {
+      TESSERA_ASSIGN_OR_RETURN(task.creation_s, AsSeconds(item.Get("arrival")));
+    }
+    if (item.Has("duration")) {
+      TESSERA_ASSIGN_OR_RETURN(const int64_t duration, AsSeconds(item.Get("duration")));
+      task.deletion_s = task.creation_s + duration;  // both <= kMaxTimeSeconds
+    }
+    return task;
+  }
+
+  Result<model::GeneratedWorkload> ParseGenerator(const Field& generator) {
+    if (!generator.is_map()) return generator.WrongType("a mapping");
+    TESSERA_RETURN_IF_ERROR(CheckKeys(generator, {"count", "arrivalsPerHour", "shapes"}));
+    model::GeneratedWorkload out;
+    const Field count = generator.Get("count");
+    if (!count.present()) return count.Fail("required field is missing");
+    TESSERA_ASSIGN_OR_RETURN(out.count, AsIntIn(count, 1, kMaxTraceTasks));
+    const Field rate = generator.Get("arrivalsPerHour");
+    if (rate.present()) {
+      TESSERA_ASSIGN_OR_RETURN(out.arrivals_per_hour, AsNumber(rate, 0, kMaxArrivalsPerHour));
+    }
+    const Field shapes = generator.Get("shapes");
+    if (!shapes.present()) return shapes.Fail("required field is missing");
+    TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> items, shapes.Items());
+    if (items.empty()) return shapes.Fail("must list at least one shape");
+    if (static_cast<int64_t>(items.size()) > kMaxShapes) {
+      return shapes.Fail(
+          fmt::format("lists {} shapes; at most {} are allowed", items.size(), kMaxShapes));
+    }
+    std::unordered_map<std::string, size_t> seen;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const std::string label = BestEffortName(items[i], "name");
+      auto shape = ParseShape(items[i]);
+      if (!shape.ok()) return InObject(std::move(shape).error(), "shape", label);
+      auto [it, inserted] = seen.emplace(shape->name, i);
+      if (!inserted) {
+        return Error(ErrorCode::kAlreadyExists,
+                     fmt::format("duplicate shape {} (first defined at {})", Quote(shape->name),
+                                 internal::IndexPath(shapes.path(), it->second)))
+            .UnderField(items[i].Get("name").path())
+            .WithObject("shape", shape->name);
+      }
+      out.shapes.push_back(std::move(*shape));
+    }
+    return out;
+  }
+
+  Result<model::TaskShape> ParseShape(const Field& item) {
+    if (!item.is_map()) return item.WrongType("a mapping");
+    TESSERA_RETURN_IF_ERROR(
+        CheckKeys(item, {"name", "weight", "cpu", "memory", "gpus", "gpuMilli", "gpuModels",
+                         "duration", "durationMin", "durationMax"}));
+    model::TaskShape shape;
+    TESSERA_ASSIGN_OR_RETURN(shape.name, item.GetRequiredString("name"));
+    if (std::string why = CheckName(shape.name); !why.empty()) {
+      return item.Get("name").Fail(std::move(why));
+    }
+    const Field weight = item.Get("weight");
+    if (weight.present()) {
+      TESSERA_ASSIGN_OR_RETURN(shape.weight, AsNumber(weight, 0, kMaxWeight));
+      if (shape.weight <= 0) return weight.Fail("must be above 0");
+    }
+    TESSERA_ASSIGN_OR_RETURN(Request r, ParseRequest(item));
+    shape.cpu_milli = r.cpu_milli;
+    shape.memory_mib = r.memory_mib;
+    shape.num_gpu = r.num_gpu;
+    shape.gpu_milli = r.gpu_milli;
+    shape.gpu_models = std::move(r.gpu_models);
+    const bool has_min = item.Has("durationMin");
+    const bool has_max = item.Has("durationMax");
+    if (item.Has("duration")) {
+      if (has_min || has_max) {
+        return item.Get(has_min ? "durationMin" : "durationMax")
+            .Fail("give either duration or durationMin and durationMax, not both");
+      }
+      TESSERA_ASSIGN_OR_RETURN(shape.duration_min_s, AsSeconds(item.Get("duration")));
+      shape.duration_max_s = shape.duration_min_s;
+    } else if (has_min || has_max) {
+      if (!has_min) return item.Get("durationMin").Fail("required when durationMax is set");
+      if (!has_max) return item.Get("durationMax").Fail("required when durationMin is set");
+      TESSERA_ASSIGN_OR_RETURN(shape.duration_min_s, AsSeconds(item.Get("durationMin")));
+      TESSERA_ASSIGN_OR_RETURN(shape.duration_max_s, AsSeconds(item.Get("durationMax")));
+      if (shape.duration_max_s < shape.duration_min_s) {
+        return item.Get("durationMax")
+            .Fail(fmt::format("must not be less than durationMin ({} s), got {} s",
+                              shape.duration_min_s, shape.duration_max_s));
+      }
+    }
+    return shape;
+  }
+
+  std::string_view file_;
+  int64_t total_nodes_ = 0;
+  std::unordered_map<std::string, std::string> prefixes_;  // prefix -> "nodeGroups[i]"
+  std::vector<std::string> gpu_models_;                    // of the node groups read so far
+};
+
+Result<model::Scenario> ParseScenarioText(std::string_view text, std::string_view file) {
+  auto fail = [file](Error e) { return std::move(e.WithFile(file)); };
+  if (static_cast<int64_t>(text.size()) > kMaxScenarioFileBytes) {
+    return fail(InvalidArgument(
+        fmt::format("file is larger than the limit of {} bytes", kMaxScenarioFileBytes)));
+  }
+  auto docs = internal::ParseYamlStream(std::string(text));
+  if (!docs.ok()) return fail(std::move(docs).error());
+  std::vector<const internal::RawDocument*> present;
+  for (const internal::RawDocument& doc : *docs) {
+    if (doc.root.IsDefined() && !doc.root.IsNull()) present.push_back(&doc);
+  }
+  if (present.empty()) {
+    return fail(InvalidArgument(
+        "empty file: expected a scenario (a mapping with nodeGroups and tasks or a generator)"));
+  }
+  if (present.size() > 1) {
+    return fail(InvalidArgument(
+        fmt::format("holds {} YAML documents; a scenario file holds exactly one", present.size())));
+  }
+  Status bounded = internal::CheckDocumentBounds(present.front()->root,
+                                                 internal::kBaseNodeVisitBudget + text.size());
+  if (!bounded.ok()) return fail(std::move(bounded).error());
+  ScenarioParser parser(file);
+  auto scenario = parser.Parse(Field(present.front()->root, ""));
+  if (!scenario.ok()) return fail(std::move(scenario).error());
+  return scenario;
+}
+
+}  // namespace
+
+Result<std::vector<model::TraceNode>> ParseTraceNodes(std::string_view text,
+                                                      std::string_view file_name) {
+  return Guarded(file_name, [&] { return ParseNodesCsv(text, file_name); });
+}
+
+Result<std::vector<model::TraceTask>> ParseTraceTasks(std::string_view text,
+                                                      std::string_view file_name) {
+  return Guarded(file_name, [&] { return ParseTasksCsv(text, file_name); });
+}
+
+Result<std::vector<model::ArrivalRow>> ParseArrivals(std::string_view text,
+                                                     std::string_view file_name) {
+  return Guarded(file_name, [&] { return ParseArrivalsCsv(text, file_name); });
+}
+
+Result<model::Scenario> ParseScenario(std::string_view text, std::string_view file_name) {
+  return Guarded(file_name, [&] { return ParseScenarioText(text, file_name); });
+}
+
+Result<std::vector<model::TraceNode>> LoadTraceNodes(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(const std::string text, ReadFile(path, kMaxTraceFileBytes));
+  return ParseTraceNodes(text, path);
+}
+
+Result<std::vector<model::TraceTask>> LoadTraceTasks(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(const std::string text, ReadFile(path, kMaxTraceFileBytes));
+  return ParseTraceTasks(text, path);
+}
+
+Result<std::vector<model::ArrivalRow>> LoadArrivals(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(const std::string text, ReadFile(path, kMaxTraceFileBytes));
+  return ParseArrivals(text, path);
+}
+
+Result<model::Scenario> LoadScenario(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(const std::string text, ReadFile(path, kMaxScenarioFileBytes));
+  return ParseScenario(text, path);
+}
+
+}  // namespace tessera::io

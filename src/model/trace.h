@@ -1,0 +1,76 @@
+// Plain descriptions of what the simulator replays: machines, tasks and the scenario
+// format's generator settings. io reads them from files (the openb CSVs, an arrival-order
+// CSV, our scenario YAML); sim turns them into a Snapshot with DRA ResourceSlices and
+// drives the engine over them. Units are fixed: CPU in milli-cores, memory in MiB, GPU
+// share in milli-GPU (1000 = a whole GPU), times in seconds.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tessera::model {
+
+struct TraceNode {
+  std::string name;
+  int64_t cpu_milli = 0;
+  int64_t memory_mib = 0;
+  int32_t gpus = 0;
+  std::string gpu_model;                                    // empty when gpus == 0
+  std::vector<std::pair<std::string, std::string>> labels;  // topology labels etc.
+};
+
+struct TraceTask {
+  std::string name;
+  int64_t cpu_milli = 0;
+  int64_t memory_mib = 0;
+  int32_t num_gpu = 0;
+  int32_t gpu_milli = 0;                // per GPU; < 1000 only when num_gpu == 1
+  std::vector<std::string> gpu_models;  // acceptable models, sorted, unique; empty = any
+  // Replay only: when the task arrives and when it leaves (-1: unknown / never).
+  int64_t creation_s = -1;
+  int64_t deletion_s = -1;
+};
+
+// One row of an explicit arrival order (`--arrivals`), e.g. the seed-42 sequence the FGD
+// authors' simulator produced. The expected nodes are empty when the file has no such column.
+struct ArrivalRow {
+  TraceTask task;
+  std::string source_task;
+  std::string fgd_node;      // "FAILED" when the paper's FGD dropped the task
+  std::string bestfit_node;  // likewise for BestFit
+};
+
+// A pod shape of a generated workload, drawn with probability weight / sum(weights).
+struct TaskShape {
+  std::string name;
+  double weight = 1;
+  int64_t cpu_milli = 0;
+  int64_t memory_mib = 0;
+  int32_t num_gpu = 0;
+  int32_t gpu_milli = 0;
+  std::vector<std::string> gpu_models;
+  // Duration in seconds, drawn uniformly from [min, max] (replay only).
+  int64_t duration_min_s = 3600;
+  int64_t duration_max_s = 3600;
+};
+
+struct GeneratedWorkload {
+  std::vector<TaskShape> shapes;
+  int64_t count = 0;             // tasks to generate
+  double arrivals_per_hour = 0;  // Poisson arrival rate; 0: all arrive at time 0
+};
+
+// A whole scenario: the cluster, and either explicit tasks or a generator (or both: the
+// explicit tasks come first).
+struct Scenario {
+  std::string name;
+  std::string source;  // file it came from, for messages
+  std::vector<TraceNode> nodes;
+  std::vector<TraceTask> tasks;
+  std::optional<GeneratedWorkload> generated;
+};
+
+}  // namespace tessera::model
