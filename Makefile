@@ -17,6 +17,8 @@ build: deps
 	cmake --build --preset release -j $(JOBS)
 
 demo: build
+	./build/release/apps/tessera/tessera simulate
+	@echo
 	./build/release/apps/tessera/tessera schedule -f examples/cluster/ -f examples/pods.yaml -o table
 	@echo
 	./build/release/apps/tessera/tessera schedule -f examples/dra/ -o table

@@ -9,6 +9,8 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
+  # Headless rendering of the `tessera simulate` HTML report in tests/report_test.cc.
+  chromium
 )
 
 missing=()

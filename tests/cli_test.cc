@@ -12,6 +12,8 @@
 // `tessera schedule -f tests/bad-input/<file>` and expects exit status 1 and stderr exactly
 // "error: <expected error>\n".
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,9 +25,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "tessera_runner.h"
 
@@ -245,7 +244,8 @@ TEST(CliNoExecuteTest, TolerationSecondsDelaysEvictionAndNoLimitPreventsIt) {
       << r.out;
   const fs::path forever = Scratch() / "no-execute-forever.yaml";
   WriteFile(forever, NoExecuteState(", tolerations: [{key: example.com/ecc, operator: Exists}]"));
-  RunResult ok = Tessera("schedule -f examples/dra/cluster.yaml -f " + forever.string() + " -o table");
+  RunResult ok =
+      Tessera("schedule -f examples/dra/cluster.yaml -f " + forever.string() + " -o table");
   ASSERT_EQ(ok.status, kExitOk) << ok.err;
   EXPECT_NE(ok.out.find("trainer   gpu-node-1   Running"), std::string::npos) << ok.out;
   EXPECT_NE(ok.out.find("reader    gpu-node-1   Scheduled"), std::string::npos) << ok.out;
@@ -350,7 +350,10 @@ TEST(CliExitStatusTest, MalformedYamlOnStdinExitsOne) {
 TEST(CliExitStatusTest, UsageErrorsExitTwo) {
   const std::vector<std::string> usage_errors = {
       "",                                                // no subcommand
-      "simulate",                                        // not a subcommand (yet)
+      "simulate --policies nope",                        // unknown policy
+      "simulate --seeds 51-42",                          // empty range
+      "simulate --experiment soak",                      // unknown experiment
+      "simulate --nodes examples/trace/nodes.csv",       // --nodes without --pods
       "schedule",                                        // no -f
       "schedule -f examples/pods.yaml --bogus",          // unknown flag
       "schedule -f examples/pods.yaml -o xml",           // bad -o
@@ -380,7 +383,8 @@ TEST(CliExitStatusTest, BadPolicyListsTheValidOnes) {
 // --- help and version -------------------------------------------------------------------
 
 TEST(CliHelpTest, EveryCommandsHelpHasExamples) {
-  for (const char* args : {"--help", "-h", "schedule --help", "version --help"}) {
+  for (const char* args :
+       {"--help", "-h", "schedule --help", "simulate --help", "version --help"}) {
     RunResult r = Tessera(args);
     EXPECT_EQ(r.status, kExitOk) << args;
     EXPECT_NE(r.out.find("Examples"), std::string::npos) << args << ":\n" << r.out;
@@ -393,7 +397,8 @@ TEST(CliHelpTest, TopLevelHelpListsOnlyWorkingCommands) {
   EXPECT_NE(r.out.find("schedule"), std::string::npos);
   EXPECT_NE(r.out.find("bench"), std::string::npos);
   EXPECT_NE(r.out.find("version"), std::string::npos);
-  for (const char* missing : {"simulate", "serve"}) {
+  EXPECT_NE(r.out.find("simulate"), std::string::npos);
+  for (const char* missing : {"serve"}) {
     EXPECT_EQ(r.out.find(missing), std::string::npos) << missing;
   }
 }
@@ -405,6 +410,60 @@ TEST(CliVersionTest, PrintsVersionAndBuildType) {
   const std::string first_line = "tessera " TESSERA_EXPECTED_VERSION "\n";
   EXPECT_EQ(r.out.rfind(first_line, 0), 0u) << r.out;
   EXPECT_NE(r.out.find("build type: "), std::string::npos) << r.out;
+}
+
+// --- simulate ---------------------------------------------------------------------------
+
+TEST(CliSimulateTest, BuiltinScenarioPrintsTheTableAndWritesTheReport) {
+  const fs::path report = Scratch() / "builtin.html";
+  fs::remove(report);
+  RunResult r =
+      Tessera("simulate --seeds 42,43 --threads 2 --report " + ShellQuote(report.string()));
+  EXPECT_EQ(r.status, kExitOk) << r.err;
+  for (const char* policy : {"whole-gpu", "least-allocated", "fgd", "tessera"}) {
+    EXPECT_NE(r.out.find(std::string("\n") + policy + " "), std::string::npos) << policy << "\n"
+                                                                               << r.out;
+  }
+  EXPECT_NE(r.out.find("UNALLOCATED GPU % @100"), std::string::npos) << r.out;
+  // stderr is not a terminal here: no progress bar, only where the report went.
+  EXPECT_EQ(r.err, "report: " + report.string() + "\n");
+  const std::string html = ReadFile(report);
+  EXPECT_NE(html.find("data-chart=\"allocation\""), std::string::npos);
+}
+
+TEST(CliSimulateTest, JsonHasTheDocumentedSchema) {
+  RunResult r = Tessera(
+      "simulate --nodes examples/trace/nodes.csv --pods examples/trace/pods.csv --policies "
+      "best-fit,tessera --seeds 1-3 -o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  for (const char* key :
+       {"\"experiment\": \"fill\"", "\"workload\": \"pods\"", "\"nodes\": 6", "\"gpus\": 22",
+        "\"summary\"", "\"unallocated_gpu_pct_at_arrived\"",
+        "\"mean\":", "\"sd\":", "\"allocated_gpu_pct_final\"", "\"fragmented_gpu_pct_at_arrived\"",
+        "\"runs\"", "\"allocated_gpu_pct\"", "\"seed\": 3"}) {
+    EXPECT_NE(r.out.find(key), std::string::npos) << key << "\n" << r.out.substr(0, 2000);
+  }
+  EXPECT_EQ(r.err, "");  // no report unless asked for
+}
+
+TEST(CliSimulateTest, ReplayReportsWaits) {
+  RunResult r = Tessera(
+      "simulate --nodes examples/trace/nodes.csv --pods examples/trace/pods.csv --experiment "
+      "replay "
+      "--policies fgd,tessera --seeds 42");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("replay on pods (6 nodes, 22 GPUs)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("WAIT P99 s"), std::string::npos) << r.out;
+}
+
+TEST(CliSimulateTest, ScenarioFilesRun) {
+  for (const char* file :
+       {"examples/scenarios/small-mixed.yaml", "examples/scenarios/openb-like.yaml"}) {
+    RunResult r =
+        Tessera(std::string("simulate --seeds 42 --policies fgd,tessera --scenario ") + file);
+    EXPECT_EQ(r.status, kExitOk) << file << ": " << r.err;
+    EXPECT_NE(r.out.find("tessera "), std::string::npos) << r.out;
+  }
 }
 
 // --- tests/bad-input --------------------------------------------------------------------
@@ -428,7 +487,18 @@ TEST(CliBadInputTest, EveryListedFileFailsWithItsExactError) {
       continue;
     }
     SCOPED_TRACE(relative);
-    RunResult r = Tessera("schedule -f " + ShellQuote(relative));
+    // Trace CSVs and scenarios go to `simulate`, next to valid companions; the rest are
+    // manifests for `schedule`.
+    const std::string quoted = ShellQuote(relative);
+    const std::string nodes = "examples/trace/nodes.csv", pods = "examples/trace/pods.csv";
+    std::string args = "schedule -f " + quoted;
+    if (file.starts_with("trace-nodes-")) args = "simulate --nodes " + quoted + " --pods " + pods;
+    if (file.starts_with("trace-pods-")) args = "simulate --nodes " + nodes + " --pods " + quoted;
+    if (file.starts_with("trace-arrivals-")) {
+      args = "simulate --nodes " + nodes + " --pods " + pods + " --arrivals " + quoted;
+    }
+    if (file.starts_with("scenario-")) args = "simulate --scenario " + quoted;
+    RunResult r = Tessera(args);
     EXPECT_EQ(r.status, kExitInvalidInput);
     EXPECT_EQ(r.out, "");
     EXPECT_EQ(r.err, "error: " + expected_error + "\n");

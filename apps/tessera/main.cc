@@ -1,4 +1,4 @@
-// The tessera command line: one subcommand per job (schedule, bench, version). Usage errors
+// The tessera command line: one subcommand per job (simulate, schedule, bench, version). Usage errors
 // exit 2, invalid input 1; anything that escapes a subcommand is caught once here and exits 1.
 
 #include <exception>
@@ -10,6 +10,7 @@
 #include "bench.h"
 #include "exit_status.h"
 #include "schedule.h"
+#include "simulate.h"
 #include "version.h"
 
 namespace tessera::cli {
@@ -19,6 +20,9 @@ int Main(int argc, char** argv) {
   CLI::App app("Tessera: a GPU-cluster scheduler that places Kubernetes pods offline.", "tessera");
   app.require_subcommand(1);
   app.footer(R"(Examples:
+  tessera simulate
+  tessera simulate --nodes openb_node_list_gpu_node.csv --pods openb_pod_list_default.csv \
+      --policies best-fit,fgd,tessera --seeds 42-51
   tessera schedule -f examples/cluster/ -f examples/pods.yaml -o table
   kubectl get nodes,pods,priorityclasses -o json | tessera schedule -f -
   tessera bench dra-fill-100
@@ -34,6 +38,8 @@ Run 'tessera <command> --help' for a command's flags.)");
 
   ScheduleFlags schedule_flags;
   CLI::App* schedule = AddScheduleCommand(app, schedule_flags);
+  SimulateFlags simulate_flags;
+  CLI::App* simulate = AddSimulateCommand(app, simulate_flags);
   BenchFlags bench_flags;
   CLI::App* bench = AddBenchCommand(app, bench_flags);
   CLI::App* version = AddVersionCommand(app);
@@ -47,6 +53,7 @@ Run 'tessera <command> --help' for a command's flags.)");
   }
 
   if (schedule->parsed()) return RunSchedule(schedule_flags, std::cin, std::cout, std::cerr);
+  if (simulate->parsed()) return RunSimulate(simulate_flags, std::cout, std::cerr);
   if (bench->parsed()) return RunBench(bench_flags, std::cout, std::cerr);
   if (version->parsed()) return RunVersion(std::cout);
   return kExitUsage;  // unreachable: require_subcommand(1)

@@ -1,0 +1,368 @@
+#include "simulate.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exit_status.h"
+#include "io/trace.h"
+#include "sim/policies.h"
+#include "sim/scenario.h"
+#include "sim/simulator.h"
+#include "simulate_report.h"
+
+namespace tessera::cli {
+namespace {
+
+constexpr const char* kDefaultPolicies = "whole-gpu,least-allocated,fgd,tessera";
+constexpr const char* kBuiltinReport = "tessera-simulate.html";
+
+// "42-51", "42,43" or a mix ("1,5-7"). Errors name the bad part.
+tessera::Result<std::vector<uint64_t>> ParseSeeds(const std::string& text) {
+  std::vector<uint64_t> seeds;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string part = text.substr(start, end - start);
+    const size_t dash = part.find('-', 1);
+    try {
+      size_t used = 0;
+      if (dash == std::string::npos) {
+        const uint64_t v = std::stoull(part, &used);
+        if (used != part.size() || part.starts_with('-')) throw std::invalid_argument(part);
+        seeds.push_back(v);
+      } else {
+        const std::string a = part.substr(0, dash), b = part.substr(dash + 1);
+        size_t used_b = 0;
+        const uint64_t lo = std::stoull(a, &used), hi = std::stoull(b, &used_b);
+        if (used != a.size() || used_b != b.size() || lo > hi || a.starts_with('-') ||
+            b.starts_with('-')) {
+          throw std::invalid_argument(part);
+        }
+        if (hi - lo >= 10'000) {
+          return Error(ErrorCode::kInvalidArgument,
+                       fmt::format("--seeds: range \"{}\" has more than 10000 seeds", part));
+        }
+        for (uint64_t s = lo; s <= hi; ++s) seeds.push_back(s);
+      }
+    } catch (const std::logic_error&) {
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("--seeds: \"{}\" is not a seed or a range like 42-51", part));
+    }
+    start = end + 1;
+  }
+  return seeds;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+nlohmann::json StatJson(const sim::Stat& s) { return {{"mean", s.mean}, {"sd", s.sd}}; }
+
+nlohmann::json Curve(const std::vector<double>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (double x : v) a.push_back(std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x));
+  return a;
+}
+
+void WriteJson(const sim::SimResult& r, const std::vector<uint64_t>& seeds, std::ostream& out) {
+  const bool fill = r.experiment == sim::Experiment::kFill;
+  nlohmann::json j = {{"experiment", fill ? "fill" : "replay"},
+                      {"workload", r.workload},
+                      {"cluster", {{"nodes", r.nodes}, {"gpus", r.gpus}}},
+                      {"tune", r.tune},
+                      {"seeds", seeds}};
+  nlohmann::json summary = nlohmann::json::array();
+  for (const sim::PolicySummary& s : r.summary) {
+    nlohmann::json p = {{"policy", s.policy},
+                        {"seeds", s.seeds},
+                        {"allocated_gpu_pct_final", StatJson(s.allocated_gpu_pct_final)},
+                        {"failed_tasks", StatJson(s.failed)}};
+    if (fill) {
+      nlohmann::json un = nlohmann::json::object(), fr = nlohmann::json::object();
+      for (const auto& [pct, st] : s.unallocated_gpu_pct_at_arrived)
+        un[std::to_string(pct)] = StatJson(st);
+      for (const auto& [pct, st] : s.fragmented_gpu_pct_at_arrived)
+        fr[std::to_string(pct)] = StatJson(st);
+      p["unallocated_gpu_pct_at_arrived"] = un;
+      p["fragmented_gpu_pct_at_arrived"] = fr;
+    } else {
+      p["wait_p50_s"] = StatJson(s.wait_p50_s);
+      p["wait_p99_s"] = StatJson(s.wait_p99_s);
+      p["wait_max_s"] = StatJson(s.wait_max_s);
+    }
+    summary.push_back(std::move(p));
+  }
+  j["summary"] = std::move(summary);
+  nlohmann::json runs = nlohmann::json::array();
+  for (const sim::Run& run : r.runs) {
+    nlohmann::json o = {{"policy", run.policy},
+                        {"seed", run.seed},
+                        {"tasks", run.tasks},
+                        {"failed_tasks", run.failed},
+                        {"allocated_gpu_pct_final", run.allocated_gpu_pct_final},
+                        {"wall_seconds", run.wall_seconds}};
+    if (fill) {
+      o["allocated_gpu_pct"] = Curve(run.allocated_gpu_pct);
+      o["fragmented_gpu_pct"] = Curve(run.fragmented_gpu_pct);
+      if (run.same_node_as_reference >= 0) {
+        o["same_node_as_reference"] = run.same_node_as_reference;
+        o["reference_compared"] = run.reference_compared;
+      }
+    } else {
+      o["wait_p50_s"] = run.wait_p50_s;
+      o["wait_p99_s"] = run.wait_p99_s;
+      o["wait_max_s"] = run.wait_max_s;
+      nlohmann::json tl = nlohmann::json::array();
+      for (const sim::TimePoint& p : run.timeline) {
+        tl.push_back({p.time_s, p.allocated_gpu_pct, p.pending, p.running});
+      }
+      o["timeline"] = {{"columns", {"time_s", "allocated_gpu_pct", "pending", "running"}},
+                       {"rows", std::move(tl)}};
+    }
+    runs.push_back(std::move(o));
+  }
+  j["runs"] = std::move(runs);
+  out << j.dump(2) << '\n';
+}
+
+std::string MeanSd(const sim::Stat& s, int decimals = 2) {
+  return fmt::format("{:.{}f} ± {:.{}f}", s.mean, decimals, s.sd, decimals);
+}
+
+const sim::Stat* At(const std::vector<std::pair<int, sim::Stat>>& v, int pct) {
+  for (const auto& [p, s] : v) {
+    if (p == pct) return &s;
+  }
+  return nullptr;
+}
+
+void WriteTable(const sim::SimResult& r, size_t num_seeds, std::ostream& out) {
+  const bool fill = r.experiment == sim::Experiment::kFill;
+  out << fmt::format("{} on {} ({} nodes, {} GPUs), {} seed{}{}\n", fill ? "fill" : "replay",
+                     r.workload, r.nodes, r.gpus, num_seeds, num_seeds == 1 ? "" : "s",
+                     fill ? fmt::format(", tune {}", r.tune) : "");
+  std::vector<std::vector<std::string>> rows;
+  if (fill) {
+    rows.push_back({"POLICY", "UNALLOCATED GPU % @100", "FRAGMENTED GPU % @100",
+                    "ALLOCATED % FINAL", "FAILED TASKS"});
+  } else {
+    rows.push_back(
+        {"POLICY", "ALLOCATED % MEAN", "WAIT P50 s", "WAIT P99 s", "WAIT MAX s", "NEVER STARTED"});
+  }
+  for (const sim::PolicySummary& s : r.summary) {
+    if (fill) {
+      const sim::Stat* un = At(s.unallocated_gpu_pct_at_arrived, 100);
+      const sim::Stat* fr = At(s.fragmented_gpu_pct_at_arrived, 100);
+      rows.push_back({s.policy, un ? MeanSd(*un) : "n/a", fr ? MeanSd(*fr) : "n/a",
+                      MeanSd(s.allocated_gpu_pct_final), MeanSd(s.failed, 1)});
+    } else {
+      rows.push_back({s.policy, MeanSd(s.allocated_gpu_pct_final), MeanSd(s.wait_p50_s, 0),
+                      MeanSd(s.wait_p99_s, 0), MeanSd(s.wait_max_s, 0), MeanSd(s.failed, 1)});
+    }
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  auto display = [](const std::string& s) {  // "±" is two bytes, one column
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
+    return n;
+  };
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], display(row[i]));
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i] + std::string(width[i] - display(row[i]) + (i + 1 < row.size() ? 3 : 0), ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  }
+}
+
+std::string Stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+
+}  // namespace
+
+CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
+  CLI::App* cmd = app.add_subcommand(
+      "simulate",
+      "Replay a trace or scenario on a modelled GPU cluster and compare placement policies.");
+  cmd->add_option(
+         "--experiment", flags.experiment,
+         "fill: the FGD paper's protocol (arrivals only, inflated to --tune x capacity); "
+         "replay: tasks arrive and leave at their trace times, waiting when they do not fit")
+      ->check(CLI::IsMember({"fill", "replay"}));
+  auto* nodes =
+      cmd->add_option("--nodes", flags.nodes, "openb node list CSV")->check(CLI::ExistingFile);
+  auto* pods =
+      cmd->add_option("--pods", flags.pods, "openb pod list CSV")->check(CLI::ExistingFile);
+  nodes->needs(pods);
+  pods->needs(nodes);
+  auto* scenario =
+      cmd->add_option("--scenario", flags.scenario, "scenario YAML (docs/scenario-format.md)")
+          ->check(CLI::ExistingFile);
+  scenario->excludes(nodes)->excludes(pods);
+  cmd->add_option(
+         "--arrivals", flags.arrivals,
+         "fill: replay this explicit arrival order (CSV) instead of shuffling and inflating")
+      ->check(CLI::ExistingFile)
+      ->needs(nodes);
+  std::string policy_help =
+      "comma-separated policies (default " + std::string(kDefaultPolicies) + "): ";
+  for (std::string_view n : sim::PolicyNames()) {
+    policy_help += std::string(n) + (n == sim::PolicyNames().back() ? "" : ", ");
+  }
+  cmd->add_option("--policies", flags.policies, policy_help);
+  cmd->add_option("--seeds", flags.seeds, "seeds, as a range and/or list: 42-51 or 42,43")
+      ->capture_default_str();
+  cmd->add_option("--tune", flags.tune, "fill: inflate GPU demand to this multiple of capacity")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", flags.output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  cmd->add_option("--report", flags.report,
+                  "write a self-contained HTML report with charts (the built-in scenario writes " +
+                      std::string(kBuiltinReport) + " unless this is given)");
+  cmd->add_option("--threads", flags.threads, "worker threads (default: one per core)")
+      ->check(CLI::Range(0, 256));
+  cmd->footer(R"(Examples:
+  tessera simulate                      # built-in scenario, writes tessera-simulate.html
+  tessera simulate --nodes examples/trace/nodes.csv --pods examples/trace/pods.csv \
+      --experiment replay --policies fgd,tessera --seeds 42
+  tessera simulate --scenario examples/scenarios/small-mixed.yaml -o json
+  tessera simulate --nodes openb_node_list_gpu_node.csv --pods openb_pod_list_default.csv \
+      --policies random,dot-product,gpu-clustering,gpu-packing,best-fit,fgd,tessera \
+      --seeds 42-51 --report openb.html)");
+  return cmd;
+}
+
+int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err) {
+  using SteadyClock = std::chrono::steady_clock;
+  const auto t0 = SteadyClock::now();
+  sim::WallClock clock = [t0] {
+    return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  };
+  auto fail = [&](const Error& e) {
+    err << "error: " << e.ToString() << '\n';
+    return kExitInvalidInput;
+  };
+
+  sim::SimConfig config;
+  config.experiment =
+      flags.experiment == "replay" ? sim::Experiment::kReplay : sim::Experiment::kFill;
+  config.tune = flags.tune;
+  auto seeds = ParseSeeds(flags.seeds);
+  if (!seeds.ok()) {
+    err << "error: " << seeds.error().message() << '\n';
+    return kExitUsage;
+  }
+  config.seeds = *seeds;
+  config.policies = SplitList(flags.policies.empty() ? kDefaultPolicies : flags.policies);
+  for (const std::string& p : config.policies) {
+    if (auto policy = sim::MakePolicy(p); !policy.ok()) {
+      err << "error: --policies: " << policy.error().message() << '\n';
+      return kExitUsage;
+    }
+  }
+  unsigned cores = std::thread::hardware_concurrency();
+  config.threads = flags.threads > 0 ? flags.threads : static_cast<int>(std::max(cores, 1u));
+
+  std::string report = flags.report;
+  if (!flags.nodes.empty()) {
+    auto nodes = io::LoadTraceNodes(flags.nodes);
+    if (!nodes.ok()) return fail(nodes.error());
+    auto tasks = io::LoadTraceTasks(flags.pods);
+    if (!tasks.ok()) return fail(tasks.error());
+    config.nodes = std::move(nodes).value();
+    config.tasks = std::move(tasks).value();
+    config.workload = Stem(flags.pods);
+    if (!flags.arrivals.empty()) {
+      auto arrivals = io::LoadArrivals(flags.arrivals);
+      if (!arrivals.ok()) return fail(arrivals.error());
+      config.arrivals = std::move(arrivals).value();
+      config.workload = Stem(flags.arrivals);
+    }
+  } else {
+    model::Scenario scenario;
+    if (!flags.scenario.empty()) {
+      auto loaded = io::LoadScenario(flags.scenario);
+      if (!loaded.ok()) return fail(loaded.error());
+      scenario = std::move(loaded).value();
+      if (scenario.name.empty()) scenario.name = Stem(flags.scenario);
+    } else {
+      scenario = sim::BuiltinScenario();
+      if (report.empty()) report = kBuiltinReport;
+    }
+    config.nodes = scenario.nodes;
+    config.tasks = sim::ScenarioTasks(scenario, /*seed=*/1);
+    config.workload = scenario.name;
+  }
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  std::string last_bar;
+  sim::Progress progress = [&](double fraction) {
+    if (!tty) return;
+    const double elapsed = clock();
+    if (elapsed < 1.0 && fraction < 1.0) return;
+    const int filled = static_cast<int>(fraction * 30);
+    std::string bar =
+        fmt::format("\r[{}{}] {:3.0f}%  {:.1f}s", std::string(static_cast<size_t>(filled), '#'),
+                    std::string(static_cast<size_t>(30 - filled), '.'), fraction * 100, elapsed);
+    if (bar != last_bar) {
+      err << bar << std::flush;
+      last_bar = bar;
+    }
+  };
+  auto result = sim::Simulate(config, progress, clock);
+  if (!last_bar.empty()) err << '\n';
+  if (!result.ok()) return fail(result.error());
+
+  if (flags.output == "json") {
+    WriteJson(*result, config.seeds, out);
+  } else {
+    WriteTable(*result, config.seeds.size(), out);
+    out << fmt::format("{} runs in {:.1f}s on {} thread{}\n", result->runs.size(), clock(),
+                       config.threads, config.threads == 1 ? "" : "s");
+    for (const sim::Run& run : result->runs) {
+      if (run.same_node_as_reference >= 0) {
+        out << fmt::format("{} seed {}: {} of {} tasks on the same node as the reference run\n",
+                           run.policy, run.seed, run.same_node_as_reference,
+                           run.reference_compared);
+      }
+    }
+  }
+  if (!report.empty()) {
+    std::ofstream file(report);
+    WriteHtmlReport(*result, file);
+    file.close();
+    if (!file) {
+      err << "error: cannot write the report to " << report << '\n';
+      return kExitInvalidInput;
+    }
+    err << "report: " << report << '\n';
+  }
+  return kExitOk;
+}
+
+}  // namespace tessera::cli

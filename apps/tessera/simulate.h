@@ -1,0 +1,33 @@
+// `tessera simulate`: replays a trace or scenario on a modelled cluster under several
+// placement policies and seeds, and reports GPU allocation, fragmentation and queueing
+// (docs/simulate.md). Invariant: stdout carries only the results (table or JSON); progress
+// and the report's path go to stderr.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace tessera::cli {
+
+struct SimulateFlags {
+  std::string experiment = "fill";
+  std::string nodes, pods, scenario, arrivals;
+  std::string policies;  // comma-separated; empty: the default set
+  std::string seeds = "42-51";
+  double tune = 1.3;
+  std::string output = "table";
+  std::string report;  // HTML file; the built-in scenario writes tessera-simulate.html
+  int threads = 0;     // 0: one per core
+};
+
+CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags);
+
+// Runs the simulation and returns the exit status (see exit_status.h).
+int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err);
+
+}  // namespace tessera::cli

@@ -1,0 +1,78 @@
+// What a simulation produces: one Run per (policy, seed), each with its curves, and a
+// per-policy summary (mean and sample standard deviation over seeds). Plain data, so that
+// the command line can print it as a table, JSON or an HTML report.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::sim {
+
+enum class Experiment : uint8_t { kFill, kReplay };
+
+// Fill curves are indexed by arrived GPU demand in whole percent of cluster GPU capacity,
+// 0..kMaxArrivedPct; each value is the mean of the samples taken after every task whose
+// arrived demand rounds to that percent, as the FGD authors' analysis does. A percent no
+// sample rounded to holds NaN.
+inline constexpr int kMaxArrivedPct = 130;
+
+// One sample of a replay over simulated time.
+struct TimePoint {
+  int64_t time_s = 0;
+  double allocated_gpu_pct = 0;  // GPU milli in use / capacity
+  int64_t pending = 0;           // tasks waiting
+  int64_t running = 0;
+  double wait_p50_s = 0;  // of the tasks started so far
+};
+
+struct Run {
+  std::string policy;
+  uint64_t seed = 0;
+  int64_t tasks = 0;        // tasks submitted
+  int64_t failed = 0;       // fill: dropped; replay: never started
+  double wall_seconds = 0;  // time this run took
+  // Fill: per arrived percent (size kMaxArrivedPct + 1).
+  std::vector<double> allocated_gpu_pct;
+  std::vector<double> fragmented_gpu_pct;  // FGD's fragmentation amount, % of all GPUs
+  // Fill: allocation after the last task. Replay: the time-weighted mean allocation.
+  double allocated_gpu_pct_final = 0;
+  // Replay.
+  std::vector<TimePoint> timeline;
+  double wait_p50_s = 0, wait_p99_s = 0, wait_max_s = 0;
+  // Exact replay (--arrivals with expected nodes): tasks placed on the same node as the
+  // paper's policy of the same name; -1 when there is nothing to compare with.
+  int64_t same_node_as_reference = -1;
+  int64_t reference_compared = 0;
+};
+
+struct Stat {
+  double mean = 0;
+  double sd = 0;  // sample standard deviation; 0 for one seed
+};
+
+struct PolicySummary {
+  std::string policy;
+  int64_t seeds = 0;
+  // At arrived = every 10 percent from 0 to 130 (fill); key = percent.
+  std::vector<std::pair<int, Stat>> unallocated_gpu_pct_at_arrived;
+  std::vector<std::pair<int, Stat>> fragmented_gpu_pct_at_arrived;
+  Stat allocated_gpu_pct_final;
+  Stat failed;
+  Stat wait_p50_s, wait_p99_s, wait_max_s;  // replay
+};
+
+struct SimResult {
+  Experiment experiment = Experiment::kFill;
+  std::string workload;  // scenario or pod-list name
+  int64_t nodes = 0;
+  int64_t gpus = 0;
+  double tune = 1.3;
+  std::vector<Run> runs;               // ordered by policy (as asked), then seed
+  std::vector<PolicySummary> summary;  // one per policy, in the order asked
+};
+
+// Fills `result.summary` from `result.runs`.
+void Summarize(SimResult& result);
+
+}  // namespace tessera::sim
