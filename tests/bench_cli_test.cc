@@ -2,24 +2,22 @@
 // would and check stdout, stderr and the exit status. Only the quick scenarios run here; the
 // 500-node ones are for `tessera bench` by hand (docs/cli.md).
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <string_view>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tessera_runner.h"
 
 namespace tessera {
 namespace {
-
 
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
@@ -39,14 +37,28 @@ TEST(BenchCliTest, QuickFillPrintsOneJsonRowWithEveryPodPlaced) {
   // 100 nodes x 10 devices, 1,000 pods of one device each: the cluster fills exactly.
   EXPECT_EQ(row.at("pods").get<int>(), 1000);
   EXPECT_EQ(row.at("placed").get<int>(), 1000);
-  for (const char* field : {"decisions_per_second", "pods_per_second", "peak_rss_mib",
-                            "cpu_us_per_placement"}) {
+  for (const char* field :
+       {"decisions_per_second", "pods_per_second", "peak_rss_mib", "cpu_us_per_placement"}) {
     ASSERT_TRUE(row.at(field).is_number()) << field;
     EXPECT_GT(row[field].get<double>(), 0) << field;
   }
   // A fill has no single-pod latency pass: each pod sees a fuller cluster than the last.
   for (const char* field : {"p50_ms", "p99_ms", "max_ms"}) EXPECT_TRUE(row.at(field).is_null());
   EXPECT_NE(row.at("anchor").get<std::string>().find("40 pods/s"), std::string::npos);
+}
+
+// The simulator scenarios: every job of the Slurm-shaped queue is decided once; the cluster
+// of 8,192 GPUs fills and the rest do not fit.
+TEST(BenchCliTest, SlurmFillDecidesEveryJobOfTheQueue) {
+  RunResult r = Tessera("bench slurm-fill -o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  const nlohmann::json row = nlohmann::json::parse(r.out).at("scenarios").at(0);
+  EXPECT_EQ(row.at("name"), "slurm-fill");
+  EXPECT_EQ(row.at("pods").get<int>(), 5000);
+  EXPECT_GT(row.at("placed").get<int>(), 2000);
+  EXPECT_LT(row.at("placed").get<int>(), 5000);
+  EXPECT_GT(row.at("cpu_us_per_placement").get<double>(), 0);
+  EXPECT_NE(row.at("anchor").get<std::string>().find("15.2 ms"), std::string::npos);
 }
 
 TEST(BenchCliTest, BacktrackingReportsALatencyDistribution) {

@@ -1,29 +1,34 @@
 #include "bench.h"
 
+#include <fmt/format.h>
 #include <malloc.h>
 #include <sys/resource.h>
+#include <time.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
 #include "base/check.h"
+#include "base/rng.h"
 #include "bench_scenarios.h"
 #include "engine/engine.h"
 #include "exit_status.h"
+#include "io/trace.h"
 #include "model/decision.h"
 #include "model/snapshot.h"
+#include "sim/scenario.h"
+#include "sim/simulator.h"
 
 namespace tessera::cli {
 namespace {
@@ -43,9 +48,90 @@ struct BenchResult {
   double cpu_us_per_placement = 0;  // user + sys CPU per decided pod
 };
 
+// Scenarios that run the simulator rather than one engine pass: a fill of many tasks, timed
+// as a whole (cluster build included), one run per policy.
+struct SimScenario {
+  std::string_view name;
+  std::string_view anchor;
+  sim::SimConfig (*config)();
+};
+
+// One fill of tessera and fgd on the openb trace when ../shared/traces/openb is there (seed
+// 42, the paper's protocol), else on the built-in scenario.
+sim::SimConfig OpenbFillConfig() {
+  sim::SimConfig c;
+  const std::string dir = "../shared/traces/openb/";
+  auto nodes = io::LoadTraceNodes(dir + "openb_node_list_gpu_node.csv");
+  auto tasks = io::LoadTraceTasks(dir + "openb_pod_list_default.csv");
+  if (nodes.ok() && tasks.ok()) {
+    c.nodes = std::move(nodes).value();
+    c.tasks = std::move(tasks).value();
+    c.workload = "openb_pod_list_default";
+  } else {
+    const model::Scenario builtin = sim::BuiltinScenario();
+    c.nodes = builtin.nodes;
+    c.tasks = sim::ScenarioTasks(builtin, 1);
+    c.workload = "builtin";
+  }
+  c.policies = {"tessera", "fgd"};
+  c.seeds = {42};
+  return c;
+}
+
+// The shape measured with Slurm 22.05 on this machine: 1,024 nodes x 8 GPUs filled from a
+// queue of 5,000 jobs that never finish; 90% ask for 1, 2, 4 or 8 whole GPUs, 10% for half
+// a GPU. Every job is decided once, in queue order.
+sim::SimConfig SlurmFillConfig() {
+  sim::SimConfig c;
+  for (int n = 0; n < 1024; ++n) {
+    c.nodes.push_back({.name = fmt::format("node-{:04d}", n),
+                       .cpu_milli = 128'000,
+                       .memory_mib = 1024 * 1024,
+                       .gpus = 8,
+                       .gpu_model = "A100"});
+  }
+  Rng rng(2205);
+  for (int j = 0; j < 5000; ++j) {
+    model::TraceTask t{
+        .name = fmt::format("job-{:04d}", j), .cpu_milli = 4000, .memory_mib = 16384};
+    if (rng.Uniform(10) == 0) {
+      t.num_gpu = 1;
+      t.gpu_milli = 500;
+    } else {
+      t.num_gpu = int32_t{1} << rng.Uniform(4);
+      t.gpu_milli = 1000;
+      t.cpu_milli *= t.num_gpu;
+    }
+    c.arrivals.push_back({.task = t, .source_task = t.name});
+  }
+  c.tasks.reserve(c.arrivals.size());
+  for (const auto& a : c.arrivals) c.tasks.push_back(a.task);
+  c.policies = {"tessera"};
+  c.seeds = {42};
+  return c;
+}
+
+constexpr std::array<SimScenario, 2> kSimScenarios = {{
+    {.name = "openb-fill",
+     .anchor = "FGD paper's simulator: over 20 minutes for one such run on this machine",
+     .config = OpenbFillConfig},
+    {.name = "slurm-fill",
+     .anchor = "Slurm 22.05 here: 15.2 ms controller CPU per job by default, 7.4 ms tuned; "
+               "target <= 10 us per placement",
+     .config = SlurmFillConfig},
+}};
+
+const SimScenario* FindSimScenario(std::string_view name) {
+  for (const SimScenario& s : kSimScenarios) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
 std::string ValidNames() {
   std::vector<std::string_view> names = {"all"};
   for (const BenchScenario& s : BenchScenarios()) names.push_back(s.name);
+  for (const SimScenario& s : kSimScenarios) names.push_back(s.name);
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
@@ -148,6 +234,39 @@ BenchResult RunScenario(const BenchScenario& scenario) {
   return result;
 }
 
+// Each policy of the scenario is one run on one thread; every task is a decision. The
+// simulator is given this thread's CPU clock, so its decide phase (every task chosen and
+// placed, after the cluster is built) is measured in CPU time: PODS/S is decisions per CPU
+// second and CPU US/POD its inverse. Building the cluster is setup, not measured, as for
+// the engine scenarios.
+BenchResult RunSimScenario(const SimScenario& scenario) {
+  ResetPeakRss();
+  sim::SimConfig config = scenario.config();
+  config.threads = 1;
+  BenchResult result{.name = scenario.name, .anchor = scenario.anchor};
+  sim::WallClock thread_cpu = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  };
+  auto simulated = sim::Simulate(config, {}, thread_cpu);
+  TESSERA_CHECK(simulated.ok()) << simulated.error().ToString();
+  int64_t decided = 0, placed = 0;
+  double cpu_seconds = 0;
+  for (const sim::Run& run : simulated->runs) {
+    decided += run.tasks;
+    placed += run.tasks - run.failed;
+    cpu_seconds += run.decide_seconds;
+  }
+  result.runs = static_cast<int>(simulated->runs.size());
+  result.pods = decided / std::max(result.runs, 1);
+  result.placed = placed / std::max(result.runs, 1);
+  result.pods_per_second = cpu_seconds > 0 ? static_cast<double>(decided) / cpu_seconds : 0;
+  result.cpu_us_per_placement = decided > 0 ? cpu_seconds * 1e6 / static_cast<double>(decided) : 0;
+  result.peak_rss_mib = PeakRssMib();
+  return result;
+}
+
 // `value` rounded to `digits` decimals, so JSON does not print 17 significant digits.
 double Round(double value, int digits) {
   const double scale = std::pow(10.0, digits);
@@ -185,8 +304,7 @@ std::string FormatMs(const std::optional<double>& ms) {
 // Columns left-aligned, two spaces apart, like kubectl; the anchor is last and unpadded.
 void WriteTable(const std::vector<BenchResult>& results, std::ostream& out) {
   std::vector<std::vector<std::string>> rows = {{"SCENARIO", "PODS", "PODS/S", "P50 MS", "P99 MS",
-                                                 "MAX MS", "PEAK RSS MIB", "CPU US/POD",
-                                                 "ANCHOR"}};
+                                                 "MAX MS", "PEAK RSS MIB", "CPU US/POD", "ANCHOR"}};
   for (const BenchResult& r : results) {
     rows.push_back({std::string(r.name), fmt::format("{}", r.pods),
                     fmt::format("{:.0f}", r.pods_per_second), FormatMs(r.p50_ms),
@@ -216,7 +334,9 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchFlags& flags) {
       ->type_name("SCENARIO")
       ->check(CLI::Validator(
           [](std::string& name) -> std::string {
-            if (name == "all" || FindBenchScenario(name) != nullptr) return {};
+            if (name == "all" || FindBenchScenario(name) != nullptr || FindSimScenario(name)) {
+              return {};
+            }
             return fmt::format("unknown scenario \"{}\"; valid names: {}", name, ValidNames());
           },
           /*validator_desc=*/"", "SCENARIO"));
@@ -243,29 +363,38 @@ Examples:
 }
 
 int RunBench(const BenchFlags& flags, std::ostream& out, std::ostream& err) {
-  std::vector<const BenchScenario*> chosen;
+  struct Chosen {
+    const BenchScenario* engine = nullptr;
+    const SimScenario* sim = nullptr;
+    std::string_view name() const { return engine ? engine->name : sim->name; }
+  };
+  std::vector<Chosen> chosen;
   const bool run_all =
       flags.scenarios.empty() ||
       std::find(flags.scenarios.begin(), flags.scenarios.end(), "all") != flags.scenarios.end();
   if (run_all) {
-    for (const BenchScenario& s : BenchScenarios()) chosen.push_back(&s);
+    for (const BenchScenario& s : BenchScenarios()) chosen.push_back({.engine = &s});
+    for (const SimScenario& s : kSimScenarios) chosen.push_back({.sim = &s});
   } else {
     for (const std::string& name : flags.scenarios) {
       const BenchScenario* s = FindBenchScenario(name);
+      if (const SimScenario* sim = FindSimScenario(name)) {
+        chosen.push_back({.sim = sim});
+        continue;
+      }
       if (s == nullptr) {
-        err << fmt::format("error: unknown scenario \"{}\"; valid names: {}\n", name,
-                           ValidNames());
+        err << fmt::format("error: unknown scenario \"{}\"; valid names: {}\n", name, ValidNames());
         return kExitUsage;
       }
-      chosen.push_back(s);
+      chosen.push_back({.engine = s});
     }
   }
 
   std::vector<BenchResult> results;
-  for (const BenchScenario* s : chosen) {
-    err << "running " << s->name << " ..." << std::flush;
+  for (const Chosen& s : chosen) {
+    err << "running " << s.name() << " ..." << std::flush;
     const Clock::time_point start = Clock::now();
-    results.push_back(RunScenario(*s));
+    results.push_back(s.engine ? RunScenario(*s.engine) : RunSimScenario(*s.sim));
     err << fmt::format(" done in {:.1f} s\n",
                        std::chrono::duration<double>(Clock::now() - start).count());
   }

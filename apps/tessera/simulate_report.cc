@@ -892,9 +892,12 @@ void WriteHtmlReport(const sim::SimResult& result, std::ostream& out) {
   fmt::format_to(o, "<h1>tessera simulate: {}</h1>\n", Escape(result.workload));
   fmt::format_to(o,
                  "<p class=\"meta\">Experiment <b>{}</b> · <b>{}</b> nodes · <b>{}</b> GPUs · "
-                 "tune ratio <b>{}</b> · seeds <b>{}</b> · {} polic{}</p>\n",
+                 "{}seeds <b>{}</b> · {} polic{}</p>\n",
                  fill ? "fill" : "replay", result.nodes, result.gpus,
-                 std::isfinite(result.tune) ? fmt::format("{:g}", result.tune) : "n/a",
+                 !fill ? ""
+                 : std::isfinite(result.tune)
+                     ? fmt::format("tune ratio <b>{:g}</b> · ", result.tune)
+                     : "tune ratio <b>n/a</b> · ",
                  SeedList(result), policies.size(), policies.size() == 1 ? "y" : "ies");
   WriteSummaryTable(result, policies, html);
   WriteRunsTable(result, policies, html);

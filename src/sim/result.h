@@ -29,9 +29,13 @@ struct TimePoint {
 struct Run {
   std::string policy;
   uint64_t seed = 0;
-  int64_t tasks = 0;        // tasks submitted
-  int64_t failed = 0;       // fill: dropped; replay: never started
-  double wall_seconds = 0;  // time this run took
+  int64_t tasks = 0;   // tasks submitted
+  int64_t failed = 0;  // fill: dropped; replay: never started
+  // By the clock Simulate was given (0 without one): building the cluster and the order,
+  // then deciding every task; wall_seconds is both.
+  double setup_seconds = 0;
+  double decide_seconds = 0;
+  double wall_seconds = 0;
   // Fill: per arrived percent (size kMaxArrivedPct + 1).
   std::vector<double> allocated_gpu_pct;
   std::vector<double> fragmented_gpu_pct;  // FGD's fragmentation amount, % of all GPUs

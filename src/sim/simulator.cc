@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -96,8 +97,8 @@ struct Buckets {
   }
 };
 
-Run RunFill(const SimConfig& config, const std::string& policy_name, uint64_t seed,
-            ProgressSink& progress, const WallClock& clock) {
+tessera::Result<Run> RunFill(const SimConfig& config, const std::string& policy_name, uint64_t seed,
+                             ProgressSink& progress, const WallClock& clock) {
   const double start = clock ? clock() : 0;
   Run run{.policy = policy_name, .seed = seed};
   Rng rng(seed);
@@ -117,9 +118,8 @@ Run RunFill(const SimConfig& config, const std::string& policy_name, uint64_t se
   }
   // Tasks the rng already used for the order; the node ranks come next.
   Rng rank_rng(seed ^ 0x5bd1e995u);
-  auto world_or = World::Build(config.nodes, order, {.whole_gpu = policy->whole_gpu()});
-  TESSERA_CHECK(world_or.ok()) << world_or.error().ToString();
-  std::unique_ptr<World> world = std::move(world_or).value();
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<World> world,
+                           World::Build(config.nodes, order, {.whole_gpu = policy->whole_gpu()}));
   const std::vector<int64_t> rank = RandomRanks(world->num_nodes(), rank_rng);
   policy->Begin(*world, config.tasks, rng);
   // The fragmentation the report shows is always measured against the FGD target workload
@@ -142,6 +142,8 @@ Run RunFill(const SimConfig& config, const std::string& policy_name, uint64_t se
   }
   (void)reference_column;
 
+  const double decide_start = clock ? clock() : 0;
+  run.setup_seconds = decide_start - start;
   Buckets allocated, fragmented;
   int64_t arrived_milli = 0, allocated_milli = 0;
   const double cap = static_cast<double>(std::max<int64_t>(capacity, 1));
@@ -189,7 +191,9 @@ Run RunFill(const SimConfig& config, const std::string& policy_name, uint64_t se
   run.allocated_gpu_pct = allocated.Means();
   run.fragmented_gpu_pct = fragmented.Means();
   run.allocated_gpu_pct_final = static_cast<double>(allocated_milli) * 100 / cap;
-  run.wall_seconds = clock ? clock() - start : 0;
+  const double end = clock ? clock() : 0;
+  run.decide_seconds = end - decide_start;
+  run.wall_seconds = end - start;
   return run;
 }
 
@@ -202,8 +206,8 @@ double Percentile(std::vector<double>& values, double q) {
   return values[k];
 }
 
-Run RunReplay(const SimConfig& config, const std::string& policy_name, uint64_t seed,
-              ProgressSink& progress, const WallClock& clock) {
+tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& policy_name,
+                               uint64_t seed, ProgressSink& progress, const WallClock& clock) {
   const double start = clock ? clock() : 0;
   Run run{.policy = policy_name, .seed = seed};
   Rng rng(seed);
@@ -217,19 +221,22 @@ Run RunReplay(const SimConfig& config, const std::string& policy_name, uint64_t 
     const int64_t ta = std::max<int64_t>(a.creation_s, 0), tb = std::max<int64_t>(b.creation_s, 0);
     return ta != tb ? ta < tb : a.name < b.name;
   });
-  auto world_or = World::Build(config.nodes, order, {.whole_gpu = policy->whole_gpu()});
-  TESSERA_CHECK(world_or.ok()) << world_or.error().ToString();
-  std::unique_ptr<World> world = std::move(world_or).value();
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<World> world,
+                           World::Build(config.nodes, order, {.whole_gpu = policy->whole_gpu()}));
   Rng rank_rng(seed ^ 0x5bd1e995u);
   const std::vector<int64_t> rank = RandomRanks(world->num_nodes(), rank_rng);
   policy->Begin(*world, config.tasks, rng);
   const double cap = static_cast<double>(std::max<int64_t>(world->gpu_capacity_milli(), 1));
+  const double decide_start = clock ? clock() : 0;
+  run.setup_seconds = decide_start - start;
 
   // Departures: (time, task), earliest first.
   using Departure = std::pair<int64_t, size_t>;
   std::priority_queue<Departure, std::vector<Departure>, std::greater<>> departures;
   std::vector<size_t> pending;  // in arrival order
   std::vector<double> waits;
+  std::priority_queue<double> lower;
+  std::priority_queue<double, std::vector<double>, std::greater<>> upper;
   std::vector<uint32_t> feasible;
   std::vector<uint32_t> failed_shapes;  // shapes that did not fit in the current pass
   std::vector<TimePoint> timeline;
@@ -245,7 +252,21 @@ Run RunReplay(const SimConfig& config, const std::string& policy_name, uint64_t 
     allocated_milli += tasks[t].demand_milli;
     ++running;
     const model::TraceTask& tt = order[t];
-    waits.push_back(static_cast<double>(now - std::max<int64_t>(tt.creation_s, 0)));
+    const double wait = static_cast<double>(now - std::max<int64_t>(tt.creation_s, 0));
+    waits.push_back(wait);
+    // Running median: `lower` holds the smaller half (max on top), `upper` the rest.
+    if (lower.empty() || wait <= lower.top()) {
+      lower.push(wait);
+    } else {
+      upper.push(wait);
+    }
+    if (lower.size() > upper.size() + 1) {
+      upper.push(lower.top());
+      lower.pop();
+    } else if (upper.size() > lower.size()) {
+      lower.push(upper.top());
+      upper.pop();
+    }
     if (tt.deletion_s >= 0) {
       const int64_t duration =
           std::max<int64_t>(tt.deletion_s - std::max<int64_t>(tt.creation_s, 0), 0);
@@ -271,7 +292,8 @@ Run RunReplay(const SimConfig& config, const std::string& policy_name, uint64_t 
     TimePoint p{.time_s = now,
                 .allocated_gpu_pct = static_cast<double>(allocated_milli) * 100 / cap,
                 .pending = static_cast<int64_t>(pending.size()),
-                .running = running};
+                .running = running,
+                .wait_p50_s = lower.empty() ? 0 : lower.top()};
     if (!timeline.empty() && timeline.back().time_s == now) {
       timeline.back() = p;
     } else {
@@ -444,18 +466,6 @@ tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& pro
   if (config.experiment == Experiment::kReplay && !config.arrivals.empty()) {
     return Error(ErrorCode::kInvalidArgument, "--arrivals applies to the fill experiment only");
   }
-  // Build once up front so that input problems (duplicate names, too many GPUs per node)
-  // are reported as errors rather than found inside a worker.
-  {
-    std::vector<model::TraceTask> probe;
-    if (config.arrivals.empty()) {
-      probe = config.tasks;
-    } else {
-      for (const auto& row : config.arrivals) probe.push_back(row.task);
-    }
-    TESSERA_RETURN_IF_ERROR(World::Build(config.nodes, probe).status());
-  }
-
   SimResult result{.experiment = config.experiment,
                    .workload = config.workload,
                    .nodes = static_cast<int64_t>(config.nodes.size()),
@@ -479,11 +489,18 @@ tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& pro
   sink.total =
       std::max<int64_t>(1, static_cast<int64_t>(per_run * static_cast<double>(jobs.size())));
   std::atomic<size_t> next{0};
+  std::vector<std::optional<Error>> errors(jobs.size());
   auto worker = [&] {
     for (size_t j = next.fetch_add(1); j < jobs.size(); j = next.fetch_add(1)) {
-      result.runs[j] = config.experiment == Experiment::kFill
-                           ? RunFill(config, jobs[j].policy, jobs[j].seed, sink, clock)
-                           : RunReplay(config, jobs[j].policy, jobs[j].seed, sink, clock);
+      auto run = config.experiment == Experiment::kFill
+                     ? RunFill(config, jobs[j].policy, jobs[j].seed, sink, clock)
+                     : RunReplay(config, jobs[j].policy, jobs[j].seed, sink, clock);
+      if (run.ok()) {
+        result.runs[j] = std::move(run).value();
+      } else {
+        errors[j] = run.error();
+        next = jobs.size();  // input errors are the same for every run: stop early
+      }
     }
   };
   const int threads = std::clamp<int>(config.threads, 1, static_cast<int>(jobs.size()));
@@ -491,6 +508,9 @@ tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& pro
   for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
   worker();
   for (std::thread& t : pool) t.join();
+  for (const auto& e : errors) {
+    if (e) return *e;
+  }
   Summarize(result);
   return result;
 }

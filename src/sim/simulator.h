@@ -36,7 +36,8 @@ struct SimConfig {
 
 // Called from worker threads (serialised) with the fraction of all work done, 0..1.
 using Progress = std::function<void(double)>;
-// Seconds since some fixed point; the core reads no clock itself.
+// Seconds since some fixed point; the core reads no clock itself. Any clock works: the
+// command line passes wall time, `tessera bench` the thread's CPU time.
 using WallClock = std::function<double()>;
 
 // Validates the config (known policies, a cluster with GPUs, tasks) and runs every
