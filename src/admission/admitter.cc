@@ -1,0 +1,274 @@
+#include "admission/admitter.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "base/check.h"
+
+namespace tessera::admission {
+
+Admitter::Admitter(const QueueModel& model, AdmissionOptions options)
+    : model_(model),
+      options_(options),
+      state_(model),
+      by_cq_(model.num_cluster_queues()),
+      entry_of_cq_(model.num_cluster_queues(), -1) {}
+
+WorkloadHandle Admitter::Register(RunningWorkload workload) {
+  const WorkloadHandle h = WorkloadHandle::FromIndex(running_.size());
+  std::vector<uint32_t>& list = by_cq_[workload.cluster_queue.index()];
+  position_.push_back(static_cast<uint32_t>(list.size()));
+  list.push_back(h.value());
+  workload.active = true;
+  running_.push_back(std::move(workload));
+  return h;
+}
+
+void Admitter::Unregister(WorkloadHandle h) {
+  RunningWorkload& w = running_[h.index()];
+  TESSERA_CHECK(w.active) << "workload " << w.name << " is not admitted";
+  std::vector<uint32_t>& list = by_cq_[w.cluster_queue.index()];
+  const uint32_t pos = position_[h.index()];
+  list[pos] = list.back();
+  position_[list[pos]] = pos;
+  list.pop_back();
+  w.active = false;
+}
+
+WorkloadHandle Admitter::AddAdmitted(const AdmittedWorkload& workload) {
+  TESSERA_CHECK(workload.cluster_queue.valid() &&
+                workload.cluster_queue.index() < model_.num_cluster_queues());
+  state_.Add(workload.cluster_queue, workload.usage);
+  state_.ClearUndoLog();
+  return Register(RunningWorkload{workload.name, workload.cluster_queue, workload.priority,
+                                  workload.creation_unix_seconds, workload.admission_unix_seconds,
+                                  workload.usage, true});
+}
+
+void Admitter::Remove(WorkloadHandle handle) {
+  const RunningWorkload& w = running_[handle.index()];
+  Unregister(handle);
+  state_.Add(w.cluster_queue, w.usage, -1);
+  state_.ClearUndoLog();
+}
+
+int64_t Admitter::EffectivePriority(const PendingWorkload& w) const {
+  int64_t priority = w.priority;
+  if (options_.aging_seconds > 0 && now_ > w.creation_unix_seconds) {
+    priority += (now_ - w.creation_unix_seconds) / options_.aging_seconds;
+  }
+  return priority;
+}
+
+bool Admitter::Before(uint32_t a, uint32_t b) const {
+  if (effective_priority_[a] != effective_priority_[b]) {
+    return effective_priority_[a] > effective_priority_[b];
+  }
+  const PendingWorkload& wa = pending_[a];
+  const PendingWorkload& wb = pending_[b];
+  if (wa.creation_unix_seconds != wb.creation_unix_seconds) {
+    return wa.creation_unix_seconds < wb.creation_unix_seconds;
+  }
+  if (wa.name != wb.name) return wa.name < wb.name;
+  return a < b;
+}
+
+namespace {
+
+// Whether admitting `total` at `n` would make `n` use more than its SubtreeQuota of some
+// flavor-resource (i.e. borrow from its parent).
+bool BorrowsAfter(const QuotaState& state, QuotaNodeId n,
+                  std::span<const FlavorResourceAmount> total) {
+  for (const FlavorResourceAmount& t : total) {
+    if (state.usage(n, t.fr) + t.amount > state.model().subtree_quota(n, t.fr)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Admitter::TournamentBefore(QuotaNodeId child_a, const Entry& a, QuotaNodeId child_b,
+                                const Entry& b) const {
+  const bool borrows_a = BorrowsAfter(state_, child_a, a.assignment.total);
+  const bool borrows_b = BorrowsAfter(state_, child_b, b.assignment.total);
+  if (borrows_a != borrows_b) return !borrows_a;
+  const double share_a = state_.WeightedShare(child_a, a.assignment.total);
+  const double share_b = state_.WeightedShare(child_b, b.assignment.total);
+  if (share_a != share_b) return share_a < share_b;
+  return Before(a.workload, b.workload);
+}
+
+int Admitter::Tournament(QuotaNodeId n, std::span<const Entry> entries) const {
+  const QuotaNodeInfo& info = model_.node(n);
+  if (info.is_cluster_queue) return entry_of_cq_[n.index()];
+  int best = -1;
+  QuotaNodeId best_child;
+  for (QuotaNodeId child : info.children) {
+    const int e = Tournament(child, entries);
+    if (e < 0) continue;
+    if (best < 0 || TournamentBefore(child, entries[static_cast<size_t>(e)], best_child,
+                                     entries[static_cast<size_t>(best)])) {
+      best = e;
+      best_child = child;
+    }
+  }
+  return best;
+}
+
+void Admitter::Process(const Entry& entry, PlacementOracle& oracle, CycleResult& result) {
+  const PendingWorkload& w = pending_[entry.workload];
+  AdmissionDecision& d = result.decisions[entry.workload];
+  Assignment a = AssignFlavors(state_, entry.cq, w.pod_sets);
+  std::vector<uint32_t> targets;
+  if (a.mode == AssignmentMode::kPreempt) {
+    targets = FindPreemptionTargets(state_, a, Preemptor{w.priority, w.creation_unix_seconds},
+                                    RunningView{running_, by_cq_, cycle_first_handle_});
+    if (targets.empty()) {
+      d.reason = std::move(a.reason);
+      d.assignment = std::move(a);
+      return;
+    }
+  } else if (a.mode == AssignmentMode::kNoFit) {
+    d.reason = std::move(a.reason);
+    d.assignment = std::move(a);
+    return;
+  }
+  const QuotaState::Mark mark = state_.mark();
+  std::vector<WorkloadHandle> victims;
+  for (uint32_t t : targets) {
+    state_.Add(running_[t].cluster_queue, running_[t].usage, -1);
+    victims.push_back(WorkloadHandle(t));
+  }
+  TESSERA_CHECK(Fits(state_, a, true)) << "preemption targets do not make room";
+  state_.Add(entry.cq, a.total);
+  PlaceResult placed = oracle.TryPlace(w, a, victims);
+  if (!placed.ok) {
+    state_.Rollback(mark);
+    d.reason = targets.empty() ? "quota available, no placement: " + placed.reason
+                               : fmt::format(
+                                     "quota available after preempting {} workload(s), no "
+                                     "placement: {}",
+                                     targets.size(), placed.reason);
+    a.reason.clear();
+    d.assignment = std::move(a);
+    return;
+  }
+  for (WorkloadHandle v : victims) {
+    Unregister(v);
+    result.preempted.push_back(v);
+  }
+  a.reason.clear();
+  d.outcome = AdmissionOutcome::kAdmitted;
+  d.handle = Register(
+      RunningWorkload{w.name, entry.cq, w.priority, w.creation_unix_seconds, now_, a.total, true});
+  d.assignment = std::move(a);
+  d.victims = std::move(victims);
+  d.reason.clear();
+  result.admitted.push_back(entry.workload);
+}
+
+CycleResult Admitter::RunCycle(std::span<const PendingWorkload> pending, PlacementOracle& oracle,
+                               int64_t now_unix_seconds) {
+  pending_ = pending;
+  now_ = now_unix_seconds;
+  cycle_first_handle_ = static_cast<uint32_t>(running_.size());
+  CycleResult result;
+  result.decisions.resize(pending.size());
+  effective_priority_.resize(pending.size());
+  const size_t num_cqs = model_.num_cluster_queues();
+  std::vector<std::vector<uint32_t>> queues(num_cqs);
+  for (uint32_t i = 0; i < pending.size(); ++i) {
+    result.decisions[i].workload = i;
+    effective_priority_[i] = EffectivePriority(pending[i]);
+    const ClusterQueueId cq = pending[i].cluster_queue;
+    if (!cq.valid() || cq.index() >= num_cqs) {
+      result.decisions[i].reason = "ClusterQueue not found";
+      continue;
+    }
+    if (model_.cluster_queue(cq).stop_policy != model::StopPolicy::kNone) {
+      result.decisions[i].reason =
+          fmt::format("ClusterQueue {} is inactive", model_.cluster_queue(cq).name);
+      continue;
+    }
+    queues[cq.index()].push_back(i);
+  }
+  std::vector<ClusterQueueId> active;
+  for (size_t c = 0; c < num_cqs; ++c) {
+    if (queues[c].empty()) continue;
+    std::sort(queues[c].begin(), queues[c].end(),
+              [this](uint32_t a, uint32_t b) { return Before(a, b); });
+    active.push_back(ClusterQueueId::FromIndex(c));
+  }
+  std::vector<size_t> cursor(num_cqs, 0);
+  std::vector<uint8_t> blocked(num_cqs, 0);
+  state_.ClearUndoLog();
+
+  auto done = [&](const Entry& e) {
+    const size_t c = e.cq.index();
+    ++cursor[c];
+    if (result.decisions[e.workload].outcome == AdmissionOutcome::kAdmitted) return;
+    if (model_.cluster_queue(e.cq).queueing_strategy != model::QueueingStrategy::kStrictFIFO) {
+      return;
+    }
+    blocked[c] = 1;
+    for (size_t k = cursor[c]; k < queues[c].size(); ++k) {
+      result.decisions[queues[c][k]].reason =
+          fmt::format("waiting behind {}, the head of StrictFIFO ClusterQueue {}",
+                      pending[e.workload].name, model_.cluster_queue(e.cq).name);
+    }
+  };
+
+  std::vector<Entry> entries;
+  while (true) {
+    entries.clear();
+    for (ClusterQueueId cq : active) {
+      const size_t c = cq.index();
+      if (blocked[c] != 0 || cursor[c] == queues[c].size()) continue;
+      const uint32_t w = queues[c][cursor[c]];
+      entries.push_back(Entry{w, cq, AssignFlavors(state_, cq, pending[w].pod_sets)});
+    }
+    if (entries.empty()) break;
+    if (!options_.fair_sharing) {
+      // Classic order: not borrowing first, then priority, then FIFO.
+      std::sort(entries.begin(), entries.end(), [this](const Entry& a, const Entry& b) {
+        if (a.assignment.borrows != b.assignment.borrows) return !a.assignment.borrows;
+        return Before(a.workload, b.workload);
+      });
+      for (const Entry& e : entries) {
+        Process(e, oracle, result);
+        done(e);
+      }
+      continue;
+    }
+    // Fair sharing: the tournament picks one entry at a time; at each cohort the child whose
+    // entry keeps it within its quota wins, then the lower weighted share after admitting it,
+    // then priority, then FIFO. Across roots the same comparison applies.
+    for (size_t k = 0; k < entries.size(); ++k) {
+      entry_of_cq_[entries[k].cq.index()] = static_cast<int>(k);
+    }
+    for (size_t picked = 0; picked < entries.size(); ++picked) {
+      int best = -1;
+      QuotaNodeId best_root;
+      for (QuotaNodeId root : model_.roots()) {
+        const int e = Tournament(root, entries);
+        if (e < 0) continue;
+        if (best < 0 || TournamentBefore(root, entries[static_cast<size_t>(e)], best_root,
+                                         entries[static_cast<size_t>(best)])) {
+          best = e;
+          best_root = root;
+        }
+      }
+      TESSERA_CHECK(best >= 0);
+      const Entry& e = entries[static_cast<size_t>(best)];
+      entry_of_cq_[e.cq.index()] = -1;
+      Process(e, oracle, result);
+      done(e);
+    }
+  }
+  state_.ClearUndoLog();
+  return result;
+}
+
+}  // namespace tessera::admission

@@ -1,0 +1,167 @@
+// The admission cycle (queueing.md 2.2): which pending workloads may start now, with which
+// flavors, and which admitted workloads to preempt for them. The Admitter owns the quota
+// state and the table of admitted ("running") workloads across cycles.
+//
+// One cycle, in rounds: every ClusterQueue that still has untried workloads nominates its
+// head (order: effective priority desc, creation time, name); the round's heads are ordered
+// across ClusterQueues (classic: not borrowing before borrowing, then priority, then FIFO;
+// with fair sharing: a tournament per cohort, see RunCycle) and processed one by one against
+// the live state, so a head sees what earlier ones took. Unlike Kueue (kueue#14477) a
+// ClusterQueue can admit many workloads per cycle: rounds repeat until every ClusterQueue is
+// drained or blocked. StrictFIFO: a head that cannot be admitted blocks its ClusterQueue for
+// the rest of the cycle; BestEffortFIFO: it stays pending and the next one is tried.
+//
+// Admission needs quota and a placement (our change, kueue#4329): after the quota fits, the
+// PlacementOracle is asked; if it cannot place the workload the quota is given back and the
+// workload waits with "quota available, no placement: <why>".
+//
+// Preemption (classic, preemption.h): a head in Preempt mode whose targets are found has the
+// victims' quota released and, in the same cycle, is admitted if it then places; if it does
+// not, the victims are kept (nothing is evicted for a workload that cannot run). Kueue instead
+// evicts and waits for the victims to leave; we decide both at once because the caller applies
+// the whole decision atomically.
+//
+// Invariants: after RunCycle, usage equals the sum of the admitted workloads' usage propagated
+// up the tree, and at every node it is within the limits (quota + borrowing limits); a
+// workload is admitted with all its PodSets or not at all.
+// Not thread-safe; owned by the engine thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "admission/flavor_assigner.h"
+#include "admission/preemption.h"
+#include "admission/quota_state.h"
+
+namespace tessera::admission {
+
+using WorkloadHandle = StrongId<struct WorkloadHandleTag>;
+
+struct PendingWorkload {
+  std::string name;              // "namespace/name"
+  ClusterQueueId cluster_queue;  // resolved from the LocalQueue (QueueModel::local_queues())
+  int32_t priority = 0;
+  int64_t creation_unix_seconds = 0;
+  std::vector<PodSetRequest> pod_sets;
+};
+
+// A workload that already holds quota when the Admitter learns of it.
+struct AdmittedWorkload {
+  std::string name;
+  ClusterQueueId cluster_queue;
+  int32_t priority = 0;
+  int64_t creation_unix_seconds = 0;
+  int64_t admission_unix_seconds = 0;
+  std::vector<FlavorResourceAmount> usage;
+};
+
+struct PlaceResult {
+  bool ok = false;
+  std::string reason;  // why not, when !ok
+};
+
+// Placement, as the admission cycle sees it. TryPlace either reserves a placement for every
+// pod of the workload (the assignment's flavors tell which node pools) and returns ok, or
+// reserves nothing and says why. `victims` are workloads this admission would preempt: treat
+// their pods as gone. A reservation made by a successful TryPlace is final for this cycle.
+class PlacementOracle {
+ public:
+  virtual ~PlacementOracle() = default;
+  virtual PlaceResult TryPlace(const PendingWorkload& workload, const Assignment& assignment,
+                               std::span<const WorkloadHandle> victims) = 0;
+};
+
+// Admits every workload whose quota fits, without placement.
+class AlwaysPlace final : public PlacementOracle {
+ public:
+  PlaceResult TryPlace(const PendingWorkload&, const Assignment&,
+                       std::span<const WorkloadHandle>) override {
+    return {true, {}};
+  }
+};
+
+struct AdmissionOptions {
+  // Order across ClusterQueues by the fair-sharing tournament instead of the classic order.
+  bool fair_sharing = false;
+  // > 0: effective priority = priority + floor(wait_seconds / aging_seconds), for ordering
+  // only (kueue#754). Preemption compares plain priorities.
+  int64_t aging_seconds = 0;
+};
+
+enum class AdmissionOutcome : uint8_t { kAdmitted, kPending };
+
+struct AdmissionDecision {
+  uint32_t workload = 0;  // index into the pending span
+  AdmissionOutcome outcome = AdmissionOutcome::kPending;
+  WorkloadHandle handle;  // kAdmitted: the workload's handle from now on
+  Assignment assignment;  // kAdmitted: flavors and usage per PodSet; else the last attempt
+  std::vector<WorkloadHandle> victims;  // kAdmitted: workloads preempted for it
+  std::string reason;                   // kPending: why, in Kueue's wording where one exists
+};
+
+struct CycleResult {
+  std::vector<AdmissionDecision> decisions;  // one per pending workload, in input order
+  std::vector<uint32_t> admitted;            // indexes into pending, in admission order
+  std::vector<WorkloadHandle> preempted;     // every victim of this cycle
+};
+
+class Admitter {
+ public:
+  // `model` must outlive the Admitter.
+  explicit Admitter(const QueueModel& model, AdmissionOptions options = {});
+  Admitter(const Admitter&) = delete;
+  Admitter& operator=(const Admitter&) = delete;
+
+  // Records a workload that already holds quota (its usage counts from now on, even beyond
+  // the limits: the world said so). Requires: a valid cluster queue.
+  WorkloadHandle AddAdmitted(const AdmittedWorkload& workload);
+  // The workload finished or was evicted: its quota is released. Requires: active.
+  void Remove(WorkloadHandle handle);
+
+  // Decides the pending workloads (each should appear once). `now_unix_seconds` is the
+  // admission time recorded for admitted workloads and the clock for aging.
+  CycleResult RunCycle(std::span<const PendingWorkload> pending, PlacementOracle& oracle,
+                       int64_t now_unix_seconds);
+
+  const QueueModel& model() const { return model_; }
+  const QuotaState& state() const { return state_; }
+  const RunningWorkload& running(WorkloadHandle h) const { return running_[h.index()]; }
+  std::span<const RunningWorkload> running() const { return running_; }
+
+ private:
+  struct Entry {
+    uint32_t workload;
+    ClusterQueueId cq;
+    Assignment assignment;  // as nominated
+  };
+
+  WorkloadHandle Register(RunningWorkload workload);
+  void Unregister(WorkloadHandle handle);  // does not touch quota
+  int64_t EffectivePriority(const PendingWorkload& w) const;
+  // Orders two pending workloads of one ClusterQueue, or FIFO ties across queues.
+  bool Before(uint32_t a, uint32_t b) const;
+  void Process(const Entry& entry, PlacementOracle& oracle, CycleResult& result);
+  // Fair sharing: the best remaining entry of the subtree at `n`, or -1.
+  int Tournament(QuotaNodeId n, std::span<const Entry> entries) const;
+  bool TournamentBefore(QuotaNodeId child_a, const Entry& a, QuotaNodeId child_b,
+                        const Entry& b) const;
+
+  const QueueModel& model_;
+  AdmissionOptions options_;
+  QuotaState state_;
+  std::vector<RunningWorkload> running_;
+  std::vector<uint32_t> position_;  // per handle: index in by_cq_[cq]
+  std::vector<std::vector<uint32_t>> by_cq_;
+
+  // Per-cycle scratch.
+  std::span<const PendingWorkload> pending_;
+  int64_t now_ = 0;
+  uint32_t cycle_first_handle_ = 0;  // handles admitted this cycle start here
+  std::vector<int64_t> effective_priority_;
+  std::vector<int> entry_of_cq_;  // fair sharing: the round's entry of each ClusterQueue
+};
+
+}  // namespace tessera::admission

@@ -1,0 +1,198 @@
+#include "admission/flavor_assigner.h"
+
+#include <gtest/gtest.h>
+
+#include "admission/test_objects.h"
+
+namespace tessera::admission {
+namespace {
+
+using testing::CpuQueue;
+using testing::Flavor;
+using testing::FlavorQuotas;
+using testing::Group;
+using testing::Quota;
+
+QueueModel Build(const model::QueueObjects& o) {
+  Result<QueueModel> m = QueueModel::Build(o);
+  EXPECT_TRUE(m.ok()) << m.error().ToString();
+  return std::move(m).value();
+}
+
+PodSetRequest Cpu(const QueueModel& m, int32_t count, int64_t cpu_milli) {
+  PodSetRequest ps;
+  ps.name = "main";
+  ps.count = count;
+  ps.per_pod.push_back(ResourceAmount{m.FindResource("cpu"), cpu_milli});
+  return ps;
+}
+
+TEST(FlavorAssignerTest, FallsBackToNextFlavor) {
+  model::QueueObjects o;
+  o.flavors = {Flavor("on-demand"), Flavor("spot")};
+  model::ClusterQueueSpec cq;
+  cq.name = "a";
+  cq.resource_groups = {Group({"cpu"}, {FlavorQuotas("on-demand", {Quota("cpu", 4000)}),
+                                        FlavorQuotas("spot", {Quota("cpu", 8000)})})};
+  o.cluster_queues = {cq};
+  const QueueModel m = Build(o);
+  QuotaState s(m);
+  // 3 pods x 2 cpu = 6 cpu: on-demand (4) can never hold it, spot (8) can.
+  const PodSetRequest ps = Cpu(m, 3, 2000);
+  const Assignment a = AssignFlavors(s, m.FindClusterQueue("a"), {&ps, 1});
+  EXPECT_EQ(a.mode, AssignmentMode::kFit);
+  EXPECT_FALSE(a.borrows);
+  ASSERT_EQ(a.pod_sets.size(), 1u);
+  ASSERT_EQ(a.pod_sets[0].usage.size(), 1u);
+  EXPECT_EQ(m.flavor(m.FlavorOf(a.pod_sets[0].usage[0].fr)).name, "spot");
+  EXPECT_EQ(a.pod_sets[0].usage[0].amount, 6000);
+  // 5 pods x 2 cpu = 10 fit nowhere.
+  const PodSetRequest big = Cpu(m, 5, 2000);
+  const Assignment b = AssignFlavors(s, m.FindClusterQueue("a"), {&big, 1});
+  EXPECT_EQ(b.mode, AssignmentMode::kNoFit);
+  EXPECT_EQ(b.reason,
+            "couldn't assign flavors to pod set main: insufficient quota for cpu in flavor "
+            "on-demand, request > maximum capacity of 4, insufficient quota for cpu in flavor "
+            "spot, request > maximum capacity of 8");
+}
+
+TEST(FlavorAssignerTest, ReportsUnusedQuotaShortfallInKueueWording) {
+  model::QueueObjects o;
+  o.flavors = {Flavor("default-flavor")};
+  model::ClusterQueueSpec cq;
+  cq.name = "a";
+  cq.resource_groups = {Group({"cpu"}, {FlavorQuotas("default-flavor", {Quota("cpu", 4000)})})};
+  o.cluster_queues = {cq};
+  const QueueModel m = Build(o);
+  QuotaState s(m);
+  s.Add(m.FindClusterQueue("a"), m.Fr(m.FindFlavor("default-flavor"), m.FindResource("cpu")), 3000);
+  // 2 cpu asked, 1 available: 1 more needed. No preemption policy -> NoFit.
+  const PodSetRequest ps = Cpu(m, 1, 2000);
+  const Assignment a = AssignFlavors(s, m.FindClusterQueue("a"), {&ps, 1});
+  EXPECT_EQ(a.mode, AssignmentMode::kNoFit);
+  EXPECT_EQ(a.reason,
+            "couldn't assign flavors to pod set main: insufficient unused quota for cpu in "
+            "flavor default-flavor, 1 more needed");
+}
+
+TEST(FlavorAssignerTest, UncoveredResourceIsNoFitNamingIt) {
+  model::QueueObjects o;
+  o.flavors = {Flavor("default")};
+  o.cluster_queues = {CpuQueue("a", "", 4000)};
+  QueueModel m = Build(o);
+  const ResourceId gpu = m.InternResource("nvidia.com/gpu");
+  QuotaState s(m);
+  PodSetRequest ps = Cpu(m, 1, 1000);
+  ps.per_pod.push_back(ResourceAmount{gpu, 1});
+  const Assignment a = AssignFlavors(s, m.FindClusterQueue("a"), {&ps, 1});
+  EXPECT_EQ(a.mode, AssignmentMode::kNoFit);
+  EXPECT_EQ(a.reason,
+            "couldn't assign flavors to pod set main: resource nvidia.com/gpu unavailable in "
+            "ClusterQueue");
+}
+
+TEST(FlavorAssignerTest, SkipsFlavorsConflictingWithNodeSelector) {
+  model::QueueObjects o;
+  o.flavors = {Flavor("x86", {{"arch", "amd64"}}), Flavor("arm", {{"arch", "arm64"}})};
+  model::ClusterQueueSpec cq;
+  cq.name = "a";
+  cq.resource_groups = {Group({"cpu"}, {FlavorQuotas("x86", {Quota("cpu", 8000)}),
+                                        FlavorQuotas("arm", {Quota("cpu", 8000)})})};
+  o.cluster_queues = {cq};
+  const QueueModel m = Build(o);
+  QuotaState s(m);
+  PodSetRequest ps = Cpu(m, 1, 1000);
+  ps.node_selector = {{"arch", "arm64"}};
+  const Assignment a = AssignFlavors(s, m.FindClusterQueue("a"), {&ps, 1});
+  ASSERT_EQ(a.mode, AssignmentMode::kFit);
+  EXPECT_EQ(m.flavor(m.FlavorOf(a.pod_sets[0].usage[0].fr)).name, "arm");
+}
+
+TEST(FlavorAssignerTest, CountsPodsWhenCoveredAndLaterPodSetsSeeEarlierOnes) {
+  model::QueueObjects o;
+  o.flavors = {Flavor("default")};
+  model::ClusterQueueSpec cq;
+  cq.name = "a";
+  cq.resource_groups = {
+      Group({"cpu", "pods"}, {FlavorQuotas("default", {Quota("cpu", 10000), Quota("pods", 5)})})};
+  o.cluster_queues = {cq};
+  const QueueModel m = Build(o);
+  QuotaState s(m);
+  // Two PodSets of 3 pods (1 cpu each): 3 + 3 = 6 pods > 5.
+  std::vector<PodSetRequest> sets = {Cpu(m, 3, 1000), Cpu(m, 3, 1000)};
+  sets[1].name = "workers";
+  const Assignment a = AssignFlavors(s, m.FindClusterQueue("a"), sets);
+  EXPECT_EQ(a.mode, AssignmentMode::kNoFit);
+  EXPECT_EQ(a.reason,
+            "couldn't assign flavors to pod set workers: insufficient quota for pods in flavor "
+            "default, request > maximum capacity of 5");
+  sets[1].count = 2;  // 5 pods, 5 cpu
+  const Assignment b = AssignFlavors(s, m.FindClusterQueue("a"), sets);
+  EXPECT_EQ(b.mode, AssignmentMode::kFit);
+  const FlavorResource pods = m.Fr(m.FindFlavor("default"), m.FindResource("pods"));
+  const FlavorResource cpu = m.Fr(m.FindFlavor("default"), m.FindResource("cpu"));
+  EXPECT_EQ(b.total, (std::vector<FlavorResourceAmount>{{cpu, 5000}, {pods, 5}}));
+}
+
+// Two flavors in a cohort: on "a" the workload fits only by borrowing; on "b" it is within
+// nominal but needs preemption.
+class FungibilityTest : public ::testing::Test {
+ protected:
+  QueueModel Make(model::FlavorFungibilitySpec fungibility) {
+    model::QueueObjects o;
+    o.flavors = {Flavor("a"), Flavor("b")};
+    model::ClusterQueueSpec cq;
+    cq.name = "q";
+    cq.cohort = "c";
+    // q: flavor a nominal 2, flavor b nominal 6; "other" lends 10 of flavor a.
+    cq.resource_groups = {Group(
+        {"cpu"}, {FlavorQuotas("a", {Quota("cpu", 2)}), FlavorQuotas("b", {Quota("cpu", 6)})})};
+    cq.preemption.within_cluster_queue = model::PreemptionPolicy::kLowerPriority;
+    cq.flavor_fungibility = fungibility;
+    model::ClusterQueueSpec other;
+    other.name = "other";
+    other.cohort = "c";
+    other.resource_groups = {Group(
+        {"cpu"}, {FlavorQuotas("a", {Quota("cpu", 10)}), FlavorQuotas("b", {Quota("cpu", 0)})})};
+    o.cluster_queues = {cq, other};
+    return Build(o);
+  }
+
+  std::string Chosen(const QueueModel& m) {
+    QuotaState s(m);
+    // q already uses 4 of flavor b: a request of 4 does not fit b (6 - 4 = 2 left) but is
+    // within b's nominal (Preempt, no borrow); it fits a by borrowing (2 own + 10 lent).
+    s.Add(m.FindClusterQueue("q"), m.Fr(m.FindFlavor("b"), m.FindResource("cpu")), 4);
+    PodSetRequest ps;
+    ps.name = "main";
+    ps.count = 1;
+    ps.per_pod.push_back(ResourceAmount{m.FindResource("cpu"), 4});
+    const Assignment a = AssignFlavors(s, m.FindClusterQueue("q"), {&ps, 1});
+    if (a.mode == AssignmentMode::kNoFit) return "none";
+    return m.flavor(m.FlavorOf(a.pod_sets[0].usage[0].fr)).name +
+           (a.mode == AssignmentMode::kFit ? "/fit" : "/preempt") + (a.borrows ? "/borrow" : "");
+  }
+};
+
+TEST_F(FungibilityTest, MayStopSearchTakesFirstBorrowingFlavor) {
+  model::FlavorFungibilitySpec f;  // whenCanBorrow: MayStopSearch
+  EXPECT_EQ(Chosen(Make(f)), "a/fit/borrow");
+}
+
+TEST_F(FungibilityTest, BorrowingOverPreemptionPrefersBorrowing) {
+  model::FlavorFungibilitySpec f;
+  f.when_can_borrow_try_next = true;
+  f.when_can_preempt_try_next = true;
+  EXPECT_EQ(Chosen(Make(f)), "a/fit/borrow");
+}
+
+TEST_F(FungibilityTest, PreemptionOverBorrowingPrefersPreemption) {
+  model::FlavorFungibilitySpec f;
+  f.when_can_borrow_try_next = true;
+  f.when_can_preempt_try_next = true;
+  f.preemption_over_borrowing = true;
+  EXPECT_EQ(Chosen(Make(f)), "b/preempt");
+}
+
+}  // namespace
+}  // namespace tessera::admission

@@ -1,0 +1,192 @@
+// QueueModel: Kueue's queueing objects (ResourceFlavors, ClusterQueues, Cohorts, LocalQueues,
+// WorkloadPriorityClasses) compiled into dense tables. ClusterQueues and Cohorts are nodes of
+// one forest (queueing.md 2.1): ClusterQueues are the leaves with node ids [0, num_cluster_queues),
+// Cohorts follow. A cohort named by a ClusterQueue or a parentName but described by no Cohort
+// object exists implicitly as a root without quota. Quotas are kept per node and per
+// "flavor-resource" (FlavorResource index = flavor * num_resources + resource), with the
+// derived SubtreeQuota, localQuota (private, never lent) and potentialAvailable precomputed.
+// Invariant: immutable after Build, except that InternResource may append resource names
+// that no ClusterQueue covers (ids >= num_quota_resources()).
+// Not thread-safe to InternResource while others read; otherwise read-only.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/ids.h"
+#include "base/status.h"
+#include "model/queue_specs.h"
+
+namespace tessera::admission {
+
+using FlavorId = StrongId<struct FlavorTag>;
+// The admission module's own resource-name ids (not model::ResourceId).
+using ResourceId = StrongId<struct QuotaResourceTag>;
+using ClusterQueueId = StrongId<struct ClusterQueueTag>;
+// A node of the quota forest: a ClusterQueue (same index as its ClusterQueueId) or a Cohort.
+using QuotaNodeId = StrongId<struct QuotaNodeTag>;
+using LocalQueueId = StrongId<struct LocalQueueTag>;
+
+// Index of a (flavor, resource) pair in the per-node quota arrays.
+using FlavorResource = uint32_t;
+
+inline constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
+inline constexpr int kMaxResourceGroups = 16;
+
+struct ResourceGroup {
+  std::vector<ResourceId> covered;  // coveredResources, in the order written
+  std::vector<FlavorId> flavors;    // in preference order
+};
+
+struct FlavorInfo {
+  std::string name;
+  model::Labels node_labels;
+};
+
+struct ClusterQueueInfo {
+  std::string name;
+  QuotaNodeId node;  // == QuotaNodeId(id.value())
+  bool has_cohort = false;
+  std::vector<ResourceGroup> groups;
+  // Per quota resource: the index of the group covering it, or -1.
+  std::vector<int8_t> group_of_resource;
+  bool covers_pods = false;  // "pods" is a covered resource: a PodSet counts its pods
+  model::QueueingStrategy queueing_strategy = model::QueueingStrategy::kBestEffortFIFO;
+  model::PreemptionSpec preemption;
+  model::FlavorFungibilitySpec flavor_fungibility;
+  model::StopPolicy stop_policy = model::StopPolicy::kNone;
+};
+
+struct QuotaNodeInfo {
+  std::string name;
+  QuotaNodeId parent;  // invalid for a root
+  std::vector<QuotaNodeId> children;
+  bool is_cluster_queue = false;
+  bool is_implicit = false;  // a cohort no Cohort object describes
+  double fair_sharing_weight = 1;
+  uint32_t depth = 0;  // roots are 0
+};
+
+struct LocalQueueInfo {
+  std::string namespace_name;
+  std::string name;
+  ClusterQueueId cluster_queue;
+  model::StopPolicy stop_policy = model::StopPolicy::kNone;
+};
+
+class QueueModel {
+ public:
+  // Compiles and validates `objects` (only the Kueue kinds; KAI queues and workloads are
+  // ignored). Errors name the object and the field, e.g.
+  // `ClusterQueue a: spec.resourceGroups[1].coveredResources[0]: resource cpu is already
+  // covered by resourceGroups[0]` or `Cohort a: spec.parentName: cycle a -> b -> a`.
+  static Result<QueueModel> Build(const model::QueueObjects& objects);
+
+  // --- names and ids ---
+  size_t num_flavors() const { return flavors_.size(); }
+  // Resources some ClusterQueue or Cohort declares a quota for; FlavorResource indexes use it.
+  size_t num_quota_resources() const { return num_quota_resources_; }
+  size_t num_cluster_queues() const { return cluster_queues_.size(); }
+  size_t num_nodes() const { return nodes_.size(); }
+  size_t num_flavor_resources() const { return num_flavors() * num_quota_resources_; }
+
+  const FlavorInfo& flavor(FlavorId id) const { return flavors_[id.index()]; }
+  const std::string& resource_name(ResourceId id) const { return resource_names_[id.index()]; }
+  const ClusterQueueInfo& cluster_queue(ClusterQueueId id) const {
+    return cluster_queues_[id.index()];
+  }
+  const QuotaNodeInfo& node(QuotaNodeId id) const { return nodes_[id.index()]; }
+  const std::vector<QuotaNodeId>& roots() const { return roots_; }
+  const std::vector<LocalQueueInfo>& local_queues() const { return local_queues_; }
+
+  FlavorId FindFlavor(std::string_view name) const;
+  ResourceId FindResource(std::string_view name) const;
+  ClusterQueueId FindClusterQueue(std::string_view name) const;
+  // A Cohort (explicit or implicit) by name; invalid when unknown.
+  QuotaNodeId FindCohort(std::string_view name) const;
+  LocalQueueId FindLocalQueue(std::string_view namespace_name, std::string_view name) const;
+  // The value of a WorkloadPriorityClass, or nullopt when there is none of that name.
+  std::optional<int32_t> FindPriorityClass(std::string_view name) const;
+
+  // The id of a resource name, adding it (uncovered by every ClusterQueue) when unknown,
+  // so that workloads can name resources no quota mentions and get a NoFit naming them.
+  ResourceId InternResource(std::string_view name);
+  ResourceId pods_resource() const { return pods_; }  // invalid when no quota names "pods"
+
+  static QuotaNodeId NodeOf(ClusterQueueId cq) { return QuotaNodeId(cq.value()); }
+  FlavorResource Fr(FlavorId flavor, ResourceId resource) const {
+    return static_cast<FlavorResource>(flavor.index() * num_quota_resources_ + resource.index());
+  }
+  FlavorId FlavorOf(FlavorResource fr) const {
+    return FlavorId::FromIndex(fr / num_quota_resources_);
+  }
+  ResourceId ResourceOf(FlavorResource fr) const {
+    return ResourceId::FromIndex(fr % num_quota_resources_);
+  }
+
+  // --- static quotas, per node and flavor-resource ---
+  // Whether the node's resourceGroups list the flavor-resource (cohorts: their own groups).
+  bool declares(QuotaNodeId n, FlavorResource fr) const { return declared_[At(n, fr)] != 0; }
+  int64_t nominal(QuotaNodeId n, FlavorResource fr) const { return nominal_[At(n, fr)]; }
+  // kNoLimit when nil.
+  int64_t borrowing_limit(QuotaNodeId n, FlavorResource fr) const {
+    return borrowing_limit_[At(n, fr)];
+  }
+  int64_t lending_limit(QuotaNodeId n, FlavorResource fr) const {
+    return lending_limit_[At(n, fr)];
+  }
+  // SubtreeQuota(CQ) = nominal; SubtreeQuota(cohort) = own nominal +
+  // sum over children of (SubtreeQuota(child) - localQuota(child)).
+  int64_t subtree_quota(QuotaNodeId n, FlavorResource fr) const {
+    return subtree_quota_[At(n, fr)];
+  }
+  // localQuota = max(0, SubtreeQuota - lendingLimit) when lendingLimit is set, else 0.
+  int64_t local_quota(QuotaNodeId n, FlavorResource fr) const { return local_quota_[At(n, fr)]; }
+  // The most the node could ever use if everything else were idle: SubtreeQuota at a root,
+  // else min(localQuota + potentialAvailable(parent), SubtreeQuota + borrowingLimit).
+  int64_t potential_available(QuotaNodeId n, FlavorResource fr) const {
+    return potential_available_[At(n, fr)];
+  }
+  // For nodes with a parent: sum over flavors of potentialAvailable(parent, f, r), the
+  // denominator of the dominant resource share.
+  int64_t lendable(QuotaNodeId n, ResourceId r) const {
+    return lendable_[n.index() * num_quota_resources_ + r.index()];
+  }
+
+ private:
+  friend class QueueModelBuilder;
+  size_t At(QuotaNodeId n, FlavorResource fr) const {
+    return n.index() * num_flavor_resources() + fr;
+  }
+
+  std::vector<FlavorInfo> flavors_;
+  std::vector<std::string> resource_names_;
+  size_t num_quota_resources_ = 0;
+  ResourceId pods_;
+  std::vector<ClusterQueueInfo> cluster_queues_;
+  std::vector<QuotaNodeInfo> nodes_;
+  std::vector<QuotaNodeId> roots_;
+  std::vector<LocalQueueInfo> local_queues_;
+  std::unordered_map<std::string, uint32_t> flavor_index_;
+  std::unordered_map<std::string, uint32_t> resource_index_;
+  std::unordered_map<std::string, uint32_t> cluster_queue_index_;
+  std::unordered_map<std::string, uint32_t> cohort_index_;       // node ids
+  std::unordered_map<std::string, uint32_t> local_queue_index_;  // "namespace/name"
+  std::unordered_map<std::string, int32_t> priority_classes_;
+
+  std::vector<uint8_t> declared_;
+  std::vector<int64_t> nominal_;
+  std::vector<int64_t> borrowing_limit_;
+  std::vector<int64_t> lending_limit_;
+  std::vector<int64_t> subtree_quota_;
+  std::vector<int64_t> local_quota_;
+  std::vector<int64_t> potential_available_;
+  std::vector<int64_t> lendable_;  // nodes x num_quota_resources
+};
+
+}  // namespace tessera::admission
