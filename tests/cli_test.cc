@@ -456,6 +456,16 @@ TEST(CliSimulateTest, ReplayReportsWaits) {
   EXPECT_NE(r.out.find("WAIT P99 s"), std::string::npos) << r.out;
 }
 
+TEST(CliSimulateTest, CheckRunsTheInvariantCheckerAndSaysSo) {
+  RunResult r = Tessera(
+      "simulate --nodes examples/trace/nodes.csv --pods examples/trace/pods.csv --experiment replay "
+      "--policies fgd,whole-gpu --seeds 1,2 --check");  // 4 runs x 60 starts and 60 ends
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("--check: every invariant held after each of 480 decisions"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(CliSimulateTest, ScenarioFilesRun) {
   for (const char* file :
        {"examples/scenarios/small-mixed.yaml", "examples/scenarios/openb-like.yaml"}) {

@@ -86,13 +86,15 @@ nlohmann::json Curve(const std::vector<double>& v) {
   return a;
 }
 
-void WriteJson(const sim::SimResult& r, const std::vector<uint64_t>& seeds, std::ostream& out) {
+void WriteJson(const sim::SimResult& r, const std::vector<uint64_t>& seeds, bool checked,
+               std::ostream& out) {
   const bool fill = r.experiment == sim::Experiment::kFill;
   nlohmann::json j = {{"experiment", fill ? "fill" : "replay"},
                       {"workload", r.workload},
                       {"cluster", {{"nodes", r.nodes}, {"gpus", r.gpus}}},
                       {"tune", r.tune},
-                      {"seeds", seeds}};
+                      {"seeds", seeds},
+                      {"checked", checked}};
   nlohmann::json summary = nlohmann::json::array();
   for (const sim::PolicySummary& s : r.summary) {
     nlohmann::json p = {{"policy", s.policy},
@@ -120,6 +122,7 @@ void WriteJson(const sim::SimResult& r, const std::vector<uint64_t>& seeds, std:
     nlohmann::json o = {{"policy", run.policy},
                         {"seed", run.seed},
                         {"tasks", run.tasks},
+                        {"decisions", run.decisions},
                         {"failed_tasks", run.failed},
                         {"allocated_gpu_pct_final", run.allocated_gpu_pct_final},
                         {"wall_seconds", run.wall_seconds}};
@@ -246,6 +249,9 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
                       std::string(kBuiltinReport) + " unless this is given)");
   cmd->add_option("--threads", flags.threads, "worker threads (default: one per core)")
       ->check(CLI::Range(0, 256));
+  cmd->add_flag("--check", flags.check,
+                "verify after every decision that no device, capacity or node is over-allocated "
+                "and that the device ledger agrees with every claim (slower)");
   cmd->footer(R"(Examples:
   tessera simulate                      # built-in scenario, writes tessera-simulate.html
   tessera simulate --nodes examples/trace/nodes.csv --pods examples/trace/pods.csv \
@@ -272,6 +278,7 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   config.experiment =
       flags.experiment == "replay" ? sim::Experiment::kReplay : sim::Experiment::kFill;
   config.tune = flags.tune;
+  config.check = flags.check;
   auto seeds = ParseSeeds(flags.seeds);
   if (!seeds.ok()) {
     err << "error: " << seeds.error().message() << '\n';
@@ -339,11 +346,16 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   if (!result.ok()) return fail(result.error());
 
   if (flags.output == "json") {
-    WriteJson(*result, config.seeds, out);
+    WriteJson(*result, config.seeds, config.check, out);
   } else {
     WriteTable(*result, config.seeds.size(), out);
     out << fmt::format("{} runs in {:.1f}s on {} thread{}\n", result->runs.size(), clock(),
                        config.threads, config.threads == 1 ? "" : "s");
+    if (config.check) {
+      int64_t decisions = 0;
+      for (const sim::Run& run : result->runs) decisions += run.decisions;
+      out << fmt::format("--check: every invariant held after each of {} decisions\n", decisions);
+    }
     for (const sim::Run& run : result->runs) {
       if (run.same_node_as_reference >= 0) {
         out << fmt::format("{} seed {}: {} of {} tasks on the same node as the reference run\n",

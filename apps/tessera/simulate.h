@@ -23,6 +23,7 @@ struct SimulateFlags {
   std::string output = "table";
   std::string report;  // HTML file; the built-in scenario writes tessera-simulate.html
   int threads = 0;     // 0: one per core
+  bool check = false;  // run the invariant checker after every decision
 };
 
 CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags);

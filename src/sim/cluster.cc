@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base/check.h"
+#include "dra/invariants.h"
 
 namespace tessera::sim {
 namespace {
@@ -238,6 +239,28 @@ void World::Remove(size_t t) {
   overlay.Commit();
   task_node_[t] = -1;
   Sync(static_cast<size_t>(n));
+}
+
+std::string World::Check(size_t n, bool full) const {
+  const NodeState& st = nodes_[n];
+  std::span<const model::DeviceId> devices(devices_[n].data(), static_cast<size_t>(st.gpus));
+  std::string problem = dra::CheckDevices(*allocator_, *overlay_, devices);
+  if (problem.empty()) {
+    const model::NodeId node = model::NodeId::FromIndex(n);
+    problem = dra::CheckNodes(*overlay_, {&node, 1});
+  }
+  if (problem.empty() && (st.cpu_free < 0 || st.memory_free < 0)) {
+    problem = fmt::format("node {}: negative free CPU or memory in the view", node_name(n));
+  }
+  for (int32_t g = 0; problem.empty() && g < st.gpus; ++g) {
+    const int64_t ledger = overlay_->ledger(capacity_slots_[n][static_cast<size_t>(g)]);
+    if (st.gpu_free[static_cast<size_t>(g)] != kGpuMilli - ledger) {
+      problem = fmt::format("node {}: GPU {} view says {} free, the ledger {}", node_name(n), g,
+                            st.gpu_free[static_cast<size_t>(g)], kGpuMilli - ledger);
+    }
+  }
+  if (problem.empty() && full) problem = dra::CheckAll(*allocator_, *overlay_);
+  return problem;
 }
 
 }  // namespace tessera::sim

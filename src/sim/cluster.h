@@ -107,6 +107,12 @@ class World {
 
   const model::Snapshot& snapshot() const { return *snapshot_; }
 
+  // The invariant checker (`--check`): "" when the device ledger and node resources of node
+  // `n` are within their limits and the view agrees with the ledger; with `full`, every
+  // device and claim of the cluster is recomputed from the claims' results as well
+  // (dra/invariants.h). Otherwise a sentence naming what broke.
+  std::string Check(size_t n, bool full) const;
+
  private:
   World() = default;
   void Sync(size_t n);

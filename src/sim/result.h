@@ -31,6 +31,7 @@ struct Run {
   uint64_t seed = 0;
   int64_t tasks = 0;   // tasks submitted
   int64_t failed = 0;  // fill: dropped; replay: never started
+  int64_t decisions = 0;  // placements attempted (fill) or placements and departures (replay)
   // By the clock Simulate was given (0 without one): building the cluster and the order,
   // then deciding every task; wall_seconds is both.
   double setup_seconds = 0;

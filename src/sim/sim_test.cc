@@ -11,6 +11,7 @@
 #include "sim/policies.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
+#include "testing/random_trace.h"
 
 namespace tessera::sim {
 namespace {
@@ -155,12 +156,23 @@ TEST(FillOrderTest, ShufflesThenInflatesByDrawingWithReplacement) {
   EXPECT_TRUE(differs);
 }
 
+SimConfig RandomConfig(uint64_t seed, int nodes, int tasks) {
+  model::Scenario random = testing::RandomTrace(seed, nodes, tasks);
+  SimConfig c;
+  c.nodes = std::move(random.nodes);
+  c.tasks = std::move(random.tasks);
+  c.workload = random.name;
+  c.check = true;
+  return c;
+}
+
 SimConfig SmallConfig() {
   SimConfig c;
   model::Scenario s = BuiltinScenario();
   c.nodes = s.nodes;
   c.tasks = ScenarioTasks(s, 1);
   c.workload = "builtin";
+  c.check = true;  // the invariant checker is always on in tests
   return c;
 }
 
@@ -232,9 +244,11 @@ TEST(ReplayTest, TasksWaitForCapacityAndStartWhenItFrees) {
   c.tasks[2].creation_s = 6;
   c.tasks[2].deletion_s = 7;  // runs 1 s once started
   c.policies = {"fgd"};
+  c.check = true;
   auto r = Simulate(c);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   const sim::Run& run = r->runs[0];
+  EXPECT_EQ(run.decisions, 6);  // three starts, three departures
   EXPECT_EQ(run.failed, 0);
   EXPECT_DOUBLE_EQ(run.wait_max_s, 14);  // c waits for b, which ends at 20
   EXPECT_DOUBLE_EQ(run.wait_p50_s, 5);
@@ -244,6 +258,26 @@ TEST(ReplayTest, TasksWaitForCapacityAndStartWhenItFrees) {
   const std::vector<std::pair<int64_t, int64_t>> expected = {{0, 0},  {5, 1},  {6, 2},
                                                              {10, 1}, {20, 0}, {21, 0}};
   EXPECT_EQ(pending, expected);
+}
+
+// Seeded random clusters and workloads (shares, whole and multi-GPU tasks, model
+// constraints, CPU-only tasks, arrivals and departures) under every policy with the
+// invariant checker on after every decision. tests/soak_test.cc runs the same for a million
+// decisions (label slow).
+TEST(SoakTest, InvariantsHoldOverRandomReplaysAndFills) {
+  int64_t decisions = 0;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    SimConfig c = RandomConfig(seed, /*nodes=*/24, /*tasks=*/600);
+    c.policies.assign(PolicyNames().begin(), PolicyNames().end());
+    c.seeds = {seed};
+    for (Experiment e : {Experiment::kReplay, Experiment::kFill}) {
+      c.experiment = e;
+      auto r = Simulate(c);
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+      for (const sim::Run& run : r->runs) decisions += run.decisions;
+    }
+  }
+  EXPECT_GT(decisions, 40'000);
 }
 
 }  // namespace

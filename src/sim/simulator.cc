@@ -80,6 +80,17 @@ Choice Choose(const World& world, Policy& policy, size_t t, std::span<const int6
   return best;
 }
 
+// The invariant check after decision `decisions` touched node `n` (see SimConfig::check).
+Status CheckAfter(const World& world, size_t n, int64_t decisions, std::string_view policy,
+                  uint64_t seed, bool at_end = false) {
+  const bool full = at_end || decisions % 1024 == 0;
+  const std::string problem = world.Check(n, full);
+  if (problem.empty()) return Status();
+  return Error(ErrorCode::kInternal,
+               fmt::format("invariant broken ({} seed {}, after decision {}): {}", policy, seed,
+                           decisions, problem));
+}
+
 // Sums per arrived percent, for the authors' "mean of the samples that round to x".
 struct Buckets {
   std::vector<double> sum = std::vector<double>(kMaxArrivedPct + 1, 0);
@@ -161,6 +172,10 @@ tessera::Result<Run> RunFill(const SimConfig& config, const std::string& policy_
       const auto n = static_cast<size_t>(c.node);
       world->Place(t, n, c.gpu);
       policy->Placed(*world, t, n);
+      if (config.check) {
+        TESSERA_RETURN_IF_ERROR(
+            CheckAfter(*world, n, static_cast<int64_t>(t) + 1, policy_name, seed));
+      }
       allocated_milli += task.demand_milli;
       cluster_frag -= node_frag[n];
       node_frag[n] = NodeFragmentation(world->node(n), report_workload);
@@ -186,8 +201,13 @@ tessera::Result<Run> RunFill(const SimConfig& config, const std::string& policy_
     }
   }
   progress.Add(pending_progress);
+  if (config.check && world->num_nodes() > 0) {
+    TESSERA_RETURN_IF_ERROR(CheckAfter(*world, 0, static_cast<int64_t>(tasks.size()), policy_name,
+                                       seed, /*at_end=*/true));
+  }
   if (run.reference_compared == 0) run.same_node_as_reference = -1;
   run.tasks = static_cast<int64_t>(tasks.size());
+  run.decisions = run.tasks;
   run.allocated_gpu_pct = allocated.Means();
   run.fragmented_gpu_pct = fragmented.Means();
   run.allocated_gpu_pct_final = static_cast<double>(allocated_milli) * 100 / cap;
@@ -243,12 +263,19 @@ tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& polic
   int64_t allocated_milli = 0, running = 0;
   std::span<const Task> tasks = world->tasks();
 
+  int64_t decisions = 0;
+  Status broken;
+  auto check = [&](size_t n) {
+    ++decisions;
+    if (config.check && broken.ok()) broken = CheckAfter(*world, n, decisions, policy_name, seed);
+  };
   auto try_start = [&](size_t t, int64_t now) {
     const Choice c = Choose(*world, *policy, t, rank, rng, feasible);
     if (c.node < 0) return false;
     const auto n = static_cast<size_t>(c.node);
     world->Place(t, n, c.gpu);
     policy->Placed(*world, t, n);
+    check(n);
     allocated_milli += tasks[t].demand_milli;
     ++running;
     const model::TraceTask& tt = order[t];
@@ -316,6 +343,7 @@ tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& polic
         const auto n = static_cast<size_t>(world->node_of(t));
         world->Remove(t);
         policy->Removed(*world, t, n);
+        check(n);
         allocated_milli -= tasks[t].demand_milli;
         --running;
       }
@@ -336,6 +364,11 @@ tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& polic
     sample(now);
   }
   progress.Add(done_progress);
+  TESSERA_RETURN_IF_ERROR(broken);
+  if (config.check && world->num_nodes() > 0) {
+    TESSERA_RETURN_IF_ERROR(CheckAfter(*world, 0, decisions, policy_name, seed, /*at_end=*/true));
+  }
+  run.decisions = decisions;
   run.tasks = static_cast<int64_t>(tasks.size());
   run.failed = static_cast<int64_t>(pending.size());
   run.wait_max_s = waits.empty() ? 0 : *std::max_element(waits.begin(), waits.end());

@@ -32,6 +32,10 @@ struct SimConfig {
   std::vector<uint64_t> seeds = {42};
   double tune = 1.3;
   int threads = 1;
+  // Run the invariant checker after every placement and departure (the node it touched)
+  // and every 1024 decisions and at the end (the whole cluster, recomputed from the claims).
+  // A broken invariant ends Simulate with an internal error naming it.
+  bool check = false;
 };
 
 // Called from worker threads (serialised) with the fraction of all work done, 0..1.
