@@ -14,6 +14,11 @@
 //   counted in a warning. generateName gets a deterministic suffix (GeneratedName).
 // - resource.k8s.io v1alpha3 is read for every DRA kind (with the v1beta1 shape), because
 //   upstream examples still use it for ResourceClaimTemplates.
+// - Kinds are matched by API group: a Queue is read in scheduling.run.ai (KAI) but kept in
+//   scheduling.volcano.sh; a Job is read in batch but kept in batch.volcano.sh.
+// - Jobs and JobSets become pods (internal/workloads.h) after every PriorityClass is known;
+//   their pods take the place of the Job in PodId order. A Job whose template names a
+//   missing PriorityClass is an error, as the Job controller could not create its pods.
 #include "io/manifests.h"
 
 #include <fmt/format.h>
@@ -26,10 +31,12 @@
 #include <iostream>
 #include <istream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -38,6 +45,8 @@
 #include "io/internal/documents.h"
 #include "io/internal/dra_objects.h"
 #include "io/internal/fields.h"
+#include "io/internal/queue_objects.h"
+#include "io/internal/workloads.h"
 
 namespace tessera::io {
 namespace {
@@ -65,6 +74,14 @@ enum class Kind {
   kResourceClaim,
   kResourceClaimTemplate,
   kDeviceTaintRule,
+  kResourceFlavor,
+  kClusterQueue,
+  kCohort,
+  kLocalQueue,
+  kWorkloadPriorityClass,
+  kKaiQueue,
+  kJob,
+  kJobSet,
 };
 
 struct KindInfo {
@@ -73,6 +90,9 @@ struct KindInfo {
   bool namespaced;
   NameRule name_rule;
   std::vector<std::pair<std::string_view, DraShape>> versions;  // shape only matters for DRA
+  // The kind name is read only in the API group of `versions`; objects of the same kind
+  // name in other groups (a Volcano Queue, a Volcano batch Job) are kept, not errors.
+  bool group_scoped = false;
 };
 
 const std::vector<KindInfo>& KnownKinds() {
@@ -84,6 +104,8 @@ const std::vector<KindInfo>& KnownKinds() {
         {"resource.k8s.io/v1alpha3", DraShape::kV1Beta1},
     };
     const std::vector<std::pair<std::string_view, DraShape>> core = {{"v1", DraShape::kV1}};
+    const std::vector<std::pair<std::string_view, DraShape>> kueue = {
+        {"kueue.x-k8s.io/v1beta2", DraShape::kV1}, {"kueue.x-k8s.io/v1beta1", DraShape::kV1}};
     return new std::vector<KindInfo>{
         {"Node", Kind::kNode, false, NameRule::kDnsSubdomain, core},
         {"Pod", Kind::kPod, true, NameRule::kDnsSubdomain, core},
@@ -104,16 +126,60 @@ const std::vector<KindInfo>& KnownKinds() {
          {{"resource.k8s.io/v1", DraShape::kV1},
           {"resource.k8s.io/v1beta2", DraShape::kV1},
           {"resource.k8s.io/v1alpha3", DraShape::kV1Beta1}}},
+        {"ResourceFlavor", Kind::kResourceFlavor, false, NameRule::kDnsSubdomain, kueue, true},
+        {"ClusterQueue", Kind::kClusterQueue, false, NameRule::kDnsSubdomain, kueue, true},
+        {"Cohort",
+         Kind::kCohort,
+         false,
+         NameRule::kDnsSubdomain,
+         {{"kueue.x-k8s.io/v1beta2", DraShape::kV1},
+          {"kueue.x-k8s.io/v1beta1", DraShape::kV1},
+          {"kueue.x-k8s.io/v1alpha1", DraShape::kV1}},
+         true},
+        {"LocalQueue", Kind::kLocalQueue, true, NameRule::kDnsSubdomain, kueue, true},
+        {"WorkloadPriorityClass", Kind::kWorkloadPriorityClass, false, NameRule::kDnsSubdomain,
+         kueue, true},
+        {"Queue",
+         Kind::kKaiQueue,
+         false,
+         NameRule::kDnsSubdomain,
+         {{"scheduling.run.ai/v2", DraShape::kV1}},
+         true},
+        {"Job", Kind::kJob, true, NameRule::kDnsSubdomain, {{"batch/v1", DraShape::kV1}}, true},
+        {"JobSet",
+         Kind::kJobSet,
+         true,
+         NameRule::kDnsSubdomain,
+         {{"jobset.x-k8s.io/v1alpha2", DraShape::kV1}},
+         true},
     };
   }();
   return *kinds;
 }
 
-const KindInfo* FindKind(std::string_view kind) {
+// "batch" for "batch/v1", "" for "v1".
+std::string_view GroupOf(std::string_view api_version) {
+  const size_t slash = api_version.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash);
+}
+
+// The kind read for `kind` in `api_version`'s group; nullptr for kinds that are kept.
+const KindInfo* FindKind(std::string_view kind, std::string_view api_version) {
+  const KindInfo* by_name = nullptr;
   for (const KindInfo& k : KnownKinds()) {
-    if (k.name == kind) return &k;
+    if (k.name != kind) continue;
+    for (const auto& [v, shape] : k.versions) {
+      if (GroupOf(v) == GroupOf(api_version)) return &k;
+    }
+    if (!k.group_scoped) by_name = &k;
   }
-  return nullptr;
+  return by_name;
+}
+
+internal::KueueVersion KueueVersionOf(std::string_view api_version) {
+  if (api_version.ends_with("/v1alpha1")) return internal::KueueVersion::kV1Alpha1;
+  if (api_version.ends_with("/v1beta1")) return internal::KueueVersion::kV1Beta1;
+  return internal::KueueVersion::kV1Beta2;
 }
 
 std::string ObjectLabel(const KindInfo& info, const ObjectMeta& meta) {
@@ -158,6 +224,17 @@ struct PendingPod {
   std::string object_label;  // "ns/name" (or "ns/generateName")
   std::string defined_at;
   YAML::Node object;
+  internal::QueueLabels queue;                // a queued Pod becomes a Workload
+  std::optional<model::PodSetSpec> topology;  // its topology annotations, when queued
+};
+
+// A Job or JobSet, expanded into pods once every name and PriorityClass is known.
+struct PendingWorkload {
+  internal::WorkloadIntake intake;
+  size_t position = 0;  // its pods go before pending_pods_[position], keeping input order
+  std::string kind;     // "Job" or "JobSet", for errors
+  std::string object_label;
+  std::string file;
 };
 
 struct PriorityClassEntry {
@@ -210,6 +287,7 @@ class Loader {
 
   Result<LoadedManifests> Finish() && {
     TESSERA_RETURN_IF_ERROR(ResolvePods());
+    AddImplicitNamespaces();
     auto snapshot = std::move(builder_).Build();
     if (!snapshot.ok()) return std::move(snapshot).error();
     return Assemble(std::move(*snapshot));
@@ -221,9 +299,9 @@ class Loader {
   // LoadedManifests has no default constructor (Snapshot has none public), so the pieces
   // are kept here until the snapshot exists.
   Result<LoadedManifests> Assemble(model::Snapshot snapshot) {
-    LoadedManifests out{std::move(snapshot), std::move(pod_objects_),
-                        std::move(kept_),    {},
-                        num_files_,          num_objects_, std::move(claim_objects_)};
+    LoadedManifests out{
+        std::move(snapshot), std::move(pod_objects_),   std::move(kept_),  {}, num_files_,
+        num_objects_,        std::move(claim_objects_), std::move(queues_)};
     if (!kept_counts_.empty()) {
       size_t total = 0;
       std::string list;
@@ -335,13 +413,14 @@ class Loader {
     // Lists: "v1 List" with typed items, or "<Kind>List" of a kind we read.
     if (kind_name == "List" ||
         (kind_name.ends_with("List") &&
-         FindKind(std::string_view(kind_name).substr(0, kind_name.size() - 4)) != nullptr)) {
+         FindKind(std::string_view(kind_name).substr(0, kind_name.size() - 4), version) !=
+             nullptr)) {
       if (in_list) return fail(InvalidArgument("a List inside a List is not supported"));
       std::pair<std::string, std::string> item_kind;
       if (kind_name == "List") {
         if (version != "v1") return fail(UnknownVersion(object, kind_name, version, {"v1"}));
       } else {
-        const KindInfo* info = FindKind(kind_name.substr(0, kind_name.size() - 4));
+        const KindInfo* info = FindKind(kind_name.substr(0, kind_name.size() - 4), version);
         auto shape = CheckVersion(*info, object, version);
         if (!shape.ok()) return fail(std::move(shape).error());
         item_kind = {std::string(info->name), version};
@@ -359,7 +438,7 @@ class Loader {
     }
 
     ++num_objects_;
-    const KindInfo* info = FindKind(kind_name);
+    const KindInfo* info = FindKind(kind_name, version);
     if (info == nullptr) {
       Keep(file, version, kind_name, object);
       return OkStatus();
@@ -371,15 +450,17 @@ class Loader {
                                                  BestEffortName(*info, object, unnamed));
     }
 
-    auto meta = internal::ParseMetadata(object, info->namespaced, info->name_rule,
-                                        /*allow_generate_name=*/info->kind == Kind::kPod);
+    auto meta =
+        internal::ParseMetadata(object, info->namespaced, info->name_rule,
+                                /*allow_generate_name=*/info->kind == Kind::kPod ||
+                                    info->kind == Kind::kJob || info->kind == Kind::kJobSet);
     if (!meta.ok()) {
       return std::move(meta).error().WithObject(info->name, BestEffortName(*info, object, unnamed));
     }
     const std::string object_label = ObjectLabel(*info, *meta);
     const std::string defined_at = DefinedAt(file, label);
     Status parsed =
-        LoadKnown(*info, *shape, file, defined_at, object_label, object, std::move(*meta));
+        LoadKnown(*info, *shape, version, file, defined_at, object_label, object, std::move(*meta));
     if (!parsed.ok()) return std::move(parsed).error().WithObject(info->name, object_label);
     return OkStatus();
   }
@@ -450,10 +531,10 @@ class Loader {
         .UnderField("metadata.name");
   }
 
-  Status LoadKnown(const KindInfo& info, DraShape shape, const std::string& file,
-                   const std::string& defined_at, const std::string& object_label,
-                   const Field& object, ObjectMeta meta) {
-    const bool generated = info.kind == Kind::kPod && meta.name.empty();
+  Status LoadKnown(const KindInfo& info, DraShape shape, const std::string& version,
+                   const std::string& file, const std::string& defined_at,
+                   const std::string& object_label, const Field& object, ObjectMeta meta) {
+    const bool generated = meta.name.empty();  // generateName (Pods, Jobs, JobSets)
     if (!generated) TESSERA_RETURN_IF_ERROR(CheckUnique(info.name, object_label, defined_at));
     switch (info.kind) {
       case Kind::kNode: {
@@ -467,12 +548,87 @@ class Loader {
         TESSERA_ASSIGN_OR_RETURN(internal::PodIntake pod,
                                  internal::ParsePod(object, std::move(meta)));
         pod.spec.source = file;
-        pending_pods_.push_back({std::move(pod), object_label, defined_at, object.node()});
+        PendingPod pending{std::move(pod), object_label, defined_at, object.node(), {}, {}};
+        pending.queue = internal::ReadQueueLabels(pending.intake.spec.labels);
+        if (pending.queue.queued()) {
+          model::PodSetSpec topology;
+          TESSERA_RETURN_IF_ERROR(internal::ParseTopologyAnnotations(
+              object.Get("metadata").Get("annotations"), topology));
+          pending.topology = std::move(topology);
+        }
+        pending_pods_.push_back(std::move(pending));
         return OkStatus();
       }
-      case Kind::kNamespace:
-        // Accepted so that example bundles load; nothing in the engine reads namespaces yet.
+      case Kind::kNamespace: {
+        TESSERA_ASSIGN_OR_RETURN(model::NamespaceSpec ns,
+                                 internal::ParseNamespace(std::move(meta)));
+        ns.source = file;
+        queues_.namespaces.push_back(std::move(ns));
         return OkStatus();
+      }
+      case Kind::kResourceFlavor: {
+        TESSERA_ASSIGN_OR_RETURN(model::ResourceFlavorSpec flavor,
+                                 internal::ParseResourceFlavor(object, std::move(meta)));
+        flavor.source = file;
+        queues_.flavors.push_back(std::move(flavor));
+        return OkStatus();
+      }
+      case Kind::kClusterQueue: {
+        TESSERA_ASSIGN_OR_RETURN(
+            model::ClusterQueueSpec cq,
+            internal::ParseClusterQueue(object, std::move(meta), KueueVersionOf(version)));
+        cq.source = file;
+        if (!cq.namespace_selector) {
+          // Kueue reads a missing selector as "no namespace": a common slip.
+          extra_warnings_.push_back(
+              fmt::format("{}: ClusterQueue {}: spec.namespaceSelector is not set, so the queue "
+                          "admits workloads from no namespace (set it to {{}} for all)",
+                          file, object_label));
+        }
+        queues_.cluster_queues.push_back(std::move(cq));
+        return OkStatus();
+      }
+      case Kind::kCohort: {
+        TESSERA_ASSIGN_OR_RETURN(
+            model::CohortSpec cohort,
+            internal::ParseCohort(object, std::move(meta), KueueVersionOf(version)));
+        cohort.source = file;
+        queues_.cohorts.push_back(std::move(cohort));
+        return OkStatus();
+      }
+      case Kind::kLocalQueue: {
+        TESSERA_ASSIGN_OR_RETURN(model::LocalQueueSpec lq,
+                                 internal::ParseLocalQueue(object, std::move(meta)));
+        lq.source = file;
+        queues_.local_queues.push_back(std::move(lq));
+        return OkStatus();
+      }
+      case Kind::kWorkloadPriorityClass: {
+        TESSERA_ASSIGN_OR_RETURN(model::WorkloadPriorityClassSpec wpc,
+                                 internal::ParseWorkloadPriorityClass(object, std::move(meta)));
+        wpc.source = file;
+        queues_.workload_priority_classes.push_back(std::move(wpc));
+        return OkStatus();
+      }
+      case Kind::kKaiQueue: {
+        TESSERA_ASSIGN_OR_RETURN(model::KaiQueueSpec queue,
+                                 internal::ParseKaiQueue(object, std::move(meta)));
+        queue.source = file;
+        queues_.kai_queues.push_back(std::move(queue));
+        return OkStatus();
+      }
+      case Kind::kJob:
+      case Kind::kJobSet: {
+        TESSERA_ASSIGN_OR_RETURN(
+            internal::WorkloadIntake w,
+            info.kind == Kind::kJob
+                ? internal::ParseJob(object, std::move(meta), expanded_pods_)
+                : internal::ParseJobSet(object, std::move(meta), expanded_pods_));
+        expanded_pods_ += w.num_pods;
+        pending_workloads_.push_back(
+            {std::move(w), pending_pods_.size(), std::string(info.name), object_label, file});
+        return OkStatus();
+      }
       case Kind::kPriorityClass: {
         TESSERA_ASSIGN_OR_RETURN(internal::PriorityClassIntake pc,
                                  internal::ParsePriorityClass(object, std::move(meta)));
@@ -499,6 +655,7 @@ class Loader {
             internal::ParseResourceClaim(object, std::move(meta), shape,
                                          info.kind == Kind::kResourceClaimTemplate));
         claim.source = file;
+        claim_names_.emplace(claim.is_template, claim.namespace_name, claim.name);
         builder_.AddResourceClaim(std::move(claim));
         claim_objects_.push_back(object.node());
         return OkStatus();
@@ -565,30 +722,175 @@ class Loader {
     return 0;
   }
 
+  // Names the Jobs and JobSets written with generateName, as GeneratedName does for Pods:
+  // a per-kind counter, skipping names given explicitly in the same namespace.
+  void NameWorkloads() {
+    std::set<std::tuple<std::string, std::string, std::string>> taken;  // (kind, ns, name)
+    for (const PendingWorkload& w : pending_workloads_) {
+      if (!w.intake.name.empty()) taken.emplace(w.kind, w.intake.namespace_name, w.intake.name);
+    }
+    std::map<std::string, uint64_t, std::less<>> counters;
+    for (PendingWorkload& w : pending_workloads_) {
+      if (!w.intake.name.empty()) continue;
+      uint64_t& counter = counters[w.kind];
+      do {
+        w.intake.name = internal::GeneratedName(w.intake.generate_name, counter++);
+      } while (!taken.emplace(w.kind, w.intake.namespace_name, w.intake.name).second);
+    }
+  }
+
+  // The priority of a workload from the kueue.x-k8s.io/priority-class label (a
+  // WorkloadPriorityClass, which must exist), else `fallback`: {class name, value}.
+  Result<std::pair<std::string, int32_t>> WorkloadPriority(
+      const internal::QueueLabels& queue, std::pair<std::string, int32_t> fallback) {
+    if (queue.workload_priority_class.empty()) return fallback;
+    for (const model::WorkloadPriorityClassSpec& wpc : queues_.workload_priority_classes) {
+      if (wpc.name == queue.workload_priority_class) {
+        return std::pair<std::string, int32_t>(wpc.name, wpc.value);
+      }
+    }
+    return NotFound(fmt::format("WorkloadPriorityClass {} does not exist",
+                                Quote(queue.workload_priority_class)))
+        .UnderField(std::string("metadata.labels.") + internal::kWorkloadPriorityClassLabel);
+  }
+
+  // Expands one Job or JobSet into pods (added to the snapshot and pod_objects_) and, when
+  // it is queued, a Workload.
+  Status ExpandPending(const PendingWorkload& pw) {
+    auto fail = [&pw](Error e) {
+      return std::move(e.WithObject(pw.kind, pw.object_label).WithFile(pw.file));
+    };
+    const internal::WorkloadIntake& w = pw.intake;
+    // Claim references are checked here, not only by SnapshotBuilder::Build, so that the
+    // error names the Job's template rather than its first pod.
+    for (const internal::PodSetIntake& ps : w.pod_sets) {
+      const auto& claims = ps.tmpl.pod.spec.claims;
+      for (size_t i = 0; i < claims.size(); ++i) {
+        const bool is_template = claims[i].resource_claim_name.empty();
+        const std::string& name =
+            is_template ? claims[i].resource_claim_template_name : claims[i].resource_claim_name;
+        if (claim_names_.contains({is_template, w.namespace_name, name})) continue;
+        return fail(NotFound(fmt::format("{} \"{}/{}\" does not exist",
+                                         is_template ? "ResourceClaimTemplate" : "ResourceClaim",
+                                         w.namespace_name, name))
+                        .UnderField(fmt::format(
+                            "{}.spec.resourceClaims[{}].{}", ps.tmpl.path, i,
+                            is_template ? "resourceClaimTemplateName" : "resourceClaimName")));
+      }
+    }
+    std::vector<int32_t> priorities;
+    std::pair<std::string, int32_t> template_priority;  // of the first PodSet naming a class
+    bool have_class = false;
+    for (const internal::PodSetIntake& ps : w.pod_sets) {
+      auto priority = ResolvePriority(ps.tmpl.pod);
+      if (!priority.ok()) return fail(std::move(priority).error().UnderField(ps.tmpl.path));
+      priorities.push_back(*priority);
+      if (!have_class && !ps.tmpl.pod.priority_class_name.empty()) {
+        template_priority = {ps.tmpl.pod.priority_class_name, *priority};
+        have_class = true;
+      }
+    }
+    if (!have_class && !priorities.empty()) template_priority.second = priorities[0];
+    auto existing = [this, &w](const std::string& job) {
+      auto it = job_pods_.find({w.namespace_name, job});
+      return it == job_pods_.end() ? std::vector<internal::ExistingJobPod>() : it->second;
+    };
+    auto pod_sets = internal::ExpandWorkload(w, priorities, pw.file, existing,
+                                             [this](model::PodSpec pod, YAML::Node object) {
+                                               pod_objects_.push_back(std::move(object));
+                                               builder_.AddPod(std::move(pod));
+                                             });
+    if (!pod_sets.ok()) return fail(std::move(pod_sets).error());
+    if (!w.queue.queued()) return OkStatus();
+    auto priority = WorkloadPriority(w.queue, template_priority);
+    if (!priority.ok()) return fail(std::move(priority).error());
+    model::WorkloadSpec spec = internal::NewWorkloadSpec(w, std::move(*pod_sets));
+    spec.source = pw.file;
+    spec.priority_class_name = std::move(priority->first);
+    spec.priority = priority->second;
+    queues_.workloads.push_back(std::move(spec));
+    return OkStatus();
+  }
+
   Status ResolvePods() {
-    // Generated names must not collide with names given explicitly anywhere in the input.
+    NameWorkloads();
+    // Generated names must not collide with names given explicitly anywhere in the input,
+    // nor with the pods of Jobs and JobSets.
     std::set<std::pair<std::string, std::string>> taken;
+    bool any_generated = false;
     for (const PendingPod& p : pending_pods_) {
       if (!p.intake.spec.name.empty()) {
         taken.emplace(p.intake.spec.namespace_name, p.intake.spec.name);
+      } else {
+        any_generated = true;
+      }
+    }
+    if (any_generated) {
+      for (const PendingWorkload& pw : pending_workloads_) {
+        const internal::WorkloadIntake& w = pw.intake;
+        for (const internal::PodSetIntake& ps : w.pod_sets) {
+          for (int32_t j = 0; j < ps.replicas; ++j) {
+            const std::string job = w.kind == internal::WorkloadKind::kJobSet
+                                        ? fmt::format("{}-{}-{}", w.name, ps.name, j)
+                                        : w.name;
+            for (int32_t i = 0; i < ps.pods_per_job; ++i) {
+              taken.emplace(w.namespace_name, fmt::format("{}-{}", job, i));
+            }
+          }
+        }
       }
     }
     uint64_t counter = 0;
     for (PendingPod& p : pending_pods_) {
+      model::PodSpec& spec = p.intake.spec;
+      if (spec.name.empty()) {
+        do {
+          spec.name = internal::GeneratedName(p.intake.generate_name, counter++);
+        } while (!taken.emplace(spec.namespace_name, spec.name).second);
+      }
+      if (p.intake.phase == "Succeeded" || p.intake.phase == "Failed") continue;
+      if (std::string job = OwningJob(p); !job.empty()) {
+        internal::ExistingJobPod e{spec.name, -1};
+        for (const auto& [key, value] : spec.labels) {
+          if (key == "batch.kubernetes.io/job-completion-index" && !value.empty() &&
+              value.size() <= 9 && std::all_of(value.begin(), value.end(), [](char c) {
+                return c >= '0' && c <= '9';
+              })) {
+            e.completion_index = std::stoi(value);
+          }
+        }
+        job_pods_[{spec.namespace_name, job}].push_back(std::move(e));
+      }
+    }
+    size_t next_workload = 0;
+    for (size_t index = 0; index <= pending_pods_.size(); ++index) {
+      while (next_workload < pending_workloads_.size() &&
+             pending_workloads_[next_workload].position == index) {
+        TESSERA_RETURN_IF_ERROR(ExpandPending(pending_workloads_[next_workload++]));
+      }
+      if (index == pending_pods_.size()) break;
+      PendingPod& p = pending_pods_[index];
       model::PodSpec& spec = p.intake.spec;
       auto priority = ResolvePriority(p.intake);
       if (!priority.ok()) {
         return std::move(priority).error().WithObject("Pod", p.object_label).WithFile(spec.source);
       }
       spec.priority = *priority;
-      if (spec.name.empty()) {
-        do {
-          spec.name = internal::GeneratedName(p.intake.generate_name, counter++);
-        } while (!taken.emplace(spec.namespace_name, spec.name).second);
-      }
       if (p.intake.phase == "Succeeded" || p.intake.phase == "Failed") {
         ++skipped_terminal_pods_;
         continue;
+      }
+      if (p.topology) {
+        auto wp = WorkloadPriority(p.queue, {p.intake.priority_class_name, spec.priority});
+        if (!wp.ok()) {
+          return std::move(wp).error().WithObject("Pod", p.object_label).WithFile(spec.source);
+        }
+        model::WorkloadSpec workload =
+            internal::NewPodWorkloadSpec(spec, p.queue, std::move(*p.topology));
+        workload.source = spec.source;
+        workload.priority_class_name = std::move(wp->first);
+        workload.priority = wp->second;
+        queues_.workloads.push_back(std::move(workload));
       }
       pod_objects_.push_back(p.object);
       builder_.AddPod(std::move(spec));
@@ -596,9 +898,54 @@ class Loader {
     return OkStatus();
   }
 
+  // The Job a pod of the input belongs to: its controller ownerReference of kind Job, else
+  // its batch.kubernetes.io/job-name or job-name label; "" for none.
+  static std::string OwningJob(const PendingPod& p) {
+    const Field owners = Field(p.object, "").Get("metadata").Get("ownerReferences");
+    if (owners.is_list()) {
+      for (const YAML::Node& ref : owners.node()) {
+        const Field r(ref, "");
+        const Field kind = r.Get("kind");
+        const Field name = r.Get("name");
+        if (kind.is_scalar() && kind.node().Scalar() == "Job" && name.is_scalar()) {
+          return name.node().Scalar();
+        }
+      }
+    }
+    for (const char* key : {"batch.kubernetes.io/job-name", "job-name"}) {
+      for (const auto& [k, v] : p.intake.spec.labels) {
+        if (k == key && !v.empty()) return v;
+      }
+    }
+    return "";
+  }
+
+  // Namespaces that local queues or workloads use without a Namespace object, with the one
+  // label the API server would give them, so that namespaceSelectors can be evaluated.
+  void AddImplicitNamespaces() {
+    std::set<std::string, std::less<>> known;
+    for (const model::NamespaceSpec& ns : queues_.namespaces) known.insert(ns.name);
+    std::set<std::string, std::less<>> used;
+    for (const model::LocalQueueSpec& lq : queues_.local_queues) used.insert(lq.namespace_name);
+    for (const model::WorkloadSpec& w : queues_.workloads) used.insert(w.namespace_name);
+    for (const std::string& name : used) {
+      if (known.contains(name)) continue;
+      model::NamespaceSpec ns;
+      ns.name = name;
+      ns.labels.emplace_back(internal::kNamespaceNameLabel, name);
+      queues_.namespaces.push_back(std::move(ns));
+    }
+  }
+
   const LoadOptions& options_;
   model::SnapshotBuilder builder_;
   std::vector<PendingPod> pending_pods_;
+  std::vector<PendingWorkload> pending_workloads_;
+  int64_t expanded_pods_ = 0;  // pods of the Jobs and JobSets read so far
+  std::set<std::tuple<bool, std::string, std::string>> claim_names_;  // (template, ns, name)
+  // Pods of the input that belong to a Job, by (namespace, Job name).
+  std::map<std::pair<std::string, std::string>, std::vector<internal::ExistingJobPod>> job_pods_;
+  model::QueueObjects queues_;
   std::vector<YAML::Node> pod_objects_;
   std::vector<YAML::Node> claim_objects_;
   std::vector<KeptObject> kept_;

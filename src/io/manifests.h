@@ -1,8 +1,12 @@
 // Reading Kubernetes manifests: files, folders (recursive, *.yaml, *.yml, *.json) and "-"
 // (stdin); multi-document YAML and JSON (a single object or a v1 List). Objects of the kinds
-// the engine uses become specs in a model::Snapshot; kinds it does not use yet are kept and
-// listed in a warning. Every error names the file, the object and the field.
+// the engine uses become specs in a model::Snapshot (Jobs and JobSets as the pods their
+// controllers would create) or in model::QueueObjects (Kueue and KAI queues, Namespaces, the
+// Workloads of queued Pods, Jobs and JobSets); kinds it does not use yet are kept and listed
+// in a warning. Every error names the file, the object and the field.
 #pragma once
+
+#include <yaml-cpp/yaml.h>
 
 #include <cstddef>
 #include <iosfwd>
@@ -10,14 +14,13 @@
 #include <string>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "base/status.h"
+#include "model/queue_specs.h"
 #include "model/snapshot.h"
 
 namespace tessera::io {
 
-// An object the reader kept without using (e.g. a Kueue ClusterQueue until issue #5).
+// An object the reader kept without using (e.g. a Kueue Topology or a Volcano PodGroup).
 struct KeptObject {
   std::string file;
   std::string api_version;
@@ -39,11 +42,14 @@ struct LoadedManifests {
   // The ResourceClaim and ResourceClaimTemplate objects as read, indexed like
   // Snapshot::resource_claims(), so output can print claims with their status.
   std::vector<YAML::Node> claim_objects;
+  // Kueue and KAI queueing objects, Namespaces, and the Workloads of queued Pods, Jobs and
+  // JobSets (whose pods are in the snapshot and in pod_objects like any other pod).
+  model::QueueObjects queues;
 };
 
 struct LoadOptions {
-  std::istream* stdin_stream = nullptr;      // where "-" reads from; nullptr: std::cin
-  size_t max_file_bytes = 64u << 20;         // larger files are rejected with an error
+  std::istream* stdin_stream = nullptr;  // where "-" reads from; nullptr: std::cin
+  size_t max_file_bytes = 64u << 20;     // larger files are rejected with an error
 };
 
 // Loads every path in order. A folder is read recursively in sorted path order.

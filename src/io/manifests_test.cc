@@ -352,36 +352,37 @@ spec:
 }
 
 TEST(ManifestsTest, KeepsUnknownKindsAndSummarisesThemInOneWarning) {
+  // Kinds the engine does not use yet (Kueue's Topology and AdmissionCheck).
   auto loaded = LoadString(R"(
-apiVersion: kueue.x-k8s.io/v1beta1
-kind: LocalQueue
-metadata: {name: a, namespace: team-a}
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: AdmissionCheck
+metadata: {name: a}
 ---
-apiVersion: kueue.x-k8s.io/v1beta1
-kind: ClusterQueue
-metadata: {name: cq-a}
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: Topology
+metadata: {name: topo-a}
 ---
-apiVersion: kueue.x-k8s.io/v1beta1
-kind: LocalQueue
-metadata: {name: b, namespace: team-b}
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: AdmissionCheck
+metadata: {name: b}
 ---
-apiVersion: kueue.x-k8s.io/v1beta1
-kind: ClusterQueue
-metadata: {name: cq-b}
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: Topology
+metadata: {name: topo-b}
 ---
-apiVersion: kueue.x-k8s.io/v1beta1
-kind: LocalQueue
-metadata: {name: c, namespace: team-c}
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: AdmissionCheck
+metadata: {name: c}
 )");
   ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
   ASSERT_EQ(loaded->kept.size(), 5u);
-  EXPECT_EQ(loaded->kept[0].kind, "LocalQueue");
-  EXPECT_EQ(loaded->kept[0].namespace_name, "team-a");
-  EXPECT_EQ(loaded->kept[1].name, "cq-a");
+  EXPECT_EQ(loaded->kept[0].kind, "AdmissionCheck");
+  EXPECT_EQ(loaded->kept[0].name, "a");
+  EXPECT_EQ(loaded->kept[1].name, "topo-a");
   EXPECT_EQ(loaded->kept[1].file, "-");
   EXPECT_THAT(loaded->warnings,
-              ElementsAre("ignored 5 objects of kinds the engine does not use yet: ClusterQueue "
-                          "(kueue.x-k8s.io/v1beta1) x2, LocalQueue (kueue.x-k8s.io/v1beta1) x3"));
+              ElementsAre("ignored 5 objects of kinds the engine does not use yet: AdmissionCheck "
+                          "(kueue.x-k8s.io/v1beta2) x3, Topology (kueue.x-k8s.io/v1beta2) x2"));
 }
 
 TEST(ManifestsTest, ReadsListsAndTypedListsWhoseItemsOmitKind) {

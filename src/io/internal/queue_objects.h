@@ -1,0 +1,45 @@
+// Parsers for the queueing objects: Kueue (kueue.x-k8s.io v1beta1 and v1beta2; Cohort also
+// v1alpha1) ResourceFlavor, ClusterQueue, Cohort, LocalQueue and WorkloadPriorityClass, KAI's
+// scheduling.run.ai/v2 Queue, and v1 Namespace (for ClusterQueue namespaceSelectors).
+// Each takes the whole object and its parsed metadata and returns a model spec; errors carry
+// field paths relative to the object, and the caller adds the file and the object. Checks are
+// those the Kueue CRDs and webhooks make on one object (enums, quantities, resource group
+// shape, limits that need a cohort); references between objects (a LocalQueue's ClusterQueue,
+// a cohort's parent, cycles) are left to the admission module. Unknown fields are ignored, as
+// elsewhere in io, except a cohort field spelt as another apiVersion spells it, which would
+// otherwise silently drop the cohort.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+#include "io/internal/common.h"
+#include "io/internal/fields.h"
+#include "model/queue_specs.h"
+
+namespace tessera::io::internal {
+
+// The kueue.x-k8s.io version an object was written in; field names differ between them
+// (ClusterQueue spec.cohort in v1beta1, spec.cohortName in v1beta2; Cohort spec.parent in
+// v1alpha1, spec.parentName in v1beta2, either in v1beta1).
+enum class KueueVersion { kV1Alpha1, kV1Beta1, kV1Beta2 };
+
+Result<model::ResourceFlavorSpec> ParseResourceFlavor(const Field& object, ObjectMeta meta);
+Result<model::ClusterQueueSpec> ParseClusterQueue(const Field& object, ObjectMeta meta,
+                                                  KueueVersion version);
+Result<model::CohortSpec> ParseCohort(const Field& object, ObjectMeta meta, KueueVersion version);
+Result<model::LocalQueueSpec> ParseLocalQueue(const Field& object, ObjectMeta meta);
+Result<model::WorkloadPriorityClassSpec> ParseWorkloadPriorityClass(const Field& object,
+                                                                    ObjectMeta meta);
+// A KAI Queue: spec.parentQueue, spec.priority and spec.resources.{gpu,cpu,memory} with
+// quota (-1: unlimited), limit (-1: none) and overQuotaWeight (>= 0), listed in the order
+// gpu, cpu, memory for the resources the object names.
+Result<model::KaiQueueSpec> ParseKaiQueue(const Field& object, ObjectMeta meta);
+// A Namespace and its labels, with kubernetes.io/metadata.name=<name> set as the API server
+// sets it.
+Result<model::NamespaceSpec> ParseNamespace(ObjectMeta meta);
+
+// The label every Namespace carries.
+inline constexpr char kNamespaceNameLabel[] = "kubernetes.io/metadata.name";
+
+}  // namespace tessera::io::internal
