@@ -458,7 +458,8 @@ TEST(CliSimulateTest, ReplayReportsWaits) {
 
 TEST(CliSimulateTest, CheckRunsTheInvariantCheckerAndSaysSo) {
   RunResult r = Tessera(
-      "simulate --nodes examples/trace/nodes.csv --pods examples/trace/pods.csv --experiment replay "
+      "simulate --nodes examples/trace/nodes.csv --pods examples/trace/pods.csv --experiment "
+      "replay "
       "--policies fgd,whole-gpu --seeds 1,2 --check");  // 4 runs x 60 starts and 60 ends
   ASSERT_EQ(r.status, kExitOk) << r.err;
   EXPECT_NE(r.out.find("--check: every invariant held after each of 480 decisions"),
@@ -474,6 +475,67 @@ TEST(CliSimulateTest, ScenarioFilesRun) {
     EXPECT_EQ(r.status, kExitOk) << file << ": " << r.err;
     EXPECT_NE(r.out.find("tessera "), std::string::npos) << r.out;
   }
+}
+
+// --- queues -------------------------------------------------------------------------------
+
+// examples/queues: two teams' Jobs through Kueue ClusterQueues in one cohort. Spreading
+// (least-allocated) leaves 4 + 2 GPUs free on the two nodes, so team B's 6-GPU eval has
+// quota (4 own + 2 borrowed) but no node: it waits without holding quota, and the later
+// notebook is admitted (BestEffortFIFO).
+TEST(CliQueuesTest, AdmitsOnlyWhatCanBePlaced) {
+  RunResult r = Tessera("schedule -f examples/queues/ -o table");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD          NODE     STATUS      REASON\n"
+            "team-a      pretrain-0   gpu-a1   Scheduled\n"
+            "team-a      pretrain-1   gpu-a2   Scheduled\n"
+            "team-a      finetune-0   gpu-a1   Scheduled\n"
+            "team-b      eval-0       <none>   Pending     workload team-b/job-eval is not "
+            "admitted: quota available, no placement: pod team-b/eval-0 fits no node\n"
+            "team-b      notebook-0   gpu-a2   Scheduled\n"
+            "\n"
+            "NAMESPACE   WORKLOAD       CLUSTERQUEUE   STATUS     REASON\n"
+            "team-a      job-pretrain   team-a         Admitted\n"
+            "team-a      job-finetune   team-a         Admitted\n"
+            "team-b      job-eval       team-b         Pending    quota available, no placement: "
+            "pod team-b/eval-0 fits no node (0/3 nodes are available: 1 node(s) didn't match "
+            "Pod's node affinity/selector, 2 Insufficient nvidia.com/gpu.)\n"
+            "team-b      job-notebook   team-b         Admitted\n");
+}
+
+// Packing (most-allocated) keeps a node's 6 GPUs together: eval is admitted, borrowing, and
+// the notebook then finds team B's quota used up.
+TEST(CliQueuesTest, PackingLetsTheBigJobInAndQuotaStopsTheSmallOne) {
+  RunResult r = Tessera("schedule -f examples/queues/ --policy most-allocated -o table");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("team-b      eval-0       gpu-a2   Scheduled"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("team-b      job-notebook   team-b         Pending    couldn't assign "
+                       "flavors to pod set main: insufficient unused quota for nvidia.com/gpu in "
+                       "flavor a100, 2 more needed"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(CliQueuesTest, PrintsKueueWorkloadsWithAdmissionAndConditions) {
+  RunResult r = Tessera("schedule -f examples/queues/");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  const size_t at = r.out.find("kind: Workload\nmetadata:\n  name: job-pretrain\n");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string workload = r.out.substr(at, r.out.find("---", at) - at);
+  for (const char* line :
+       {"  queueName: main\n", "    clusterQueue: team-a\n", "          nvidia.com/gpu: a100\n",
+        "          cpu: default-flavor\n", "          memory: \"128Gi\"\n",
+        "          nvidia.com/gpu: \"8\"\n", "        count: 2\n", "    - type: QuotaReserved\n",
+        "    - type: Admitted\n", "      kind: Job\n"}) {
+    EXPECT_NE(workload.find(line), std::string::npos) << line << "\n" << workload;
+  }
+  const size_t eval = r.out.find("kind: Workload\nmetadata:\n  name: job-eval\n");
+  ASSERT_NE(eval, std::string::npos);
+  const std::string pending = r.out.substr(eval, r.out.find("---", eval) - eval);
+  EXPECT_NE(pending.find("      status: \"False\"\n      reason: Pending\n"), std::string::npos)
+      << pending;
+  EXPECT_EQ(pending.find("admission:"), std::string::npos) << pending;
 }
 
 // --- tests/bad-input --------------------------------------------------------------------

@@ -1,12 +1,12 @@
 #include "schedule.h"
 
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <istream>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "base/status.h"
 #include "engine/engine.h"
@@ -98,6 +98,10 @@ int RunSchedule(const ScheduleFlags& flags, std::istream& in, std::ostream& out,
 
   engine::Options options;
   options.policy = *policy;
+  const model::QueueObjects& queues = loaded->queues;
+  if (!queues.cluster_queues.empty() || !queues.local_queues.empty() || !queues.workloads.empty()) {
+    options.queues = &queues;
+  }
   auto engine = engine::Engine::Create(loaded->snapshot, options);
   if (!engine.ok()) {
     err << "error: " << engine.error().ToString() << '\n';
@@ -105,7 +109,7 @@ int RunSchedule(const ScheduleFlags& flags, std::istream& in, std::ostream& out,
   }
   const engine::ScheduleResult result = (*engine)->ScheduleAll();
   for (const std::string& warning : result.warnings) err << "warning: " << warning << '\n';
-  io::WriteDecisions(*loaded, result.decisions, result.claims, *format, out);
+  io::WriteDecisions(*loaded, result.decisions, result.claims, result.workloads, *format, out);
   out.flush();
   if (!out) {
     err << "error: cannot write the output\n";

@@ -1,10 +1,12 @@
 #include "engine/engine.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 
-#include <fmt/format.h>
-
+#include "admission/admitter.h"
+#include "admission/queue_model.h"
 #include "base/check.h"
 #include "dra/allocator.h"
 #include "placement/filters.h"
@@ -115,7 +117,10 @@ std::string ShareId(uint64_t n) {
 
 struct Engine::Impl {
   Impl(const Snapshot& s, const Options& o, model::Overlay* external)
-      : snapshot(s), options(o), selectors(s), own_overlay(external ? nullptr : std::make_unique<model::Overlay>(s)),
+      : snapshot(s),
+        options(o),
+        selectors(s),
+        own_overlay(external ? nullptr : std::make_unique<model::Overlay>(s)),
         overlay(external ? *external : *own_overlay) {}
 
   const Snapshot& snapshot;
@@ -134,12 +139,35 @@ struct Engine::Impl {
   // tolerate (or tolerate only for tolerationSeconds).
   void FindNoExecute(uint32_t instance);
 
+  // Queues (Options::queues): the compiled model, and per pod the queued workload it belongs
+  // to (-1: none; such pods are placed one by one).
+  std::unique_ptr<admission::QueueModel> queues;
+  std::vector<int32_t> workload_of_pod;
+  // While a workload is being placed: the nodes its flavors allow (empty: every node).
+  std::vector<uint8_t> allowed;
+
   // Per-cycle buffers, sized once and reused by every decision.
   std::vector<NodeId> feasible;
   std::vector<int64_t> taint_counts;
   std::vector<Quantity> empty_node;  // a row of zeros: "what if the node were empty"
 
   Decision DecideOne(PodId pod);
+  // Admits the queued workloads through the queues and places their pods (all or none).
+  void Admit(ScheduleResult& result);
+  // Status.admission's PodSets for `assignment`.
+  std::vector<model::PodSetAdmission> PodSetAdmissions(
+      const model::WorkloadSpec& spec, const admission::Assignment& assignment) const;
+  // A queued workload with a pod already bound is running: it holds its quota, and its
+  // other pods are placed one by one like any pod.
+  bool Running(const model::WorkloadSpec& spec) const {
+    for (const model::PodSetSpec& ps : spec.pod_sets) {
+      for (const std::string& name : ps.pod_names) {
+        auto pod = snapshot.FindPod(spec.namespace_name, name);
+        if (pod && snapshot.pod(*pod).node.valid()) return true;
+      }
+    }
+    return false;
+  }
   std::vector<model::ClaimAllocation> Claims(const std::vector<Decision>& decisions) const;
 };
 
@@ -156,6 +184,12 @@ Decision Engine::Impl::DecideOne(PodId pod) {
   for (size_t n = 0; n < num_nodes; ++n) {
     NodeId node = NodeId::FromIndex(n);
     rejections.Clear();
+    if (!allowed.empty() && allowed[n] == 0) {
+      // Kueue puts the flavor's nodeLabels into the pod's nodeSelector.
+      rejections.Add(RejectReason::kNodeAffinity);
+      Tally(rejections, d.reasons);
+      continue;
+    }
     if (!placement::PassesStaticFilters(snapshot, pod, node, rejections)) {
       Tally(rejections, d.reasons);
       continue;
@@ -219,7 +253,204 @@ Decision Engine::Impl::DecideOne(PodId pod) {
   return d;
 }
 
-std::vector<model::ClaimAllocation> Engine::Impl::Claims(const std::vector<Decision>& decisions) const {
+namespace {
+
+// Placement as the admission cycle asks for it: every pod of the workload, on nodes that
+// carry the nodeLabels of the flavors assigned to its PodSet, reserved on the overlay; on
+// the first pod that fits nowhere everything this workload reserved is rolled back.
+class EngineOracle final : public admission::PlacementOracle {
+ public:
+  EngineOracle(Engine::Impl& m, const admission::QueueModel& queues,
+               std::span<const admission::PendingWorkload> pending,
+               const std::vector<std::vector<std::vector<PodId>>>& pods,
+               std::vector<Decision>& decisions, std::vector<std::optional<Decision>>& blocked)
+      : m_(m),
+        queues_(queues),
+        pending_(pending),
+        pods_(pods),
+        decisions_(decisions),
+        blocked_(blocked) {}
+
+  admission::PlaceResult TryPlace(const admission::PendingWorkload& workload,
+                                  const admission::Assignment& assignment,
+                                  std::span<const admission::WorkloadHandle>) override {
+    const auto w = static_cast<size_t>(&workload - pending_.data());
+    const model::Overlay::Mark mark = m_.overlay.mark();
+    std::vector<PodId> placed;
+    for (const admission::PodSetAssignment& ps : assignment.pod_sets) {
+      AllowFlavors(ps);
+      for (PodId pod : pods_[w][ps.pod_set]) {
+        Decision d = m_.DecideOne(pod);
+        if (d.outcome != Outcome::kPlaced) {
+          m_.allowed.clear();
+          m_.overlay.RollbackTo(mark);
+          for (PodId p : placed) decisions_[p.index()] = Decision{.pod = p};
+          const model::Pod& spec = m_.snapshot.pod(pod);
+          blocked_[w] = std::move(d);
+          return {false, fmt::format("pod {}/{} fits no node", spec.namespace_name, spec.name)};
+        }
+        decisions_[pod.index()] = std::move(d);
+        placed.push_back(pod);
+      }
+    }
+    m_.allowed.clear();
+    return {true, {}};
+  }
+
+ private:
+  // Nodes whose labels include every nodeLabel of every flavor the PodSet was given.
+  void AllowFlavors(const admission::PodSetAssignment& ps) {
+    const Snapshot& s = m_.snapshot;
+    m_.allowed.assign(s.num_nodes(), 1);
+    for (const admission::FlavorResourceAmount& u : ps.usage) {
+      const admission::FlavorInfo& flavor = queues_.flavor(queues_.FlavorOf(u.fr));
+      for (const auto& [key, value] : flavor.node_labels) {
+        const auto k = s.FindLabelKey(key);
+        const auto v = s.FindLabelValue(value);
+        for (size_t n = 0; n < s.num_nodes(); ++n) {
+          if (!k || !v) {
+            m_.allowed[n] = 0;
+            continue;
+          }
+          const auto have = s.NodeLabel(NodeId::FromIndex(n), *k);
+          if (!have || *have != *v) m_.allowed[n] = 0;
+        }
+      }
+    }
+  }
+
+  Engine::Impl& m_;
+  const admission::QueueModel& queues_;
+  std::span<const admission::PendingWorkload> pending_;
+  const std::vector<std::vector<std::vector<PodId>>>& pods_;
+  std::vector<Decision>& decisions_;
+  std::vector<std::optional<Decision>>& blocked_;
+};
+
+}  // namespace
+
+std::vector<model::PodSetAdmission> Engine::Impl::PodSetAdmissions(
+    const model::WorkloadSpec& spec, const admission::Assignment& assignment) const {
+  std::vector<model::PodSetAdmission> out;
+  for (const admission::PodSetAssignment& ps : assignment.pod_sets) {
+    model::PodSetAdmission a{.name = spec.pod_sets[ps.pod_set].name, .count = ps.count};
+    for (const admission::FlavorResourceAmount& u : ps.usage) {
+      const std::string& resource = queues->resource_name(queues->ResourceOf(u.fr));
+      a.flavors.emplace_back(resource, queues->flavor(queues->FlavorOf(u.fr)).name);
+      a.resource_usage.emplace_back(resource, Quantity(u.amount));
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void Engine::Impl::Admit(ScheduleResult& result) {
+  const std::vector<model::WorkloadSpec>& specs = options.queues->workloads;
+  admission::Admitter admitter(
+      *queues, {.fair_sharing = options.fair_sharing, .aging_seconds = options.aging_seconds});
+  std::vector<admission::PendingWorkload> pending;
+  std::vector<std::vector<std::vector<PodId>>> pods;  // per pending workload, per PodSet
+  std::vector<uint32_t> spec_of;                      // pending index -> spec index
+  result.workloads.resize(specs.size());
+  for (uint32_t w = 0; w < specs.size(); ++w) {
+    const model::WorkloadSpec& spec = specs[w];
+    model::WorkloadDecision& out = result.workloads[w];
+    out.workload = w;
+    if (spec.queue_name.empty()) continue;
+    const admission::LocalQueueId lq = queues->FindLocalQueue(spec.namespace_name, spec.queue_name);
+    if (!lq.valid()) {
+      out.message = fmt::format("LocalQueue {} doesn't exist", spec.queue_name);
+      continue;
+    }
+    const admission::LocalQueueInfo& local = queues->local_queues()[lq.index()];
+    out.cluster_queue = queues->cluster_queue(local.cluster_queue).name;
+    if (local.stop_policy != model::StopPolicy::kNone) {
+      out.message = fmt::format("LocalQueue {} is inactive", spec.queue_name);
+      continue;
+    }
+    const bool running = Running(spec);
+    admission::PendingWorkload p{.name = spec.namespace_name + "/" + spec.name,
+                                 .cluster_queue = local.cluster_queue,
+                                 .priority = spec.priority,
+                                 .creation_unix_seconds = spec.creation_unix_seconds.value_or(0)};
+    std::vector<std::vector<PodId>> set_pods;
+    for (const model::PodSetSpec& ps : spec.pod_sets) {
+      std::vector<PodId> ids;
+      for (const std::string& name : ps.pod_names) {
+        if (auto id = snapshot.FindPod(spec.namespace_name, name)) ids.push_back(*id);
+      }
+      admission::PodSetRequest request{.name = ps.name, .count = static_cast<int32_t>(ids.size())};
+      if (!ids.empty()) {
+        for (const model::ResourceAmount& ra : snapshot.pod_requests(ids[0])) {
+          // Every requested resource has an id (Create interned them); one that no
+          // ClusterQueue covers makes the PodSet fail to fit, as in Kueue.
+          const admission::ResourceId r = queues->FindResource(snapshot.resource_name(ra.resource));
+          if (r.valid()) request.per_pod.push_back({r, ra.amount.value()});
+        }
+        for (const model::Label& l : snapshot.pod_node_selector(ids[0])) {
+          request.node_selector.emplace_back(snapshot.label_key(l.key),
+                                             snapshot.label_value(l.value));
+        }
+      }
+      p.pod_sets.push_back(std::move(request));
+      set_pods.push_back(std::move(ids));
+    }
+    if (running) {
+      // Its usage counts against the quotas from the start ("the world said so"), with the
+      // flavors assignment would give it now.
+      const admission::Assignment a =
+          admission::AssignFlavors(admitter.state(), p.cluster_queue, p.pod_sets);
+      admitter.AddAdmitted({.name = p.name,
+                            .cluster_queue = p.cluster_queue,
+                            .priority = p.priority,
+                            .creation_unix_seconds = p.creation_unix_seconds,
+                            .admission_unix_seconds = p.creation_unix_seconds,
+                            .usage = a.total});
+      out.admitted = true;
+      out.pod_sets = PodSetAdmissions(spec, a);
+      continue;
+    }
+    pending.push_back(std::move(p));
+    pods.push_back(std::move(set_pods));
+    spec_of.push_back(w);
+  }
+
+  std::vector<std::optional<Decision>> blocked(pending.size());
+  EngineOracle oracle(*this, *queues, pending, pods, result.decisions, blocked);
+  const admission::CycleResult cycle = admitter.RunCycle(pending, oracle, options.now_unix_seconds);
+  overlay.Commit();
+  for (const admission::AdmissionDecision& d : cycle.decisions) {
+    model::WorkloadDecision& out = result.workloads[spec_of[d.workload]];
+    const model::WorkloadSpec& spec = specs[spec_of[d.workload]];
+    if (d.outcome == admission::AdmissionOutcome::kAdmitted) {
+      out.admitted = true;
+      out.pod_sets = PodSetAdmissions(spec, d.assignment);
+      continue;
+    }
+    out.message = d.reason;
+    out.blocked = std::move(blocked[d.workload]);
+  }
+  // Pods of workloads that were not admitted wait, with the workload's reason.
+  for (uint32_t w = 0; w < specs.size(); ++w) {
+    const model::WorkloadDecision& out = result.workloads[w];
+    if (specs[w].queue_name.empty() || out.admitted) continue;
+    for (const model::PodSetSpec& ps : specs[w].pod_sets) {
+      for (const std::string& name : ps.pod_names) {
+        auto id = snapshot.FindPod(specs[w].namespace_name, name);
+        if (!id) continue;
+        Decision& d = result.decisions[id->index()];
+        d = Decision{.pod = *id,
+                     .outcome = Outcome::kWaiting,
+                     .nodes_total = static_cast<uint32_t>(snapshot.num_nodes())};
+        d.message = fmt::format("workload {}/{} is not admitted: {}", specs[w].namespace_name,
+                                specs[w].name, out.message);
+      }
+    }
+  }
+}
+
+std::vector<model::ClaimAllocation> Engine::Impl::Claims(
+    const std::vector<Decision>& decisions) const {
   std::vector<model::ClaimAllocation> out;
   const auto instances = catalog->instances();
   const auto& specs = snapshot.resource_claims();
@@ -307,7 +538,8 @@ std::vector<model::ClaimAllocation> Engine::Impl::Claims(const std::vector<Decis
     const model::ResourceClaimSpec& spec = specs[instances[i].claim];
     if (instances[i].from_template || !spec.allocated) continue;
     for (const std::string& name : spec.reserved_for) {
-      if (auto pod = snapshot.FindPod(spec.namespace_name, name)) out[i].reserved_for.push_back(*pod);
+      if (auto pod = snapshot.FindPod(spec.namespace_name, name))
+        out[i].reserved_for.push_back(*pod);
     }
   }
   for (const Decision& d : decisions) {
@@ -364,9 +596,9 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
   TESSERA_ASSIGN_OR_RETURN(dra::ClaimCatalog catalog,
                            dra::ClaimCatalog::Build(snapshot, *impl->index, impl->selectors));
   impl->catalog = std::make_unique<dra::ClaimCatalog>(std::move(catalog));
-  impl->allocator = std::make_unique<dra::Allocator>(
-      *impl->index, *impl->catalog, impl->selectors,
-      dra::AllocatorOptions{options.dra_search_budget});
+  impl->allocator =
+      std::make_unique<dra::Allocator>(*impl->index, *impl->catalog, impl->selectors,
+                                       dra::AllocatorOptions{options.dra_search_budget});
   impl->overlay.ResizeLedger(impl->allocator->ledger_size());
   // Claims that arrive allocated (read from a live cluster) hold their devices already, and
   // may hold devices that have since been tainted NoExecute.
@@ -380,6 +612,34 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
     }
   }
   impl->overlay.Commit();
+  impl->workload_of_pod.assign(snapshot.num_pods(), -1);
+  if (options.queues != nullptr) {
+    TESSERA_ASSIGN_OR_RETURN(admission::QueueModel queues,
+                             admission::QueueModel::Build(*options.queues));
+    impl->queues = std::make_unique<admission::QueueModel>(std::move(queues));
+    const auto& workloads = options.queues->workloads;
+    for (size_t w = 0; w < workloads.size(); ++w) {
+      if (workloads[w].queue_name.empty() || impl->Running(workloads[w])) continue;
+      for (const model::PodSetSpec& ps : workloads[w].pod_sets) {
+        for (const std::string& name : ps.pod_names) {
+          auto pod = snapshot.FindPod(workloads[w].namespace_name, name);
+          if (pod) impl->workload_of_pod[pod->index()] = static_cast<int32_t>(w);
+        }
+      }
+      // Resources the queues do not cover still get ids, so that a PodSet asking for one
+      // is reported as not fitting rather than silently admitted.
+      for (const model::PodSetSpec& ps : workloads[w].pod_sets) {
+        for (const std::string& name : ps.pod_names) {
+          auto pod = snapshot.FindPod(workloads[w].namespace_name, name);
+          if (!pod) continue;
+          for (const model::ResourceAmount& ra : snapshot.pod_requests(*pod)) {
+            impl->queues->InternResource(snapshot.resource_name(ra.resource));
+          }
+          break;
+        }
+      }
+    }
+  }
   impl->feasible.reserve(snapshot.num_nodes());
   impl->taint_counts.reserve(snapshot.num_nodes());
   impl->empty_node.assign(snapshot.num_resources(), Quantity());
@@ -406,9 +666,11 @@ ScheduleResult Engine::ScheduleAll() {
     }
   }
   for (PodId pod : SchedulingOrder(m.snapshot)) {
+    if (m.workload_of_pod[pod.index()] >= 0) continue;  // admitted through its queue below
     result.decisions[pod.index()] = m.DecideOne(pod);
     m.overlay.Commit();
   }
+  if (m.queues) m.Admit(result);
   result.claims = m.Claims(result.decisions);
   result.warnings = m.warnings;
   return result;

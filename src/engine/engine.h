@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "model/decision.h"
 #include "model/overlay.h"
+#include "model/queue_specs.h"
 #include "model/snapshot.h"
 #include "placement/scorers.h"
 
@@ -30,6 +31,14 @@ struct Options {
   ScorePolicy policy = ScorePolicy::kLeastAllocated;
   // Device picks the DRA search may try per pod and node before answering "too complex".
   uint64_t dra_search_budget = 100'000;
+  // Kueue objects and queued workloads (must outlive the engine). Pods of a workload that
+  // names a LocalQueue are admitted through the queues, all-or-nothing, and only when the
+  // engine can place every one of them now (admission/admitter.h); the rest are placed one
+  // by one as before. Null: no queues.
+  const model::QueueObjects* queues = nullptr;
+  bool fair_sharing = false;     // order across ClusterQueues by the fair-sharing tournament
+  int64_t aging_seconds = 0;     // > 0: a waiting workload gains one priority step per this
+  int64_t now_unix_seconds = 0;  // the admission time recorded, and the clock for aging
 };
 
 // The order pods are tried in: priority (high first), then creation timestamp (old first;
@@ -37,15 +46,17 @@ struct Options {
 std::vector<model::PodId> SchedulingOrder(const model::Snapshot& snapshot);
 
 struct ScheduleResult {
-  std::vector<model::Decision> decisions;       // one per pod, indexed by PodId
-  std::vector<model::ClaimAllocation> claims;   // every claim the pods use, allocated or not
-  std::vector<std::string> warnings;            // e.g. ResourceSlice pools that are not used
+  std::vector<model::Decision> decisions;          // one per pod, indexed by PodId
+  std::vector<model::ClaimAllocation> claims;      // every claim the pods use, allocated or not
+  std::vector<std::string> warnings;               // e.g. ResourceSlice pools that are not used
+  std::vector<model::WorkloadDecision> workloads;  // one per queued workload (Options::queues)
 };
 
 class Engine {
  public:
-  // Compiles what the run needs beyond the snapshot (device selectors, claims). Errors are
-  // input errors located at the object: a CEL selector that does not compile.
+  // Compiles what the run needs beyond the snapshot (device selectors, claims, queues).
+  // Errors are input errors located at the object: a CEL selector that does not compile, a
+  // ClusterQueue that names a missing flavor, a cohort cycle.
   // `snapshot` (and `overlay`, when given) must outlive the engine. Without `overlay` the
   // engine keeps its own, starting from the snapshot.
   static Result<std::unique_ptr<Engine>> Create(const model::Snapshot& snapshot,
@@ -59,8 +70,9 @@ class Engine {
   ScheduleResult ScheduleAll();
   const model::Overlay& overlay() const;
 
+  struct Impl;  // opaque; named here so that engine.cc's helpers can reach it
+
  private:
-  struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -1,20 +1,20 @@
 #include "io/decision_output.h"
 
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "base/check.h"
 
@@ -71,13 +71,15 @@ std::string ClaimReasonText(const model::Snapshot& snapshot,
       why = "a ResourceSlice pool it would use is incomplete";
       break;
     case RejectReason::kClaimAllocatedElsewhere:
-      return fmt::format("node(s) cannot use claim {}: it is allocated to devices elsewhere", claim);
+      return fmt::format("node(s) cannot use claim {}: it is allocated to devices elsewhere",
+                         claim);
     case RejectReason::kClaimTooManyConsumers:
       return fmt::format("node(s) cannot use claim {}: it is already reserved for 256 pods", claim);
     case RejectReason::kClaimNoExecute:
-      return fmt::format("node(s) cannot use claim {}: its devices have a NoExecute taint it "
-                         "does not tolerate",
-                         claim);
+      return fmt::format(
+          "node(s) cannot use claim {}: its devices have a NoExecute taint it "
+          "does not tolerate",
+          claim);
     default:
       why = "cannot be allocated";
   }
@@ -239,13 +241,13 @@ std::string EvictionMessage(const model::Snapshot& snapshot, const Decision& dec
     if (reason.reason != RejectReason::kClaimNoExecute || reason.arg >= claims.size()) continue;
     const model::ClaimAllocation& claim = claims[reason.arg];
     for (const model::NoExecuteTaint& t : claim.no_execute) {
-      parts.push_back(fmt::format(
-          "claim {}: device {}/{}/{} has taint {}={}:NoExecute, {}", claim.name,
-          snapshot.drivers().Name(dt.driver[t.device.index()]),
-          snapshot.pools().Name(dt.pool[t.device.index()]), dt.name[t.device.index()], t.key,
-          t.value,
-          t.toleration_seconds ? fmt::format("tolerated for {}s", *t.toleration_seconds)
-                               : std::string("not tolerated")));
+      parts.push_back(fmt::format("claim {}: device {}/{}/{} has taint {}={}:NoExecute, {}",
+                                  claim.name, snapshot.drivers().Name(dt.driver[t.device.index()]),
+                                  snapshot.pools().Name(dt.pool[t.device.index()]),
+                                  dt.name[t.device.index()], t.key, t.value,
+                                  t.toleration_seconds
+                                      ? fmt::format("tolerated for {}s", *t.toleration_seconds)
+                                      : std::string("not tolerated")));
     }
   }
   return fmt::format("Device taint manager: deleting the pod: {}", fmt::join(parts, "; "));
@@ -284,8 +286,10 @@ YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& dec
       break;
     case Outcome::kWaiting:
     case Outcome::kInfeasible:
-      // What kube-scheduler writes for a pod that fits no node.
-      SetCondition(pod, "PodScheduled", "False", "Unschedulable",
+      // What kube-scheduler writes for a pod that fits no node; a pod of a queued workload
+      // that was not admitted is held back the way Kueue's admission gate holds it.
+      SetCondition(pod, "PodScheduled", "False",
+                   decision.message.empty() ? "Unschedulable" : "SchedulingGated",
                    UnschedulableMessage(manifests.snapshot, decision, claims));
       break;
   }
@@ -474,7 +478,7 @@ YAML::Node TolerationNode(const model::TolerationSpec& t) {
   n["operator"] = StringNode(t.op == model::TolerationOperator::kExists ? "Exists" : "Equal");
   if (!t.value.empty()) n["value"] = StringNode(t.value);
   if (t.effect) {
-    n["effect"] = StringNode(*t.effect == model::TaintEffect::kNoExecute ? "NoExecute"
+    n["effect"] = StringNode(*t.effect == model::TaintEffect::kNoExecute    ? "NoExecute"
                              : *t.effect == model::TaintEffect::kNoSchedule ? "NoSchedule"
                                                                             : "PreferNoSchedule");
   }
@@ -639,10 +643,100 @@ std::array<std::string, 5> ClaimRow(const model::Snapshot& snapshot,
           claim.allocated ? "Allocated" : "Pending", users};
 }
 
+// --- Workloads ----------------------------------------------------------------------------
+
+// A condition entry of a Workload's status.conditions.
+YAML::Node Condition(std::string_view type, bool status, std::string_view reason,
+                     std::string_view message) {
+  YAML::Node c(YAML::NodeType::Map);
+  c["type"] = std::string(type);
+  c["status"] = StringNode(status ? "True" : "False");
+  c["reason"] = std::string(reason);
+  c["message"] = std::string(message);
+  return c;
+}
+
+// Kueue's Workload for one queued Job, JobSet or Pod, with status.admission and the
+// QuotaReserved / Admitted conditions.
+YAML::Node WorkloadObject(const LoadedManifests& manifests, const model::WorkloadDecision& wd,
+                          std::span<const model::ClaimAllocation> claims) {
+  const model::WorkloadSpec& spec = manifests.queues.workloads[wd.workload];
+  YAML::Node w(YAML::NodeType::Map);
+  w["apiVersion"] = "kueue.x-k8s.io/v1beta2";
+  w["kind"] = "Workload";
+  YAML::Node meta = ChildMap(w, "metadata");
+  meta["name"] = StringNode(spec.name);
+  meta["namespace"] = StringNode(spec.namespace_name);
+  if (!spec.owner.kind.empty()) {
+    YAML::Node owner(YAML::NodeType::Map);
+    owner["apiVersion"] = spec.owner.api_version;
+    owner["kind"] = spec.owner.kind;
+    owner["name"] = StringNode(spec.owner.name);
+    owner["controller"] = true;
+    owner["blockOwnerDeletion"] = true;
+    meta["ownerReferences"].push_back(owner);
+  }
+  YAML::Node wspec = ChildMap(w, "spec");
+  wspec["queueName"] = StringNode(spec.queue_name);
+  if (!spec.priority_class_name.empty())
+    wspec["priorityClassName"] = StringNode(spec.priority_class_name);
+  wspec["priority"] = spec.priority;
+  for (const model::PodSetSpec& ps : spec.pod_sets) {
+    YAML::Node entry(YAML::NodeType::Map);
+    entry["name"] = StringNode(ps.name);
+    entry["count"] = ps.count;
+    wspec["podSets"].push_back(entry);
+  }
+  YAML::Node status = ChildMap(w, "status");
+  if (wd.admitted) {
+    YAML::Node admission = ChildMap(status, "admission");
+    admission["clusterQueue"] = StringNode(wd.cluster_queue);
+    for (const model::PodSetAdmission& ps : wd.pod_sets) {
+      YAML::Node a(YAML::NodeType::Map);
+      a["name"] = StringNode(ps.name);
+      YAML::Node flavors = ChildMap(a, "flavors");
+      for (const auto& [resource, flavor] : ps.flavors) flavors[resource] = StringNode(flavor);
+      YAML::Node usage = ChildMap(a, "resourceUsage");
+      for (const auto& [resource, amount] : ps.resource_usage) {
+        // Memory-like amounts read best in binary SI ("128Gi"), as Kueue prints them.
+        const QuantityFormat format = resource == "memory" || resource == "ephemeral-storage"
+                                          ? QuantityFormat::kBinarySI
+                                          : QuantityFormat::kDecimalSI;
+        usage[resource] =
+            StringNode(FormatQuantity(amount, model::UnitForResource(resource), format));
+      }
+      a["count"] = ps.count;
+      admission["podSetAssignments"].push_back(a);
+    }
+    status["conditions"].push_back(Condition("QuotaReserved", true, "QuotaReserved",
+                                             "Quota reserved in ClusterQueue " + wd.cluster_queue));
+    status["conditions"].push_back(
+        Condition("Admitted", true, "Admitted", "The workload is admitted"));
+  } else {
+    std::string message = wd.message;
+    if (wd.blocked)
+      message += " (" + UnschedulableMessage(manifests.snapshot, *wd.blocked, claims) + ")";
+    status["conditions"].push_back(Condition("QuotaReserved", false, "Pending", message));
+  }
+  return w;
+}
+
+std::array<std::string, 5> WorkloadRow(const LoadedManifests& manifests,
+                                       const model::WorkloadDecision& wd,
+                                       std::span<const model::ClaimAllocation> claims) {
+  const model::WorkloadSpec& spec = manifests.queues.workloads[wd.workload];
+  std::string message = wd.message;
+  if (wd.blocked)
+    message += " (" + UnschedulableMessage(manifests.snapshot, *wd.blocked, claims) + ")";
+  return {spec.namespace_name, spec.name, wd.cluster_queue.empty() ? "<none>" : wd.cluster_queue,
+          wd.admitted ? "Admitted" : "Pending", wd.admitted ? "" : message};
+}
+
 }  // namespace
 
 std::string UnschedulableMessage(const model::Snapshot& snapshot, const Decision& decision,
                                  std::span<const model::ClaimAllocation> claims) {
+  if (!decision.message.empty()) return decision.message;
   if (decision.nodes_total == 0) return "0/0 nodes are available: no nodes in the cluster.";
   std::map<std::string, uint64_t> nodes_by_text;
   for (const ReasonCount& reason : decision.reasons) {
@@ -679,7 +773,22 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
 void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> decisions,
                     std::span<const model::ClaimAllocation> claims, OutputFormat format,
                     std::ostream& out) {
+  WriteDecisions(manifests, decisions, claims, {}, format, out);
+}
+
+void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> decisions,
+                    std::span<const model::ClaimAllocation> claims,
+                    std::span<const model::WorkloadDecision> workloads, OutputFormat format,
+                    std::ostream& out) {
   const model::Snapshot& snapshot = manifests.snapshot;
+  // Only queued workloads (those naming a LocalQueue) get a Workload object.
+  std::vector<const model::WorkloadDecision*> queued;
+  for (const model::WorkloadDecision& wd : workloads) {
+    if (wd.workload < manifests.queues.workloads.size() &&
+        !manifests.queues.workloads[wd.workload].queue_name.empty()) {
+      queued.push_back(&wd);
+    }
+  }
   TESSERA_CHECK(decisions.size() == snapshot.num_pods())
       << decisions.size() << " decisions for " << snapshot.num_pods() << " pods";
   TESSERA_CHECK(manifests.pod_objects.size() == snapshot.num_pods())
@@ -690,13 +799,16 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
 
   switch (format) {
     case OutputFormat::kYaml: {
-      if (decisions.empty() && claims.empty()) return;
+      if (decisions.empty() && claims.empty() && queued.empty()) return;
       YAML::Emitter emitter;
       for (const Decision& decision : decisions) {
         EmitYaml(emitter, PodWithDecision(manifests, decision, claims));  // "---" between
       }
       for (const model::ClaimAllocation& claim : claims) {
         EmitYaml(emitter, ClaimObject(manifests, claim));
+      }
+      for (const model::WorkloadDecision* wd : queued) {
+        EmitYaml(emitter, WorkloadObject(manifests, *wd, claims));
       }
       TESSERA_CHECK(emitter.good()) << emitter.GetLastError();
       out << emitter.c_str() << '\n';
@@ -712,6 +824,9 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
       }
       for (const model::ClaimAllocation& claim : claims) {
         list["items"].push_back(ToJson(ClaimObject(manifests, claim)));
+      }
+      for (const model::WorkloadDecision* wd : queued) {
+        list["items"].push_back(ToJson(WorkloadObject(manifests, *wd, claims)));
       }
       out << list.dump(2, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace) << '\n';
       return;
@@ -730,6 +845,15 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
         for (const auto& claim : claims) claim_rows.push_back(ClaimRow(snapshot, claim));
         out << '\n';
         WriteTable(claim_rows, out);
+      }
+      if (!queued.empty()) {
+        std::vector<std::array<std::string, 5>> workload_rows;
+        workload_rows.push_back({"NAMESPACE", "WORKLOAD", "CLUSTERQUEUE", "STATUS", "REASON"});
+        for (const model::WorkloadDecision* wd : queued) {
+          workload_rows.push_back(WorkloadRow(manifests, *wd, claims));
+        }
+        out << '\n';
+        WriteTable(workload_rows, out);
       }
       return;
     }

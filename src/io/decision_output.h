@@ -56,5 +56,16 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const model::Dec
                     std::ostream& out);
 void WriteDecisions(const LoadedManifests& manifests, std::span<const model::Decision> decisions,
                     OutputFormat format, std::ostream& out);
+// As above, followed by a kueue.x-k8s.io/v1beta2 Workload per queued workload (one that
+// names a LocalQueue; `workloads[i].workload` indexes manifests.queues.workloads) with
+// spec.queueName/priority/podSets, status.admission (clusterQueue, podSetAssignments with
+// flavors, resourceUsage and count) and the QuotaReserved and Admitted conditions; a pending
+// workload has QuotaReserved=False (reason Pending) with why. Pods of a workload that was
+// not admitted carry PodScheduled=False with reason SchedulingGated and that message. The
+// table adds a third table of workloads.
+void WriteDecisions(const LoadedManifests& manifests, std::span<const model::Decision> decisions,
+                    std::span<const model::ClaimAllocation> claims,
+                    std::span<const model::WorkloadDecision> workloads, OutputFormat format,
+                    std::ostream& out);
 
 }  // namespace tessera::io

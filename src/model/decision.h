@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/snapshot.h"
@@ -30,17 +31,17 @@ enum class RejectReason : uint8_t {
   kTooManyPods,           // the "pods" resource is exhausted
   kInsufficientResource,  // arg: ResourceId
   // DRA: arg is the claim (index into the run's ClaimAllocations), arg2 the request index.
-  kClaimUnusable,           // the claim cannot be used as written (a missing device class)
-  kClaimSelectorError,      // a CEL selector failed at run time
-  kClaimNoMatchingDevice,   // no device on the node matches the request
-  kClaimUntoleratedTaint,   // matching devices carry taints the request does not tolerate
-  kClaimNotEnoughFree,      // too few matching devices are free
-  kClaimConstraint,         // no combination satisfies the claim's constraints or counters
-  kClaimTooComplex,         // the device search hit its budget on this node
-  kClaimIncompletePool,     // allocationMode All while a visible pool is incomplete
-  kClaimAllocatedElsewhere, // the claim is allocated to devices this node cannot use
-  kClaimTooManyConsumers,   // the claim is already reserved for 256 pods
-  kClaimNoExecute,          // the claim's devices have an untolerated NoExecute taint
+  kClaimUnusable,            // the claim cannot be used as written (a missing device class)
+  kClaimSelectorError,       // a CEL selector failed at run time
+  kClaimNoMatchingDevice,    // no device on the node matches the request
+  kClaimUntoleratedTaint,    // matching devices carry taints the request does not tolerate
+  kClaimNotEnoughFree,       // too few matching devices are free
+  kClaimConstraint,          // no combination satisfies the claim's constraints or counters
+  kClaimTooComplex,          // the device search hit its budget on this node
+  kClaimIncompletePool,      // allocationMode All while a visible pool is incomplete
+  kClaimAllocatedElsewhere,  // the claim is allocated to devices this node cannot use
+  kClaimTooManyConsumers,    // the claim is already reserved for 256 pods
+  kClaimNoExecute,           // the claim's devices have an untolerated NoExecute taint
 };
 
 struct ReasonCount {
@@ -91,16 +92,39 @@ struct ClaimAllocation {
   std::vector<AllocatedConfig> config;
   std::vector<PodId> reserved_for;
   std::vector<NoExecuteTaint> no_execute;  // non-empty: the claim's pods are evicted
-  std::string problem;  // why the claim cannot be used, if it cannot
+  std::string problem;                     // why the claim cannot be used, if it cannot
 };
 
 struct Decision {
   PodId pod;
   Outcome outcome = Outcome::kWaiting;
-  NodeId node;          // kPlaced / kBound
-  int64_t score = 0;    // the winning node's total score (kPlaced)
+  NodeId node;                       // kPlaced / kBound
+  int64_t score = 0;                 // the winning node's total score (kPlaced)
   uint32_t nodes_total = 0;          // nodes in the cluster when decided
   std::vector<ReasonCount> reasons;  // kWaiting / kInfeasible; one entry per distinct reason
+  // When set (a pod of a queued workload that was not admitted), the whole PodScheduled
+  // message, instead of the per-node tally of `reasons`.
+  std::string message;
+};
+
+// One PodSet of an admitted workload, as Kueue's Workload status.admission shows it.
+struct PodSetAdmission {
+  std::string name;
+  int32_t count = 0;
+  std::vector<std::pair<std::string, std::string>> flavors;      // resource -> flavor
+  std::vector<std::pair<std::string, Quantity>> resource_usage;  // resource -> total
+};
+
+// The admission decision for one queued workload (QueueObjects::workloads[workload]).
+struct WorkloadDecision {
+  uint32_t workload = 0;
+  bool admitted = false;
+  std::string cluster_queue;  // admitted: where; pending: the queue it waits in, if known
+  std::vector<PodSetAdmission> pod_sets;  // admitted
+  std::string message;                    // pending: why
+  // Pending although its quota fits: the decision of the first pod that fit no node (its
+  // `reasons` say why, node by node).
+  std::optional<Decision> blocked;
 };
 
 }  // namespace tessera::model
