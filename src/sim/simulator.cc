@@ -113,9 +113,7 @@ tessera::Result<Run> RunFill(const SimConfig& config, const std::string& policy_
   const double start = clock ? clock() : 0;
   Run run{.policy = policy_name, .seed = seed};
   Rng rng(seed);
-  auto policy_or = MakePolicy(policy_name);
-  TESSERA_CHECK(policy_or.ok()) << policy_or.error().ToString();
-  std::unique_ptr<Policy> policy = std::move(policy_or).value();
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Policy> policy, MakePolicy(policy_name));
 
   int64_t capacity = 0;
   for (const model::TraceNode& n : config.nodes) capacity += int64_t{n.gpus} * kGpuMilli;
@@ -231,9 +229,7 @@ tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& polic
   const double start = clock ? clock() : 0;
   Run run{.policy = policy_name, .seed = seed};
   Rng rng(seed);
-  auto policy_or = MakePolicy(policy_name);
-  TESSERA_CHECK(policy_or.ok()) << policy_or.error().ToString();
-  std::unique_ptr<Policy> policy = std::move(policy_or).value();
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Policy> policy, MakePolicy(policy_name));
 
   // Arrival order: creation time, then name; tasks without a creation time arrive at 0.
   std::vector<model::TraceTask> order = config.tasks;
