@@ -7,7 +7,7 @@ ifeq ($(CI),true)
 WERROR := -DTESSERA_WERROR=ON
 endif
 
-.PHONY: deps demo build test test-slow bench format clean asan
+.PHONY: deps demo build test test-slow test-asan asan fuzz-smoke bench format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -33,10 +33,21 @@ test-slow: deps
 	cmake --build --preset release -j $(JOBS)
 	ctest --preset release -j $(JOBS) -L slow $(CTEST_ARGS)
 
-asan: deps
+# The default suite under AddressSanitizer + UndefinedBehaviorSanitizer (UBSan findings are
+# fatal); `make asan` is the older name. docs/robustness.md says more.
+test-asan: deps
 	cmake --preset asan $(WERROR) >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS) -LE slow $(CTEST_ARGS)
+
+asan: test-asan
+
+# Every fuzz target built with clang as a libFuzzer binary and run for FUZZ_SECONDS in all
+# (default 60); a crash, leak or hang fails it. No -Werror here: CI gates on GCC's warnings.
+fuzz-smoke: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	bash scripts/fuzz-smoke.sh
 
 bench: build
 	./build/release/bench/tessera_benchmarks --benchmark_min_time=0.2

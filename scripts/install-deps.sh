@@ -9,6 +9,9 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
+  # `make fuzz-smoke`: clang 14 builds the libFuzzer targets; libclang-rt-14-dev holds its
+  # libFuzzer, AddressSanitizer and UBSan runtimes (only recommended by clang, so named here).
+  clang libclang-rt-14-dev
   # Headless rendering of the `tessera simulate` HTML report in tests/report_test.cc.
   chromium
 )
