@@ -12,8 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "io/internal/test_util.h"
+
 namespace tessera::io {
 namespace {
+
+using test_util::ErrorOf;
+using test_util::LoadString;
+using test_util::TempDir;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -21,18 +27,6 @@ using ::testing::HasSubstr;
 using ::testing::Pair;
 
 // Loads `text` as standard input ("-").
-Result<LoadedManifests> LoadString(const std::string& text) {
-  std::istringstream in(text);
-  LoadOptions options;
-  options.stdin_stream = &in;
-  const std::vector<std::string> paths = {"-"};
-  return LoadManifests(paths, options);
-}
-
-std::string ErrorOf(const Result<LoadedManifests>& result) {
-  return result.ok() ? std::string("OK") : result.error().ToString();
-}
-
 // The pod's effective requests by resource name, in the resource's unit.
 std::map<std::string, int64_t> Requests(const model::Snapshot& s, model::PodId id) {
   std::map<std::string, int64_t> out;
@@ -48,33 +42,6 @@ int64_t Allocatable(const model::Snapshot& s, std::string_view node, std::string
   if (!id || !r) return -1;
   return s.allocatable(*id, *r).value();
 }
-
-// A temporary folder removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ =
-        fs::temp_directory_path() /
-        ("tessera_io_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-         "_" + std::to_string(stamp));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string Write(const std::string& relative, const std::string& text) const {
-    fs::path p = path_ / relative;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.generic_string();
-  }
-  std::string path() const { return path_.generic_string(); }
-
- private:
-  fs::path path_;
-};
 
 constexpr char kNode[] = R"(
 apiVersion: v1

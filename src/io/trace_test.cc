@@ -13,8 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "io/internal/test_util.h"
+
 namespace tessera::io {
 namespace {
+
+using test_util::ErrorOf;
+using test_util::LoadString;
+using test_util::TempDir;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -24,37 +30,6 @@ using ::testing::Pair;
 const fs::path kOpenb = fs::path(TESSERA_SHARED_DIR) / "traces" / "openb";
 const fs::path kArrivals = fs::path(TESSERA_SHARED_DIR) / "reference" / "fgd-seed42-default" /
                            "openb_default_seed42_arrivals.csv";
-
-template <class T>
-std::string ErrorOf(const Result<T>& result) {
-  return result.ok() ? std::string("OK") : result.error().ToString();
-}
-
-// A temporary folder removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ =
-        fs::temp_directory_path() /
-        ("tessera_trace_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-         "_" + std::to_string(stamp));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string Write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.generic_string();
-  }
-  std::string path() const { return path_.generic_string(); }
-
- private:
-  fs::path path_;
-};
 
 #define SKIP_WITHOUT(path)                                                       \
   if (!fs::exists(path)) {                                                       \

@@ -14,10 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "io/internal/test_util.h"
 #include "io/manifests.h"
 
 namespace tessera::io {
 namespace {
+
+using test_util::ErrorOf;
+using test_util::LoadString;
+using test_util::TempDir;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -25,18 +30,6 @@ using ::testing::IsEmpty;
 
 constexpr int64_t kGi = int64_t{1} << 30;
 constexpr int64_t kMi = int64_t{1} << 20;
-
-Result<LoadedManifests> LoadString(const std::string& text) {
-  std::istringstream in(text);
-  LoadOptions options;
-  options.stdin_stream = &in;
-  const std::vector<std::string> paths = {"-"};
-  return LoadManifests(paths, options);
-}
-
-std::string ErrorOf(const Result<LoadedManifests>& result) {
-  return result.ok() ? std::string("OK") : result.error().ToString();
-}
 
 // A v1 ResourceSlice named "s" on node-0 (unless `node_selection` replaces that line) whose
 // spec.devices is `devices` (a YAML flow or block list indented for the key).

@@ -12,10 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "io/internal/test_util.h"
 #include "io/manifests.h"
 
 namespace tessera::io {
 namespace {
+
+using test_util::ErrorOf;
+using test_util::LoadString;
+using test_util::TempDir;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -26,18 +31,6 @@ constexpr int64_t kGi = int64_t{1} << 30;
 constexpr int64_t kMi = int64_t{1} << 20;
 
 const fs::path kExamples = fs::path(TESSERA_SHARED_DIR) / "reference" / "k8s-examples";
-
-Result<LoadedManifests> LoadString(const std::string& text) {
-  std::istringstream in(text);
-  LoadOptions options;
-  options.stdin_stream = &in;
-  const std::vector<std::string> paths = {"-"};
-  return LoadManifests(paths, options);
-}
-
-std::string ErrorOf(const Result<LoadedManifests>& result) {
-  return result.ok() ? std::string("OK") : result.error().ToString();
-}
 
 Result<LoadedManifests> LoadExample(const std::string& relative) {
   const std::vector<std::string> paths = {(kExamples / relative).generic_string()};

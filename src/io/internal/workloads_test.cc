@@ -12,10 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "io/internal/test_util.h"
 #include "io/manifests.h"
 
 namespace tessera::io {
 namespace {
+
+using test_util::ErrorOf;
+using test_util::LoadString;
+using test_util::TempDir;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -23,18 +28,6 @@ using ::testing::IsEmpty;
 using ::testing::Pair;
 
 const fs::path kExamples = fs::path(TESSERA_SHARED_DIR) / "reference" / "k8s-examples";
-
-Result<LoadedManifests> LoadString(const std::string& text) {
-  std::istringstream in(text);
-  LoadOptions options;
-  options.stdin_stream = &in;
-  const std::vector<std::string> paths = {"-"};
-  return LoadManifests(paths, options);
-}
-
-std::string ErrorOf(const Result<LoadedManifests>& result) {
-  return result.ok() ? std::string("OK") : result.error().ToString();
-}
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
