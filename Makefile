@@ -22,6 +22,8 @@ demo: build
 	./build/release/apps/tessera/tessera schedule -f examples/cluster/ -f examples/pods.yaml -o table
 	@echo
 	./build/release/apps/tessera/tessera schedule -f examples/dra/ -o table
+	@echo
+	./build/release/apps/tessera/tessera schedule -f examples/gangs/ -o table
 
 test: deps
 	cmake --preset debug $(WERROR) >/dev/null

@@ -21,6 +21,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -483,8 +485,113 @@ TEST(CliSimulateTest, ScenarioFilesRun) {
 // (least-allocated) leaves 4 + 2 GPUs free on the two nodes, so team B's 6-GPU eval has
 // quota (4 own + 2 borrowed) but no node: it waits without holding quota, and the later
 // notebook is admitted (BestEffortFIFO).
+// examples/gangs: 2 blocks x 4 racks x 4 nodes x 8 GPUs and six gangs (docs/gangs.md walks
+// through each placement).
+TEST(CliGangsTest, PlacesWholeGangsWithTopology) {
+  RunResult r = Tessera("schedule -f examples/gangs/ -o table --check");
+  EXPECT_EQ(r.err, "--check: every invariant held after each of 6 decisions\n");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  std::map<std::string, std::string> node_of;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string ns, pod, node;
+    words >> ns >> pod >> node;
+    node_of[pod] = node;
+  }
+  auto rack = [&](const std::string& pod) { return node_of[pod].substr(0, 5); };
+  // trainer: 8 x 4 GPUs, required rack: all of rack b0-r0, two pods per node.
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(rack(fmt::format("trainer-{}", i)), "b0-r0") << i;
+  EXPECT_EQ(node_of["trainer-7"], "b0-r0-n3");
+  // big: 16 x 4 GPUs, preferred rack: no rack fits; the tightest block is b0, two racks.
+  std::set<std::string> big_racks;
+  for (int i = 0; i < 16; ++i) big_racks.insert(rack(fmt::format("big-{}", i)));
+  EXPECT_EQ(big_racks, (std::set<std::string>{"b0-r1", "b0-r2"}));
+  // sliced: 8 whole-node pods in slices of 4 per rack.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(rack(fmt::format("sliced-workers-0-{}", i)), "b1-r0");
+  for (int i = 4; i < 8; ++i) EXPECT_EQ(rack(fmt::format("sliced-workers-0-{}", i)), "b1-r1");
+  // exclusive: three Jobs, three racks, each Job's pods together.
+  std::set<std::string> job_racks;
+  for (int j = 0; j < 3; ++j) {
+    EXPECT_EQ(rack(fmt::format("exclusive-workers-{}-0", j)),
+              rack(fmt::format("exclusive-workers-{}-1", j)));
+    job_racks.insert(rack(fmt::format("exclusive-workers-{}-0", j)));
+  }
+  EXPECT_EQ(job_racks.size(), 3u);
+  // inference (KAI PodGroup, required rack): the tightest rack, b0-r3, packed on one node.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(node_of[fmt::format("inference-{}", i)], "b0-r3-n1") << i;
+  // too-big: every pod pending with the one reason.
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(node_of[fmt::format("too-big-{}", i)], "<none>");
+  EXPECT_NE(r.out.find("too-big-5               <none>     Pending     Job default/too-big: member "
+                       "main needs 6 pods in one cloud.provider.com/topology-rack domain; the "
+                       "roomiest has room for 3\n"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(CliGangsTest, UnplacedGangPodsAreUnschedulableWithTheGangReason) {
+  RunResult r = Tessera("schedule -f examples/gangs/");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  const size_t at = r.out.find("  name: too-big-0\n");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string pod = r.out.substr(at, r.out.find("---", at) - at);
+  EXPECT_EQ(pod.find("nodeName"), std::string::npos) << pod;
+  EXPECT_NE(pod.find("reason: Unschedulable"), std::string::npos) << pod;
+  EXPECT_NE(pod.find("message: \"Job default/too-big: member main needs 6 pods in one "
+                     "cloud.provider.com/topology-rack domain; the roomiest has room for 3\""),
+            std::string::npos)
+      << pod;
+  const size_t placed = r.out.find("  name: trainer-0\n");
+  ASSERT_NE(placed, std::string::npos);
+  EXPECT_NE(r.out.find("nodeName: b0-r0-n0", placed), std::string::npos);
+}
+
+// Kueue's own TAS sample (a Job of 10 pods that must share a rack, queued through a flavor
+// with topologyName) on a cluster of 2 racks of 3 nodes with 4 cpu each: a rack holds 12
+// pods of 1 cpu, so the Job is admitted and lands in one rack. The nodes carry the GPU taint
+// the sample's flavor tolerates: Kueue adds the flavor's tolerations to the pods it admits.
+TEST(CliGangsTest, KueueTasSampleLandsInOneRack) {
+  const fs::path shared = SourcePath("../shared/reference/k8s-examples/kueue");
+  if (!fs::exists(shared / "tas-sample-job-required.yaml")) {
+    GTEST_SKIP() << shared << " is not present (../shared holds the upstream examples)";
+  }
+  std::string cluster;
+  for (int r = 0; r < 2; ++r) {
+    for (int n = 0; n < 3; ++n) {
+      const std::string name = fmt::format("r{}-n{}", r, n);
+      cluster += fmt::format(
+          "apiVersion: v1\nkind: Node\nmetadata:\n  name: {0}\n  labels:\n"
+          "    kubernetes.io/hostname: {0}\n    cloud.provider.com/node-group: tas-group\n"
+          "    cloud.provider.com/topology-block: b0\n"
+          "    cloud.provider.com/topology-rack: r{1}\n"
+          "spec:\n  taints:\n  - key: nvidia.com/gpu\n    effect: NoSchedule\n"
+          "status:\n  allocatable: {{cpu: \"4\", memory: 16Gi, pods: \"110\", "
+          "nvidia.com/gpu: \"8\"}}\n---\n",
+          name, r);
+    }
+  }
+  const fs::path file = Scratch() / "tas-cluster.yaml";
+  WriteFile(file, cluster);
+  RunResult r = Tessera(fmt::format(
+      "schedule -f {} -f {} -f {} -o table --check", ShellQuote(file.string()),
+      ShellQuote((shared / "tas-sample-gpu-queues.yaml").string()),
+      ShellQuote((shared / "tas-sample-job-required.yaml").string())));
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  std::set<std::string> racks;
+  int placed = 0;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("tas-sample-required") == std::string::npos || line.find("Scheduled") == std::string::npos) continue;
+    ++placed;
+    racks.insert(line.substr(line.find(" r") + 1, 2));
+  }
+  EXPECT_EQ(placed, 10) << r.out;
+  EXPECT_EQ(racks.size(), 1u) << r.out;
+  EXPECT_NE(r.out.find("Admitted"), std::string::npos) << r.out;
+}
+
 TEST(CliQueuesTest, AdmitsOnlyWhatCanBePlaced) {
-  RunResult r = Tessera("schedule -f examples/queues/ -o table");
+  RunResult r = Tessera("schedule -f examples/queues/ -o table --check");
   ASSERT_EQ(r.status, kExitOk) << r.err;
   EXPECT_EQ(r.out,
             "NAMESPACE   POD          NODE     STATUS      REASON\n"

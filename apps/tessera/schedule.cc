@@ -55,19 +55,26 @@ CLI::App* AddScheduleCommand(CLI::App& app, ScheduleFlags& flags) {
       ->type_name("POLICY")
       ->capture_default_str()
       ->check(ParsedBy(engine::ParseScorePolicy, "POLICY"));
+  command->add_flag("--check", flags.check,
+                    "Verify after every decision that no node, device or capacity is "
+                    "over-allocated, gangs are whole and quotas hold (docs/robustness.md)");
   command->footer(
-      R"(Reads Nodes, Pods and PriorityClasses from YAML or JSON manifests and writes every
-Pod back: with spec.nodeName when it was placed, unchanged when it was already bound, or
-with a PodScheduled=False condition saying why no node fits. Warnings go to stderr.
+      R"(Reads Nodes, Pods, PriorityClasses, DRA objects, Jobs, JobSets, Kueue queues,
+Topologies and PodGroups from YAML or JSON manifests and writes every Pod back: with
+spec.nodeName when it was placed, unchanged when it was already bound, or with a
+PodScheduled=False condition saying why not. Jobs, JobSets and PodGroups are placed whole
+(gangs) or not at all. Warnings go to stderr.
 
 Exit status: 0 when the input is valid (even if some pods fit nowhere), 1 on invalid
-input, 2 on usage errors.
+input, 2 on usage errors, 3 when --check finds a broken invariant.
 
 Examples:
   # The example cluster and pods, as a table
   tessera schedule -f examples/cluster/ -f examples/pods.yaml -o table
   # Pack pods onto the fullest nodes instead of spreading them, as JSON
   tessera schedule -f examples/cluster/ -f examples/pods.yaml --policy most-allocated -o json
+  # Gangs with topology constraints on 2 blocks x 4 racks, checking every invariant
+  tessera schedule -f examples/gangs/ -o table --check
   # What a live cluster's pending pods would do (manifests on stdin)
   kubectl get nodes,pods,priorityclasses -o json | tessera schedule -f - -o table)");
   return command;
@@ -102,6 +109,8 @@ int RunSchedule(const ScheduleFlags& flags, std::istream& in, std::ostream& out,
   if (!queues.cluster_queues.empty() || !queues.local_queues.empty() || !queues.workloads.empty()) {
     options.queues = &queues;
   }
+  options.gangs = &loaded->gangs;
+  options.check = flags.check;
   auto engine = engine::Engine::Create(loaded->snapshot, options);
   if (!engine.ok()) {
     err << "error: " << engine.error().ToString() << '\n';
@@ -109,6 +118,14 @@ int RunSchedule(const ScheduleFlags& flags, std::istream& in, std::ostream& out,
   }
   const engine::ScheduleResult result = (*engine)->ScheduleAll();
   for (const std::string& warning : result.warnings) err << "warning: " << warning << '\n';
+  if (flags.check) {
+    if (!result.check_error.empty()) {
+      err << "error: --check: invariant broken: " << result.check_error << '\n';
+      return kExitInternal;
+    }
+    err << fmt::format("--check: every invariant held after each of {} decisions\n",
+                       result.checked_decisions);
+  }
   io::WriteDecisions(*loaded, result.decisions, result.claims, result.workloads, *format, out);
   out.flush();
   if (!out) {

@@ -19,6 +19,7 @@ struct ScheduleFlags {
   std::vector<std::string> files;          // -f, repeatable; "-" is stdin
   std::string output = "yaml";             // -o: yaml, json or table
   std::string policy = "least-allocated";  // --policy
+  bool check = false;                      // --check
 };
 
 // Registers `schedule` on `app`; parsing writes into `flags`, which must outlive `app`.

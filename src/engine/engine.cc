@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <array>
 
-#include "admission/admitter.h"
-#include "admission/queue_model.h"
+#include "admission/quota_check.h"
 #include "base/check.h"
-#include "dra/allocator.h"
+#include "dra/invariants.h"
+#include "engine/internal/engine_impl.h"
 #include "placement/filters.h"
 
 namespace tessera::engine {
@@ -115,82 +115,54 @@ std::string ShareId(uint64_t n) {
 
 }  // namespace
 
-struct Engine::Impl {
-  Impl(const Snapshot& s, const Options& o, model::Overlay* external)
-      : snapshot(s),
-        options(o),
-        selectors(s),
-        own_overlay(external ? nullptr : std::make_unique<model::Overlay>(s)),
-        overlay(external ? *external : *own_overlay) {}
-
-  const Snapshot& snapshot;
-  Options options;
-  dra::cel::SelectorCache selectors;
-  std::unique_ptr<model::Overlay> own_overlay;
-  model::Overlay& overlay;
-  std::unique_ptr<dra::DeviceIndex> index;
-  std::unique_ptr<dra::ClaimCatalog> catalog;
-  std::unique_ptr<dra::Allocator> allocator;
-  std::vector<std::string> warnings;
-  // Per claim instance: untolerated NoExecute taints on its allocated devices.
-  std::vector<std::vector<model::NoExecuteTaint>> no_execute;
-
-  // Finds the NoExecute taints of an allocated claim's devices that its requests do not
-  // tolerate (or tolerate only for tolerationSeconds).
-  void FindNoExecute(uint32_t instance);
-
-  // Queues (Options::queues): the compiled model, and per pod the queued workload it belongs
-  // to (-1: none; such pods are placed one by one).
-  std::unique_ptr<admission::QueueModel> queues;
-  std::vector<int32_t> workload_of_pod;
-  // While a workload is being placed: the nodes its flavors allow (empty: every node).
-  std::vector<uint8_t> allowed;
-
-  // Per-cycle buffers, sized once and reused by every decision.
-  std::vector<NodeId> feasible;
-  std::vector<int64_t> taint_counts;
-  std::vector<Quantity> empty_node;  // a row of zeros: "what if the node were empty"
-
-  Decision DecideOne(PodId pod);
-  // Admits the queued workloads through the queues and places their pods (all or none).
-  void Admit(ScheduleResult& result);
-  // Status.admission's PodSets for `assignment`.
-  std::vector<model::PodSetAdmission> PodSetAdmissions(
-      const model::WorkloadSpec& spec, const admission::Assignment& assignment) const;
-  // A queued workload with a pod already bound is running: it holds its quota, and its
-  // other pods are placed one by one like any pod.
-  bool Running(const model::WorkloadSpec& spec) const {
-    for (const model::PodSetSpec& ps : spec.pod_sets) {
-      for (const std::string& name : ps.pod_names) {
-        auto pod = snapshot.FindPod(spec.namespace_name, name);
-        if (pod && snapshot.pod(*pod).node.valid()) return true;
-      }
+bool Engine::Impl::Running(const model::WorkloadSpec& spec) const {
+  for (const model::PodSetSpec& ps : spec.pod_sets) {
+    for (const std::string& name : ps.pod_names) {
+      auto pod = snapshot.FindPod(spec.namespace_name, name);
+      if (pod && snapshot.pod(*pod).node.valid()) return true;
     }
-    return false;
   }
-  std::vector<model::ClaimAllocation> Claims(const std::vector<Decision>& decisions) const;
-};
+  return false;
+}
 
-Decision Engine::Impl::DecideOne(PodId pod) {
+void Engine::Impl::ReservePod(PodId pod, NodeId node) {
+  overlay.Reserve(pod, node);
+  for (auto& topology : topologies) topology->OnReserve(pod, node);
+  journal.push_back({.pod = pod, .node = node});
+}
+
+void Engine::Impl::RollbackTo(internal::Mark mark) {
+  while (journal.size() > mark.journal) {
+    const internal::JournalEntry& e = journal.back();
+    if (e.owners != nullptr) {
+      (*e.owners)[e.domain] = e.old_owner;
+    } else {
+      for (auto& topology : topologies) topology->OnRelease(e.pod, e.node);
+    }
+    journal.pop_back();
+  }
+  held.resize(mark.held);
+  overlay.RollbackTo(mark.overlay);
+}
+
+Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
   Decision d;
   d.pod = pod;
   d.nodes_total = static_cast<uint32_t>(snapshot.num_nodes());
-  const size_t num_nodes = snapshot.num_nodes();
   const bool has_claims = !catalog->instances_of(pod).empty();
 
   feasible.clear();
   placement::Rejections rejections;
   bool may_fit_later = false;
-  for (size_t n = 0; n < num_nodes; ++n) {
-    NodeId node = NodeId::FromIndex(n);
+  if (nodes.size() < snapshot.num_nodes()) {
+    // Nodes left out by the caller: a Kueue flavor's nodeLabels (which Kueue puts into the
+    // pod's nodeSelector) or a topology domain.
+    d.reasons.push_back({RejectReason::kNodeAffinity, 0, 0,
+                         static_cast<uint32_t>(snapshot.num_nodes() - nodes.size())});
+  }
+  for (NodeId node : nodes) {
     rejections.Clear();
-    if (!allowed.empty() && allowed[n] == 0) {
-      // Kueue puts the flavor's nodeLabels into the pod's nodeSelector.
-      rejections.Add(RejectReason::kNodeAffinity);
-      Tally(rejections, d.reasons);
-      continue;
-    }
-    if (!placement::PassesStaticFilters(snapshot, pod, node, rejections)) {
+    if (!placement::PassesStaticFilters(snapshot, pod, node, rejections, extra_tolerations)) {
       Tally(rejections, d.reasons);
       continue;
     }
@@ -240,13 +212,24 @@ Decision Engine::Impl::DecideOne(PodId pod) {
       best = node;
     }
   }
+  const model::Overlay::Mark before = overlay.mark();
   if (has_claims) {
     dra::DraFailureInfo failure;
     const bool allocated = allocator->Allocate(overlay, pod, best, failure);
     TESSERA_CHECK(allocated) << "allocation that succeeded on node " << best.value()
                              << " failed when repeated";
+    // What the placement took, for Release (the append-only results counter stays).
+    ledger_scratch.clear();
+    overlay.LedgerChangesSince(before, ledger_scratch);
+    held_begin[pod.index()] = static_cast<uint32_t>(held.size());
+    for (const auto& change : ledger_scratch) {
+      if (change.first != allocator->append_only_slot()) held.push_back(change);
+    }
+    held_end[pod.index()] = static_cast<uint32_t>(held.size());
+  } else {
+    held_begin[pod.index()] = held_end[pod.index()] = 0;
   }
-  overlay.Reserve(pod, best);
+  ReservePod(pod, best);
   d.outcome = Outcome::kPlaced;
   d.node = best;
   d.score = best_score;
@@ -255,19 +238,22 @@ Decision Engine::Impl::DecideOne(PodId pod) {
 
 namespace {
 
-// Placement as the admission cycle asks for it: every pod of the workload, on nodes that
-// carry the nodeLabels of the flavors assigned to its PodSet, reserved on the overlay; on
-// the first pod that fits nowhere everything this workload reserved is rolled back.
+// Placement as the admission cycle asks for it: the workload as a gang (every PodSet with
+// its topology annotations, resolved against the topology of its flavor), on the nodes that
+// carry the nodeLabels of the flavors assigned to each PodSet, reserved on the overlay; if
+// any pod cannot be placed, nothing this workload reserved stays.
 class EngineOracle final : public admission::PlacementOracle {
  public:
   EngineOracle(Engine::Impl& m, const admission::QueueModel& queues,
                std::span<const admission::PendingWorkload> pending,
                const std::vector<std::vector<std::vector<PodId>>>& pods,
-               std::vector<Decision>& decisions, std::vector<std::optional<Decision>>& blocked)
+               std::span<const uint32_t> spec_of, std::vector<Decision>& decisions,
+               std::vector<std::optional<Decision>>& blocked)
       : m_(m),
         queues_(queues),
         pending_(pending),
         pods_(pods),
+        spec_of_(spec_of),
         decisions_(decisions),
         blocked_(blocked) {}
 
@@ -275,25 +261,28 @@ class EngineOracle final : public admission::PlacementOracle {
                                   const admission::Assignment& assignment,
                                   std::span<const admission::WorkloadHandle>) override {
     const auto w = static_cast<size_t>(&workload - pending_.data());
-    const model::Overlay::Mark mark = m_.overlay.mark();
-    std::vector<PodId> placed;
+    const model::WorkloadSpec& spec = m_.options.queues->workloads[spec_of_[w]];
+    // Every PodSet's pods are restricted to its flavors' nodes; a gang has one scope, so
+    // PodSets with different flavors are placed as separate gangs in order, all undone if a
+    // later one fails.
+    const internal::Mark mark = m_.TakeMark();
     for (const admission::PodSetAssignment& ps : assignment.pod_sets) {
       AllowFlavors(ps);
-      for (PodId pod : pods_[w][ps.pod_set]) {
-        Decision d = m_.DecideOne(pod);
-        if (d.outcome != Outcome::kPlaced) {
-          m_.allowed.clear();
-          m_.overlay.RollbackTo(mark);
-          for (PodId p : placed) decisions_[p.index()] = Decision{.pod = p};
-          const model::Pod& spec = m_.snapshot.pod(pod);
-          blocked_[w] = std::move(d);
-          return {false, fmt::format("pod {}/{} fits no node", spec.namespace_name, spec.name)};
+      FlavorTolerations(ps);
+      model::GangSpec gang = m_.GangOfWorkload(spec, ps.pod_set);
+      internal::GangPlan plan = m_.CompileGang(gang, FlavorTopology(ps));
+      plan.label.clear();  // the reason is shown as the workload's, which names it already
+      std::string reason;
+      const bool placed = m_.PlaceGang(plan, allowed_, decisions_, reason, blocked_[w]);
+      m_.extra_tolerations.clear();
+      if (!placed) {
+        m_.RollbackTo(mark);
+        for (const admission::PodSetAssignment& other : assignment.pod_sets) {
+          for (PodId p : pods_[w][other.pod_set]) decisions_[p.index()] = Decision{.pod = p};
         }
-        decisions_[pod.index()] = std::move(d);
-        placed.push_back(pod);
+        return {false, std::move(reason)};
       }
     }
-    m_.allowed.clear();
     return {true, {}};
   }
 
@@ -301,30 +290,66 @@ class EngineOracle final : public admission::PlacementOracle {
   // Nodes whose labels include every nodeLabel of every flavor the PodSet was given.
   void AllowFlavors(const admission::PodSetAssignment& ps) {
     const Snapshot& s = m_.snapshot;
-    m_.allowed.assign(s.num_nodes(), 1);
+    allowed_.clear();
+    for (size_t n = 0; n < s.num_nodes(); ++n) {
+      bool ok = true;
+      for (const admission::FlavorResourceAmount& u : ps.usage) {
+        const admission::FlavorInfo& flavor = queues_.flavor(queues_.FlavorOf(u.fr));
+        for (const auto& [key, value] : flavor.node_labels) {
+          const auto k = s.FindLabelKey(key);
+          const auto v = s.FindLabelValue(value);
+          const auto have = k ? s.NodeLabel(NodeId::FromIndex(n), *k) : std::nullopt;
+          if (!v || !have || *have != *v) ok = false;
+        }
+      }
+      if (ok) allowed_.push_back(NodeId::FromIndex(n));
+    }
+  }
+  // Kueue adds the tolerations of the PodSet's flavors to its pods.
+  void FlavorTolerations(const admission::PodSetAssignment& ps) {
+    const Snapshot& s = m_.snapshot;
+    m_.extra_tolerations.clear();
     for (const admission::FlavorResourceAmount& u : ps.usage) {
-      const admission::FlavorInfo& flavor = queues_.flavor(queues_.FlavorOf(u.fr));
-      for (const auto& [key, value] : flavor.node_labels) {
-        const auto k = s.FindLabelKey(key);
-        const auto v = s.FindLabelValue(value);
-        for (size_t n = 0; n < s.num_nodes(); ++n) {
-          if (!k || !v) {
-            m_.allowed[n] = 0;
-            continue;
+      const std::string& name = queues_.flavor(queues_.FlavorOf(u.fr)).name;
+      for (const model::ResourceFlavorSpec& f : m_.options.queues->flavors) {
+        if (f.name != name) continue;
+        for (const model::TolerationSpec& t : f.tolerations) {
+          model::Toleration compiled{.op = t.op, .any_effect = !t.effect.has_value()};
+          if (t.effect) compiled.effect = *t.effect;
+          if (!t.key.empty()) {
+            const auto key = s.FindLabelKey(t.key);
+            if (!key) continue;  // no taint in the cluster has this key
+            compiled.key = *key;
           }
-          const auto have = s.NodeLabel(NodeId::FromIndex(n), *k);
-          if (!have || *have != *v) m_.allowed[n] = 0;
+          if (t.op == model::TolerationOperator::kEqual) {
+            const auto value = s.FindLabelValue(t.value);
+            if (!value) continue;  // no taint has this value
+            compiled.value = *value;
+          }
+          m_.extra_tolerations.push_back(compiled);
         }
       }
     }
+  }
+  // The topologyName of the first flavor of the PodSet that has one.
+  std::string FlavorTopology(const admission::PodSetAssignment& ps) const {
+    for (const admission::FlavorResourceAmount& u : ps.usage) {
+      const std::string& name = queues_.flavor(queues_.FlavorOf(u.fr)).name;
+      for (const model::ResourceFlavorSpec& f : m_.options.queues->flavors) {
+        if (f.name == name && !f.topology_name.empty()) return f.topology_name;
+      }
+    }
+    return {};
   }
 
   Engine::Impl& m_;
   const admission::QueueModel& queues_;
   std::span<const admission::PendingWorkload> pending_;
   const std::vector<std::vector<std::vector<PodId>>>& pods_;
+  std::span<const uint32_t> spec_of_;
   std::vector<Decision>& decisions_;
   std::vector<std::optional<Decision>>& blocked_;
+  std::vector<NodeId> allowed_;
 };
 
 }  // namespace
@@ -415,10 +440,11 @@ void Engine::Impl::Admit(ScheduleResult& result) {
     spec_of.push_back(w);
   }
 
+  const std::vector<int64_t> baseline = admitter.state().usage_for_test();
   std::vector<std::optional<Decision>> blocked(pending.size());
-  EngineOracle oracle(*this, *queues, pending, pods, result.decisions, blocked);
+  EngineOracle oracle(*this, *queues, pending, pods, spec_of, result.decisions, blocked);
   const admission::CycleResult cycle = admitter.RunCycle(pending, oracle, options.now_unix_seconds);
-  overlay.Commit();
+  Commit();
   for (const admission::AdmissionDecision& d : cycle.decisions) {
     model::WorkloadDecision& out = result.workloads[spec_of[d.workload]];
     const model::WorkloadSpec& spec = specs[spec_of[d.workload]];
@@ -429,6 +455,26 @@ void Engine::Impl::Admit(ScheduleResult& result) {
     }
     out.message = d.reason;
     out.blocked = std::move(blocked[d.workload]);
+  }
+  if (options.check && result.check_error.empty()) {
+    // Quotas at every level, and every admitted workload placed whole.
+    result.check_error = admission::CheckQuotaLimits(admitter.state(), baseline);
+    for (const admission::AdmissionDecision& d : cycle.decisions) {
+      if (!result.check_error.empty()) break;
+      ++result.checked_decisions;
+      std::vector<PodId> all;
+      for (const auto& set : pods[d.workload]) all.insert(all.end(), set.begin(), set.end());
+      size_t bound = 0;
+      for (PodId p : all) bound += overlay.node_of(p).valid() ? 1 : 0;
+      const bool admitted = d.outcome == admission::AdmissionOutcome::kAdmitted;
+      if (bound != (admitted ? all.size() : 0)) {
+        result.check_error = fmt::format("workload {} is {} with {} of its {} pods placed",
+                                         pending[d.workload].name,
+                                         admitted ? "admitted" : "not admitted", bound, all.size());
+      } else {
+        result.check_error = CheckPlaced(all);
+      }
+    }
   }
   // Pods of workloads that were not admitted wait, with the workload's reason.
   for (uint32_t w = 0; w < specs.size(); ++w) {
@@ -444,6 +490,7 @@ void Engine::Impl::Admit(ScheduleResult& result) {
                      .nodes_total = static_cast<uint32_t>(snapshot.num_nodes())};
         d.message = fmt::format("workload {}/{} is not admitted: {}", specs[w].namespace_name,
                                 specs[w].name, out.message);
+        d.gated = true;
       }
     }
   }
@@ -640,10 +687,33 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
       }
     }
   }
+  for (size_t n = 0; n < snapshot.num_nodes(); ++n) impl->all_nodes.push_back(NodeId::FromIndex(n));
+  impl->CompileGangs();
+  impl->held_begin.assign(snapshot.num_pods(), 0);
+  impl->held_end.assign(snapshot.num_pods(), 0);
   impl->feasible.reserve(snapshot.num_nodes());
   impl->taint_counts.reserve(snapshot.num_nodes());
   impl->empty_node.assign(snapshot.num_resources(), Quantity());
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+std::string Engine::Impl::CheckPlaced(std::span<const PodId> pods) const {
+  std::vector<NodeId> nodes;
+  std::vector<model::DeviceId> devices;
+  for (PodId pod : pods) {
+    const NodeId node = overlay.node_of(pod);
+    if (!node.valid()) continue;
+    nodes.push_back(node);
+    for (uint32_t inst : catalog->instances_of(pod)) {
+      for (const dra::DeviceResult& row : allocator->results(overlay, inst)) {
+        devices.push_back(row.device);
+      }
+    }
+  }
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  if (std::string broken = dra::CheckNodes(overlay, nodes); !broken.empty()) return broken;
+  return dra::CheckDevices(*allocator, overlay, devices);
 }
 
 ScheduleResult Engine::ScheduleAll() {
@@ -665,15 +735,98 @@ ScheduleResult Engine::ScheduleAll() {
       }
     }
   }
+  std::vector<uint8_t> gang_tried(m.gangs.size(), 0);
   for (PodId pod : SchedulingOrder(m.snapshot)) {
     if (m.workload_of_pod[pod.index()] >= 0) continue;  // admitted through its queue below
+    if (const int32_t g = m.gang_of_pod[pod.index()]; g >= 0) {
+      // A gang goes when its first pod in scheduling order does.
+      if (gang_tried[g]) continue;
+      gang_tried[g] = 1;
+      const internal::GangPlan& gang = m.gangs[g];
+      std::string reason;
+      std::optional<Decision> blocked;
+      const bool placed = m.PlaceGang(gang, m.all_nodes, result.decisions, reason, blocked);
+      if (m.options.check && result.check_error.empty()) {
+        ++result.checked_decisions;
+        int32_t bound = 0;
+        for (PodId p : gang.pods) bound += m.overlay.node_of(p).valid() ? 1 : 0;
+        const auto all = static_cast<int32_t>(gang.pods.size());
+        const int32_t min = gang.min_total >= 0 ? gang.min_total : all;
+        if (bound != 0 && bound < min) {
+          result.check_error = fmt::format("{} is partly placed: {} of {} pods, minimum {}",
+                                           gang.label, bound, all, min);
+        } else if (!placed && bound != 0) {
+          result.check_error = fmt::format("{} failed but kept {} pods", gang.label, bound);
+        } else {
+          result.check_error = m.CheckPlaced(gang.pods);
+        }
+      }
+      if (!placed) {
+        for (PodId p : gang.pods) {
+          Decision& d = result.decisions[p.index()];
+          d = Decision{.pod = p,
+                       .outcome = Outcome::kWaiting,
+                       .nodes_total = static_cast<uint32_t>(m.snapshot.num_nodes())};
+          d.message = reason;
+          if (blocked && blocked->pod == p) d.reasons = blocked->reasons;
+        }
+      }
+      m.Commit();
+      continue;
+    }
     result.decisions[pod.index()] = m.DecideOne(pod);
-    m.overlay.Commit();
+    m.Commit();
+    if (m.options.check && result.check_error.empty()) {
+      ++result.checked_decisions;
+      result.check_error = m.CheckPlaced(std::span<const PodId>(&pod, 1));
+    }
   }
   if (m.queues) m.Admit(result);
+  if (m.options.check && result.check_error.empty()) {
+    result.check_error = dra::CheckAll(*m.allocator, m.overlay);
+    if (result.check_error.empty()) result.check_error = dra::CheckNodes(m.overlay);
+  }
   result.claims = m.Claims(result.decisions);
   result.warnings = m.warnings;
   return result;
+}
+
+Decision Engine::PlacePod(PodId pod) {
+  Decision d = impl_->DecideOne(pod);
+  impl_->Commit();
+  return d;
+}
+
+Engine::GangOutcome Engine::PlaceGang(const model::GangSpec& gang,
+                                      std::span<const NodeId> nodes) {
+  Impl& m = *impl_;
+  const internal::GangPlan plan = m.CompileGang(gang, {});
+  std::vector<Decision> decisions(m.snapshot.num_pods());
+  GangOutcome out;
+  std::optional<Decision> blocked;
+  out.placed =
+      m.PlaceGang(plan, nodes.empty() ? std::span<const NodeId>(m.all_nodes) : nodes, decisions,
+                  out.reason, blocked);
+  m.Commit();
+  if (out.placed) {
+    for (PodId p : plan.pods) {
+      if (decisions[p.index()].outcome == Outcome::kPlaced) out.decisions.push_back(decisions[p.index()]);
+    }
+  }
+  return out;
+}
+
+void Engine::Release(PodId pod) {
+  Impl& m = *impl_;
+  const NodeId node = m.overlay.node_of(pod);
+  TESSERA_CHECK(node.valid()) << "pod " << m.snapshot.pod(pod).name << " is not placed";
+  m.overlay.Unreserve(pod);
+  for (uint32_t i = m.held_begin[pod.index()]; i < m.held_end[pod.index()]; ++i) {
+    m.overlay.AddToLedger(m.held[i].first, -m.held[i].second);
+  }
+  m.held_begin[pod.index()] = m.held_end[pod.index()] = 0;
+  for (auto& topology : m.topologies) topology->OnRelease(pod, node);
+  m.Commit();
 }
 
 std::vector<Decision> ScheduleAll(const Snapshot& snapshot, const Options& options,

@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "model/decision.h"
+#include "model/gang_specs.h"
 #include "model/overlay.h"
 #include "model/queue_specs.h"
 #include "model/snapshot.h"
@@ -39,6 +40,15 @@ struct Options {
   bool fair_sharing = false;     // order across ClusterQueues by the fair-sharing tournament
   int64_t aging_seconds = 0;     // > 0: a waiting workload gains one priority step per this
   int64_t now_unix_seconds = 0;  // the admission time recorded, and the clock for aging
+  // Gangs and topologies (must outlive the engine): the pods of a gang are placed all or
+  // nothing, with their topology constraints (docs/gangs.md). Null: no gangs.
+  const model::GangObjects* gangs = nullptr;
+  // The invariant checker (`--check`): after every committed decision, no node resource,
+  // device, counter or consumable capacity over-allocated on the nodes and devices it
+  // touched, and a gang placed with at least its minimum or not at all; after admission,
+  // every quota within its limits at every cohort level and every admitted workload wholly
+  // placed; at the end, the device ledger equal to what the claims' results say.
+  bool check = false;
 };
 
 // The order pods are tried in: priority (high first), then creation timestamp (old first;
@@ -50,6 +60,10 @@ struct ScheduleResult {
   std::vector<model::ClaimAllocation> claims;      // every claim the pods use, allocated or not
   std::vector<std::string> warnings;               // e.g. ResourceSlice pools that are not used
   std::vector<model::WorkloadDecision> workloads;  // one per queued workload (Options::queues)
+  // Options::check: the first broken invariant ("" when all held), and how many committed
+  // decisions were checked.
+  std::string check_error;
+  uint64_t checked_decisions = 0;
 };
 
 class Engine {
@@ -68,6 +82,24 @@ class Engine {
 
   // Decides every pod. Bound pods get kBound. Reservations are committed to overlay().
   ScheduleResult ScheduleAll();
+
+  // --- Incremental use (the simulator; later `serve`): each call decides and commits.
+  // The pods are the snapshot's; a pod may be placed, released and placed again.
+  // Places one pending pod on its best node (filters, DRA, scoring, as in ScheduleAll).
+  model::Decision PlacePod(model::PodId pod);
+  struct GangOutcome {
+    bool placed = false;
+    std::string reason;                       // why not, when !placed
+    std::vector<model::Decision> decisions;  // placed: one per pod that got a node
+  };
+  // Places a gang (its pods are the snapshot's, by name), all or nothing (or down to its
+  // minimum), with its topology constraints, on `nodes` (sorted; empty: every node).
+  GangOutcome PlaceGang(const model::GangSpec& gang, std::span<const model::NodeId> nodes = {});
+  // A placed pod leaves: its node resources, and the devices, capacity and counters its own
+  // placement allocated, are free again. A ResourceClaim that several pods share is freed
+  // with the pod that allocated it, so release sharers before that one.
+  // Requires: the pod is placed (by this engine or bound in the snapshot without claims).
+  void Release(model::PodId pod);
   const model::Overlay& overlay() const;
 
   struct Impl;  // opaque; named here so that engine.cc's helpers can reach it

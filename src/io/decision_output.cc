@@ -289,7 +289,7 @@ YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& dec
       // What kube-scheduler writes for a pod that fits no node; a pod of a queued workload
       // that was not admitted is held back the way Kueue's admission gate holds it.
       SetCondition(pod, "PodScheduled", "False",
-                   decision.message.empty() ? "Unschedulable" : "SchedulingGated",
+                   decision.gated ? "SchedulingGated" : "Unschedulable",
                    UnschedulableMessage(manifests.snapshot, decision, claims));
       break;
   }
@@ -736,7 +736,12 @@ std::array<std::string, 5> WorkloadRow(const LoadedManifests& manifests,
 
 std::string UnschedulableMessage(const model::Snapshot& snapshot, const Decision& decision,
                                  std::span<const model::ClaimAllocation> claims) {
-  if (!decision.message.empty()) return decision.message;
+  if (!decision.message.empty()) {
+    if (decision.reasons.empty()) return decision.message;
+    Decision tally = decision;
+    tally.message.clear();
+    return decision.message + " (" + UnschedulableMessage(snapshot, tally, claims) + ")";
+  }
   if (decision.nodes_total == 0) return "0/0 nodes are available: no nodes in the cluster.";
   std::map<std::string, uint64_t> nodes_by_text;
   for (const ReasonCount& reason : decision.reasons) {

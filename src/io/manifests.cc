@@ -15,10 +15,16 @@
 // - resource.k8s.io v1alpha3 is read for every DRA kind (with the v1beta1 shape), because
 //   upstream examples still use it for ResourceClaimTemplates.
 // - Kinds are matched by API group: a Queue is read in scheduling.run.ai (KAI) but kept in
-//   scheduling.volcano.sh; a Job is read in batch but kept in batch.volcano.sh.
+//   scheduling.volcano.sh; a Job is read in batch and (as a Volcano Job) in batch.volcano.sh;
+//   a PodGroup in scheduling.run.ai (KAI) and scheduling.volcano.sh but kept in
+//   scheduling.k8s.io; a Topology in kueue.x-k8s.io and kai.scheduler. Duplicate names are
+//   counted per kind and group (a Kueue and a KAI Topology may share a name).
 // - Jobs and JobSets become pods (internal/workloads.h) after every PriorityClass is known;
 //   their pods take the place of the Job in PodId order. A Job whose template names a
 //   missing PriorityClass is an error, as the Job controller could not create its pods.
+//   Volcano Jobs are expanded the same way (internal/gangs.h).
+// - Gangs and topologies (LoadedManifests::gangs) are assembled once every pod is known:
+//   see internal/gangs.h for which gang a pod joins, and docs/gang-intake.md.
 #include "io/manifests.h"
 
 #include <fmt/format.h>
@@ -45,6 +51,7 @@
 #include "io/internal/documents.h"
 #include "io/internal/dra_objects.h"
 #include "io/internal/fields.h"
+#include "io/internal/gangs.h"
 #include "io/internal/queue_objects.h"
 #include "io/internal/workloads.h"
 
@@ -82,6 +89,11 @@ enum class Kind {
   kKaiQueue,
   kJob,
   kJobSet,
+  kKueueTopology,
+  kKaiTopology,
+  kKaiPodGroup,
+  kVolcanoPodGroup,
+  kVolcanoJob,
 };
 
 struct KindInfo {
@@ -151,6 +163,38 @@ const std::vector<KindInfo>& KnownKinds() {
          true,
          NameRule::kDnsSubdomain,
          {{"jobset.x-k8s.io/v1alpha2", DraShape::kV1}},
+         true},
+        {"Topology",
+         Kind::kKueueTopology,
+         false,
+         NameRule::kDnsSubdomain,
+         {{"kueue.x-k8s.io/v1beta2", DraShape::kV1},
+          {"kueue.x-k8s.io/v1beta1", DraShape::kV1},
+          {"kueue.x-k8s.io/v1alpha1", DraShape::kV1}},
+         true},
+        {"Topology",
+         Kind::kKaiTopology,
+         false,
+         NameRule::kDnsSubdomain,
+         {{"kai.scheduler/v1alpha1", DraShape::kV1}},
+         true},
+        {"PodGroup",
+         Kind::kKaiPodGroup,
+         true,
+         NameRule::kDnsSubdomain,
+         {{"scheduling.run.ai/v2alpha2", DraShape::kV1}},
+         true},
+        {"PodGroup",
+         Kind::kVolcanoPodGroup,
+         true,
+         NameRule::kDnsSubdomain,
+         {{"scheduling.volcano.sh/v1beta1", DraShape::kV1}},
+         true},
+        {"Job",
+         Kind::kVolcanoJob,
+         true,
+         NameRule::kDnsSubdomain,
+         {{"batch.volcano.sh/v1alpha1", DraShape::kV1}},
          true},
     };
   }();
@@ -224,17 +268,21 @@ struct PendingPod {
   std::string object_label;  // "ns/name" (or "ns/generateName")
   std::string defined_at;
   YAML::Node object;
-  internal::QueueLabels queue;                // a queued Pod becomes a Workload
-  std::optional<model::PodSetSpec> topology;  // its topology annotations, when queued
+  internal::QueueLabels queue;                            // a queued Pod becomes a Workload
+  std::optional<model::PodSetSpec> topology;              // its topology annotations, when queued
+  uint32_t gang_keys = internal::GangAssembler::kNoKeys;  // PodGroup annotations and labels
 };
 
-// A Job or JobSet, expanded into pods once every name and PriorityClass is known.
+// A Job, JobSet or Volcano Job, expanded into pods once every name and PriorityClass is known.
 struct PendingWorkload {
-  internal::WorkloadIntake intake;
+  internal::WorkloadIntake intake;  // Jobs and JobSets
   size_t position = 0;  // its pods go before pending_pods_[position], keeping input order
   std::string kind;     // "Job" or "JobSet", for errors
   std::string object_label;
   std::string file;
+  size_t order = 0;                // the object's position in the input, for gang order
+  std::string exclusive_topology;  // JobSet alpha.jobset.sigs.k8s.io/exclusive-topology
+  std::optional<internal::VolcanoJobIntake> volcano;  // set for a Volcano Job (intake unused)
 };
 
 struct PriorityClassEntry {
@@ -290,7 +338,9 @@ class Loader {
     AddImplicitNamespaces();
     auto snapshot = std::move(builder_).Build();
     if (!snapshot.ok()) return std::move(snapshot).error();
-    return Assemble(std::move(*snapshot));
+    auto gangs = std::move(gangs_).Finish(*snapshot, extra_warnings_);
+    if (!gangs.ok()) return std::move(gangs).error();
+    return Assemble(std::move(*snapshot), std::move(*gangs));
   }
 
  private:
@@ -298,10 +348,16 @@ class Loader {
 
   // LoadedManifests has no default constructor (Snapshot has none public), so the pieces
   // are kept here until the snapshot exists.
-  Result<LoadedManifests> Assemble(model::Snapshot snapshot) {
-    LoadedManifests out{
-        std::move(snapshot), std::move(pod_objects_),   std::move(kept_),  {}, num_files_,
-        num_objects_,        std::move(claim_objects_), std::move(queues_)};
+  Result<LoadedManifests> Assemble(model::Snapshot snapshot, model::GangObjects gangs) {
+    LoadedManifests out{std::move(snapshot),
+                        std::move(pod_objects_),
+                        std::move(kept_),
+                        {},
+                        num_files_,
+                        num_objects_,
+                        std::move(claim_objects_),
+                        std::move(queues_),
+                        std::move(gangs)};
     if (!kept_counts_.empty()) {
       size_t total = 0;
       std::string list;
@@ -522,9 +578,10 @@ class Loader {
     ++kept_counts_[{kind, version}];
   }
 
-  // Records `key` for `kind`; an AlreadyExists error if it was seen before.
-  Status CheckUnique(std::string_view kind, const std::string& key, const std::string& at) {
-    auto [it, inserted] = seen_.emplace(std::pair(std::string(kind), key), at);
+  // Records `key` for `kind` (in `group`); an AlreadyExists error if it was seen before.
+  Status CheckUnique(std::string_view kind, std::string_view group, const std::string& key,
+                     const std::string& at) {
+    auto [it, inserted] = seen_.emplace(std::pair(fmt::format("{} {}", kind, group), key), at);
     if (inserted) return OkStatus();
     return AlreadyExists(
                fmt::format("duplicate {} \"{}\" (first defined in {})", kind, key, it->second))
@@ -535,7 +592,9 @@ class Loader {
                    const std::string& file, const std::string& defined_at,
                    const std::string& object_label, const Field& object, ObjectMeta meta) {
     const bool generated = meta.name.empty();  // generateName (Pods, Jobs, JobSets)
-    if (!generated) TESSERA_RETURN_IF_ERROR(CheckUnique(info.name, object_label, defined_at));
+    if (!generated) {
+      TESSERA_RETURN_IF_ERROR(CheckUnique(info.name, GroupOf(version), object_label, defined_at));
+    }
     switch (info.kind) {
       case Kind::kNode: {
         TESSERA_ASSIGN_OR_RETURN(model::NodeSpec node,
@@ -550,6 +609,11 @@ class Loader {
         pod.spec.source = file;
         PendingPod pending{std::move(pod), object_label, defined_at, object.node(), {}, {}};
         pending.queue = internal::ReadQueueLabels(pending.intake.spec.labels);
+        TESSERA_ASSIGN_OR_RETURN(internal::GangKeys keys,
+                                 internal::ReadGangKeys(object.Get("metadata").Get("annotations"),
+                                                        pending.intake.spec.labels));
+        pending.gang_keys =
+            gangs_.AddKeys(std::move(keys), {file, "Pod", object_label, "metadata"});
         if (pending.queue.queued()) {
           model::PodSetSpec topology;
           TESSERA_RETURN_IF_ERROR(internal::ParseTopologyAnnotations(
@@ -619,14 +683,59 @@ class Loader {
       }
       case Kind::kJob:
       case Kind::kJobSet: {
+        std::string exclusive_topology;
+        if (info.kind == Kind::kJobSet) {
+          TESSERA_ASSIGN_OR_RETURN(exclusive_topology, internal::ParseExclusiveTopology(object));
+        }
         TESSERA_ASSIGN_OR_RETURN(
             internal::WorkloadIntake w,
             info.kind == Kind::kJob
                 ? internal::ParseJob(object, std::move(meta), expanded_pods_)
                 : internal::ParseJobSet(object, std::move(meta), expanded_pods_));
         expanded_pods_ += w.num_pods;
-        pending_workloads_.push_back(
-            {std::move(w), pending_pods_.size(), std::string(info.name), object_label, file});
+        pending_workloads_.push_back({std::move(w), pending_pods_.size(), std::string(info.name),
+                                      object_label, file, num_objects_,
+                                      std::move(exclusive_topology), std::nullopt});
+        return OkStatus();
+      }
+      case Kind::kVolcanoJob: {
+        TESSERA_ASSIGN_OR_RETURN(
+            internal::VolcanoJobIntake job,
+            internal::ParseVolcanoJob(object, std::move(meta), expanded_pods_));
+        expanded_pods_ += job.num_pods;
+        AddWarnings(file, info, object_label, job.warnings);
+        pending_workloads_.push_back({{},
+                                      pending_pods_.size(),
+                                      std::string(info.name),
+                                      object_label,
+                                      file,
+                                      num_objects_,
+                                      "",
+                                      std::move(job)});
+        return OkStatus();
+      }
+      case Kind::kKueueTopology:
+      case Kind::kKaiTopology: {
+        TESSERA_ASSIGN_OR_RETURN(
+            model::TopologySpec topology,
+            internal::ParseTopology(object, std::move(meta), GroupOf(version)));
+        topology.source = file;
+        gangs_.AddTopology(std::move(topology));
+        return OkStatus();
+      }
+      case Kind::kKaiPodGroup:
+      case Kind::kVolcanoPodGroup: {
+        const bool kai = info.kind == Kind::kKaiPodGroup;
+        TESSERA_ASSIGN_OR_RETURN(internal::PodGroupIntake pg,
+                                 kai ? internal::ParseKaiPodGroup(object, std::move(meta))
+                                     : internal::ParseVolcanoPodGroup(object, std::move(meta)));
+        AddWarnings(file, info, object_label, pg.warnings);
+        pg.gang.source = file;
+        if (kai) {
+          gangs_.AddKaiPodGroup(std::move(pg), num_objects_);
+        } else {
+          gangs_.AddVolcanoPodGroup(std::move(pg), num_objects_);
+        }
         return OkStatus();
       }
       case Kind::kPriorityClass: {
@@ -674,6 +783,14 @@ class Loader {
       }
     }
     return OkStatus();
+  }
+
+  // Warnings of a parser ("<field>: <message>") as "<file>: <Kind> <object>: ...".
+  void AddWarnings(const std::string& file, const KindInfo& info, const std::string& object_label,
+                   const std::vector<std::string>& warnings) {
+    for (const std::string& w : warnings) {
+      extra_warnings_.push_back(fmt::format("{}: {} {}: {}", file, info.name, object_label, w));
+    }
   }
 
   Status AddPriorityClass(internal::PriorityClassIntake pc, const std::string& defined_at,
@@ -731,7 +848,7 @@ class Loader {
     }
     std::map<std::string, uint64_t, std::less<>> counters;
     for (PendingWorkload& w : pending_workloads_) {
-      if (!w.intake.name.empty()) continue;
+      if (w.volcano || !w.intake.name.empty()) continue;  // Volcano Jobs need a name
       uint64_t& counter = counters[w.kind];
       do {
         w.intake.name = internal::GeneratedName(w.intake.generate_name, counter++);
@@ -754,33 +871,42 @@ class Loader {
         .UnderField(std::string("metadata.labels.") + internal::kWorkloadPriorityClassLabel);
   }
 
-  // Expands one Job or JobSet into pods (added to the snapshot and pod_objects_) and, when
-  // it is queued, a Workload.
+  // Claim references are checked here, not only by SnapshotBuilder::Build, so that the
+  // error names the workload's template rather than its first pod.
+  Status CheckTemplateClaims(const internal::PodTemplateIntake& tmpl,
+                             const std::string& namespace_name) {
+    const auto& claims = tmpl.pod.spec.claims;
+    for (size_t i = 0; i < claims.size(); ++i) {
+      const bool is_template = claims[i].resource_claim_name.empty();
+      const std::string& name =
+          is_template ? claims[i].resource_claim_template_name : claims[i].resource_claim_name;
+      if (claim_names_.contains({is_template, namespace_name, name})) continue;
+      return NotFound(fmt::format("{} \"{}/{}\" does not exist",
+                                  is_template ? "ResourceClaimTemplate" : "ResourceClaim",
+                                  namespace_name, name))
+          .UnderField(fmt::format("{}.spec.resourceClaims[{}].{}", tmpl.path, i,
+                                  is_template ? "resourceClaimTemplateName" : "resourceClaimName"));
+    }
+    return OkStatus();
+  }
+
+  // Expands one Job or JobSet into pods (added to the snapshot and pod_objects_), its gang
+  // and, when it is queued, a Workload.
   Status ExpandPending(const PendingWorkload& pw) {
     auto fail = [&pw](Error e) {
       return std::move(e.WithObject(pw.kind, pw.object_label).WithFile(pw.file));
     };
+    if (pw.volcano) return ExpandVolcano(pw, *pw.volcano);
     const internal::WorkloadIntake& w = pw.intake;
-    // Claim references are checked here, not only by SnapshotBuilder::Build, so that the
-    // error names the Job's template rather than its first pod.
     for (const internal::PodSetIntake& ps : w.pod_sets) {
-      const auto& claims = ps.tmpl.pod.spec.claims;
-      for (size_t i = 0; i < claims.size(); ++i) {
-        const bool is_template = claims[i].resource_claim_name.empty();
-        const std::string& name =
-            is_template ? claims[i].resource_claim_template_name : claims[i].resource_claim_name;
-        if (claim_names_.contains({is_template, w.namespace_name, name})) continue;
-        return fail(NotFound(fmt::format("{} \"{}/{}\" does not exist",
-                                         is_template ? "ResourceClaimTemplate" : "ResourceClaim",
-                                         w.namespace_name, name))
-                        .UnderField(fmt::format(
-                            "{}.spec.resourceClaims[{}].{}", ps.tmpl.path, i,
-                            is_template ? "resourceClaimTemplateName" : "resourceClaimName")));
-      }
+      Status claims = CheckTemplateClaims(ps.tmpl, w.namespace_name);
+      if (!claims.ok()) return fail(std::move(claims).error());
     }
     std::vector<int32_t> priorities;
     std::pair<std::string, int32_t> template_priority;  // of the first PodSet naming a class
     bool have_class = false;
+    // The PodGroup annotations and labels of each PodSet's template, for the gang assembler.
+    std::vector<uint32_t> gang_keys;
     for (const internal::PodSetIntake& ps : w.pod_sets) {
       auto priority = ResolvePriority(ps.tmpl.pod);
       if (!priority.ok()) return fail(std::move(priority).error().UnderField(ps.tmpl.path));
@@ -789,18 +915,29 @@ class Loader {
         template_priority = {ps.tmpl.pod.priority_class_name, *priority};
         have_class = true;
       }
+      const std::string metadata = ps.tmpl.path + ".metadata";
+      auto keys = internal::ReadGangKeys(Field(ps.tmpl.annotations, metadata + ".annotations"),
+                                         ps.tmpl.labels);
+      if (!keys.ok()) return fail(std::move(keys).error());
+      gang_keys.push_back(
+          gangs_.AddKeys(std::move(*keys), {pw.file, pw.kind, pw.object_label, metadata}));
     }
     if (!have_class && !priorities.empty()) template_priority.second = priorities[0];
     auto existing = [this, &w](const std::string& job) {
       auto it = job_pods_.find({w.namespace_name, job});
       return it == job_pods_.end() ? std::vector<internal::ExistingJobPod>() : it->second;
     };
-    auto pod_sets = internal::ExpandWorkload(w, priorities, pw.file, existing,
-                                             [this](model::PodSpec pod, YAML::Node object) {
-                                               pod_objects_.push_back(std::move(object));
-                                               builder_.AddPod(std::move(pod));
-                                             });
+    auto pod_sets = internal::ExpandWorkload(
+        w, priorities, pw.file, existing,
+        [this, &gang_keys](size_t set, model::PodSpec pod, YAML::Node object) {
+          pod_objects_.push_back(std::move(object));
+          builder_.AddPod(std::move(pod));
+          gangs_.AddPod(gang_keys[set]);
+        });
     if (!pod_sets.ok()) return fail(std::move(pod_sets).error());
+    model::GangSpec gang = internal::NewWorkloadGang(w, *pod_sets, pw.exclusive_topology);
+    gang.source = pw.file;
+    gangs_.AddWorkloadGang(std::move(gang), pw.order);
     if (!w.queue.queued()) return OkStatus();
     auto priority = WorkloadPriority(w.queue, template_priority);
     if (!priority.ok()) return fail(std::move(priority).error());
@@ -809,6 +946,33 @@ class Loader {
     spec.priority_class_name = std::move(priority->first);
     spec.priority = priority->second;
     queues_.workloads.push_back(std::move(spec));
+    return OkStatus();
+  }
+
+  // Expands a Volcano Job into pods (added to the snapshot and pod_objects_) and its gang.
+  Status ExpandVolcano(const PendingWorkload& pw, const internal::VolcanoJobIntake& job) {
+    auto fail = [&pw](Error e) {
+      return std::move(e.WithObject(pw.kind, pw.object_label).WithFile(pw.file));
+    };
+    std::vector<int32_t> priorities;
+    for (const internal::VolcanoTaskIntake& task : job.tasks) {
+      Status claims = CheckTemplateClaims(task.tmpl, job.namespace_name);
+      if (!claims.ok()) return fail(std::move(claims).error());
+      auto priority = ResolvePriority(task.tmpl.pod);
+      if (!priority.ok()) return fail(std::move(priority).error().UnderField(task.tmpl.path));
+      priorities.push_back(*priority);
+    }
+    auto existing = [this, &job](const std::string& name) {
+      auto it = input_pods_.find({job.namespace_name, name});
+      return it == input_pods_.end() ? internal::ExistingPod::kNone : it->second;
+    };
+    model::GangSpec gang = internal::ExpandVolcanoJob(
+        job, priorities, pw.file, existing, [this](model::PodSpec pod, YAML::Node object) {
+          pod_objects_.push_back(std::move(object));
+          builder_.AddPod(std::move(pod));
+          gangs_.AddPod(internal::GangAssembler::kNoKeys);  // a Volcano Job's pods are its own
+        });
+    gangs_.AddVolcanoJobGang(std::move(gang), pw.order);
     return OkStatus();
   }
 
@@ -827,6 +991,15 @@ class Loader {
     }
     if (any_generated) {
       for (const PendingWorkload& pw : pending_workloads_) {
+        if (pw.volcano) {
+          for (const internal::VolcanoTaskIntake& task : pw.volcano->tasks) {
+            for (int32_t i = 0; i < task.replicas; ++i) {
+              taken.emplace(pw.volcano->namespace_name,
+                            fmt::format("{}-{}-{}", pw.volcano->name, task.name, i));
+            }
+          }
+          continue;
+        }
         const internal::WorkloadIntake& w = pw.intake;
         for (const internal::PodSetIntake& ps : w.pod_sets) {
           for (int32_t j = 0; j < ps.replicas; ++j) {
@@ -840,6 +1013,10 @@ class Loader {
         }
       }
     }
+    // Volcano's job controller keeps the pods a Job already has, by name.
+    const bool any_volcano =
+        std::any_of(pending_workloads_.begin(), pending_workloads_.end(),
+                    [](const PendingWorkload& pw) { return pw.volcano.has_value(); });
     uint64_t counter = 0;
     for (PendingPod& p : pending_pods_) {
       model::PodSpec& spec = p.intake.spec;
@@ -847,6 +1024,12 @@ class Loader {
         do {
           spec.name = internal::GeneratedName(p.intake.generate_name, counter++);
         } while (!taken.emplace(spec.namespace_name, spec.name).second);
+      }
+      if (any_volcano) {
+        input_pods_[{spec.namespace_name, spec.name}] =
+            p.intake.phase == "Succeeded" ? internal::ExistingPod::kSucceeded
+            : p.intake.phase == "Failed"  ? internal::ExistingPod::kFailed
+                                          : internal::ExistingPod::kActive;
       }
       if (p.intake.phase == "Succeeded" || p.intake.phase == "Failed") continue;
       if (std::string job = OwningJob(p); !job.empty()) {
@@ -894,12 +1077,14 @@ class Loader {
       }
       pod_objects_.push_back(p.object);
       builder_.AddPod(std::move(spec));
+      gangs_.AddPod(p.gang_keys);
     }
     return OkStatus();
   }
 
-  // The Job a pod of the input belongs to: its controller ownerReference of kind Job, else
-  // its batch.kubernetes.io/job-name or job-name label; "" for none.
+  // The Job a pod of the input belongs to: its ownerReference of kind Job in group batch
+  // (not a Volcano Job), else its batch.kubernetes.io/job-name or job-name label; "" for
+  // none.
   static std::string OwningJob(const PendingPod& p) {
     const Field owners = Field(p.object, "").Get("metadata").Get("ownerReferences");
     if (owners.is_list()) {
@@ -907,6 +1092,10 @@ class Loader {
         const Field r(ref, "");
         const Field kind = r.Get("kind");
         const Field name = r.Get("name");
+        const Field api_version = r.Get("apiVersion");
+        if (api_version.is_scalar() && !api_version.node().Scalar().starts_with("batch/")) {
+          continue;
+        }
         if (kind.is_scalar() && kind.node().Scalar() == "Job" && name.is_scalar()) {
           return name.node().Scalar();
         }
@@ -946,6 +1135,9 @@ class Loader {
   // Pods of the input that belong to a Job, by (namespace, Job name).
   std::map<std::pair<std::string, std::string>, std::vector<internal::ExistingJobPod>> job_pods_;
   model::QueueObjects queues_;
+  internal::GangAssembler gangs_;
+  // Pods of the input by (namespace, name), for Volcano Jobs (which keep pods they have).
+  std::map<std::pair<std::string, std::string>, internal::ExistingPod> input_pods_;
   std::vector<YAML::Node> pod_objects_;
   std::vector<YAML::Node> claim_objects_;
   std::vector<KeptObject> kept_;

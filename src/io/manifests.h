@@ -1,9 +1,11 @@
 // Reading Kubernetes manifests: files, folders (recursive, *.yaml, *.yml, *.json) and "-"
 // (stdin); multi-document YAML and JSON (a single object or a v1 List). Objects of the kinds
-// the engine uses become specs in a model::Snapshot (Jobs and JobSets as the pods their
-// controllers would create) or in model::QueueObjects (Kueue and KAI queues, Namespaces, the
-// Workloads of queued Pods, Jobs and JobSets); kinds it does not use yet are kept and listed
-// in a warning. Every error names the file, the object and the field.
+// the engine uses become specs in a model::Snapshot (Jobs, JobSets and Volcano Jobs as the
+// pods their controllers would create), in model::QueueObjects (Kueue and KAI queues,
+// Namespaces, the Workloads of queued Pods, Jobs and JobSets) or in model::GangObjects
+// (Kueue and KAI Topologies; the gangs of Jobs, JobSets, Volcano Jobs and KAI and Volcano
+// PodGroups); kinds it does not use yet are kept and listed in a warning. Every error names
+// the file, the object and the field.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -15,12 +17,13 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/gang_specs.h"
 #include "model/queue_specs.h"
 #include "model/snapshot.h"
 
 namespace tessera::io {
 
-// An object the reader kept without using (e.g. a Kueue Topology or a Volcano PodGroup).
+// An object the reader kept without using (e.g. a Kueue AdmissionCheck or a Volcano Queue).
 struct KeptObject {
   std::string file;
   std::string api_version;
@@ -45,6 +48,9 @@ struct LoadedManifests {
   // Kueue and KAI queueing objects, Namespaces, and the Workloads of queued Pods, Jobs and
   // JobSets (whose pods are in the snapshot and in pod_objects like any other pod).
   model::QueueObjects queues;
+  // Topologies and gangs (every Job, JobSet and Volcano Job; KAI and Volcano PodGroups with
+  // the pods that name them), in input order; see docs/gang-intake.md.
+  model::GangObjects gangs;
 };
 
 struct LoadOptions {

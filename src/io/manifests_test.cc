@@ -319,23 +319,23 @@ spec:
 }
 
 TEST(ManifestsTest, KeepsUnknownKindsAndSummarisesThemInOneWarning) {
-  // Kinds the engine does not use yet (Kueue's Topology and AdmissionCheck).
+  // Kinds the engine does not use yet (Kueue's MultiKueueCluster and AdmissionCheck).
   auto loaded = LoadString(R"(
 apiVersion: kueue.x-k8s.io/v1beta2
 kind: AdmissionCheck
 metadata: {name: a}
 ---
 apiVersion: kueue.x-k8s.io/v1beta2
-kind: Topology
-metadata: {name: topo-a}
+kind: MultiKueueCluster
+metadata: {name: cluster-a}
 ---
 apiVersion: kueue.x-k8s.io/v1beta2
 kind: AdmissionCheck
 metadata: {name: b}
 ---
 apiVersion: kueue.x-k8s.io/v1beta2
-kind: Topology
-metadata: {name: topo-b}
+kind: MultiKueueCluster
+metadata: {name: cluster-b}
 ---
 apiVersion: kueue.x-k8s.io/v1beta2
 kind: AdmissionCheck
@@ -345,11 +345,12 @@ metadata: {name: c}
   ASSERT_EQ(loaded->kept.size(), 5u);
   EXPECT_EQ(loaded->kept[0].kind, "AdmissionCheck");
   EXPECT_EQ(loaded->kept[0].name, "a");
-  EXPECT_EQ(loaded->kept[1].name, "topo-a");
+  EXPECT_EQ(loaded->kept[1].name, "cluster-a");
   EXPECT_EQ(loaded->kept[1].file, "-");
   EXPECT_THAT(loaded->warnings,
               ElementsAre("ignored 5 objects of kinds the engine does not use yet: AdmissionCheck "
-                          "(kueue.x-k8s.io/v1beta2) x3, Topology (kueue.x-k8s.io/v1beta2) x2"));
+                          "(kueue.x-k8s.io/v1beta2) x3, MultiKueueCluster (kueue.x-k8s.io/v1beta2) "
+                          "x2"));
 }
 
 TEST(ManifestsTest, ReadsListsAndTypedListsWhoseItemsOmitKind) {

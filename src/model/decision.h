@@ -102,9 +102,11 @@ struct Decision {
   int64_t score = 0;                 // the winning node's total score (kPlaced)
   uint32_t nodes_total = 0;          // nodes in the cluster when decided
   std::vector<ReasonCount> reasons;  // kWaiting / kInfeasible; one entry per distinct reason
-  // When set (a pod of a queued workload that was not admitted), the whole PodScheduled
-  // message, instead of the per-node tally of `reasons`.
+  // When set, the PodScheduled message: why a queued workload was not admitted, or why its
+  // gang could not be placed. Followed by the per-node tally of `reasons` when there is one.
   std::string message;
+  // Kept out of scheduling by its queue (Kueue's scheduling gate) rather than unschedulable.
+  bool gated = false;
 };
 
 // One PodSet of an admitted workload, as Kueue's Workload status.admission shows it.

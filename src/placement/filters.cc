@@ -11,17 +11,22 @@ using model::PodId;
 using model::RejectReason;
 using model::Snapshot;
 
-bool ToleratedBy(const Snapshot& snapshot, PodId pod, const model::Taint& taint) {
+bool ToleratedBy(const Snapshot& snapshot, PodId pod, const model::Taint& taint,
+                 std::span<const model::Toleration> extra) {
   for (const model::Toleration& t : snapshot.pod_tolerations(pod)) {
+    if (model::Tolerates(t, taint)) return true;
+  }
+  for (const model::Toleration& t : extra) {
     if (model::Tolerates(t, taint)) return true;
   }
   return false;
 }
 
-const model::Taint* FirstUntoleratedTaint(const Snapshot& snapshot, PodId pod, NodeId node) {
+const model::Taint* FirstUntoleratedTaint(const Snapshot& snapshot, PodId pod, NodeId node,
+                                          std::span<const model::Toleration> extra) {
   for (const model::Taint& taint : snapshot.node_taints(node)) {
     if (taint.effect == model::TaintEffect::kPreferNoSchedule) continue;
-    if (!ToleratedBy(snapshot, pod, taint)) return &taint;
+    if (!ToleratedBy(snapshot, pod, taint, extra)) return &taint;
   }
   return nullptr;
 }
@@ -36,13 +41,14 @@ bool MatchesNodeAffinity(const Snapshot& snapshot, PodId pod, NodeId node) {
   return model::MatchesAnyTerm(snapshot, snapshot.pod_affinity_terms(pod), node);
 }
 
-bool PassesStaticFilters(const Snapshot& snapshot, PodId pod, NodeId node, Rejections& out) {
+bool PassesStaticFilters(const Snapshot& snapshot, PodId pod, NodeId node, Rejections& out,
+                         std::span<const model::Toleration> extra) {
   // A pod that tolerates node.kubernetes.io/unschedulable:NoSchedule may use a cordoned node.
   if (snapshot.node_unschedulable(node) && !snapshot.pod(pod).tolerates_unschedulable) {
     out.Add(RejectReason::kNodeUnschedulable);
     return false;
   }
-  if (const model::Taint* taint = FirstUntoleratedTaint(snapshot, pod, node)) {
+  if (const model::Taint* taint = FirstUntoleratedTaint(snapshot, pod, node, extra)) {
     out.Add(RejectReason::kUntoleratedTaint, taint->key.value(), taint->value.value());
     return false;
   }

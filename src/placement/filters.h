@@ -26,19 +26,22 @@ struct Rejections {
   void Clear() { size = 0; }
 };
 
-// True when the pod's tolerations tolerate the taint.
-bool ToleratedBy(const model::Snapshot& snapshot, model::PodId pod, const model::Taint& taint);
+// True when the pod's tolerations, or one of `extra` (a Kueue flavor's tolerations, which
+// admission adds to the pod), tolerate the taint.
+bool ToleratedBy(const model::Snapshot& snapshot, model::PodId pod, const model::Taint& taint,
+                 std::span<const model::Toleration> extra = {});
 
 // The first NoSchedule/NoExecute taint on `node` the pod does not tolerate, or nullptr.
 const model::Taint* FirstUntoleratedTaint(const model::Snapshot& snapshot, model::PodId pod,
-                                          model::NodeId node);
+                                          model::NodeId node,
+                                          std::span<const model::Toleration> extra = {});
 
 // nodeSelector and requiredDuringScheduling node affinity.
 bool MatchesNodeAffinity(const model::Snapshot& snapshot, model::PodId pod, model::NodeId node);
 
 // Checks everything except resources. Returns false and records one reason on rejection.
 bool PassesStaticFilters(const model::Snapshot& snapshot, model::PodId pod, model::NodeId node,
-                         Rejections& out);
+                         Rejections& out, std::span<const model::Toleration> extra = {});
 
 // Resource fit against `used` (a row of snapshot.num_resources() amounts): the pod's
 // requests plus one pod must fit in allocatable - used. Records every shortfall.

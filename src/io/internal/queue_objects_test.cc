@@ -199,9 +199,10 @@ TEST_F(QueueExamplesTest, TopologyAwareFlavorAndTheKindsStillKept) {
   const auto& gpu = loaded->queues.cluster_queues[0].resource_groups[0].flavors[0].resources[2];
   EXPECT_EQ(gpu.name, "nvidia.com/gpu");
   EXPECT_EQ(gpu.nominal_quota, Quantity(16));
-  // Kueue's Topology is not read yet.
-  ASSERT_EQ(loaded->kept.size(), 1u);
-  EXPECT_EQ(loaded->kept[0].kind, "Topology");
+  // The Topology is read too (its levels are checked in gangs_test.cc).
+  EXPECT_TRUE(loaded->kept.empty());
+  ASSERT_EQ(loaded->gangs.topologies.size(), 1u);
+  EXPECT_EQ(loaded->gangs.topologies[0].name, "default");
 
   auto dra = LoadExample("kueue/sample-dra-queues.yaml");
   ASSERT_TRUE(dra.ok()) << ErrorOf(dra);
@@ -249,11 +250,16 @@ TEST_F(QueueExamplesTest, KaiQueues) {
   ASSERT_EQ(minruntime->queues.kai_queues.size(), 1u);
   EXPECT_TRUE(minruntime->queues.kai_queues[0].resources.empty());
 
-  // PodGroups and PyTorchJobs stay kept.
+  // PodGroups are read as gangs (see gangs_test.cc); PyTorchJobs stay kept.
   auto podgroup = LoadExample("kai/podgroup-multilevel-topology.yaml");
   ASSERT_TRUE(podgroup.ok()) << ErrorOf(podgroup);
-  ASSERT_EQ(podgroup->kept.size(), 1u);
-  EXPECT_EQ(podgroup->kept[0].kind, "PodGroup");
+  EXPECT_TRUE(podgroup->kept.empty());
+  ASSERT_EQ(podgroup->gangs.gangs.size(), 1u);
+  EXPECT_EQ(podgroup->gangs.gangs[0].name, "sample2");
+  auto pytorch = LoadExample("kai/pytorch-gang-job.yaml");
+  ASSERT_TRUE(pytorch.ok()) << ErrorOf(pytorch);
+  ASSERT_EQ(pytorch->kept.size(), 1u);
+  EXPECT_EQ(pytorch->kept[0].kind, "PyTorchJob");
 }
 
 // --- hand-written cases -------------------------------------------------------------------
@@ -380,21 +386,23 @@ metadata:
 }
 
 TEST(QueueObjectsTest, KeepsSameNamedKindsOfOtherGroups) {
-  // A Volcano Queue and a Volcano batch Job share kind names with KAI's Queue and batch/v1 Job.
+  // A Volcano Queue and a Kubernetes (scheduling.k8s.io) PodGroup share kind names with KAI's
+  // Queue and with the KAI and Volcano PodGroups.
   auto loaded = LoadString(R"(
 apiVersion: scheduling.volcano.sh/v1beta1
 kind: Queue
 metadata: {name: default}
 spec: {weight: 1}
 ---
-apiVersion: batch.volcano.sh/v1alpha1
-kind: Job
-metadata: {name: mpi}
-spec: {minAvailable: 3}
+apiVersion: scheduling.k8s.io/v1alpha2
+kind: PodGroup
+metadata: {name: workers}
+spec: {schedulingPolicy: {gang: {minCount: 4}}}
 )");
   ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
   EXPECT_EQ(loaded->kept.size(), 2u);
   EXPECT_TRUE(loaded->queues.kai_queues.empty());
+  EXPECT_TRUE(loaded->gangs.gangs.empty());
   EXPECT_EQ(loaded->snapshot.num_pods(), 0u);
 }
 

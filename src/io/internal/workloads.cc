@@ -57,31 +57,6 @@ void SetLabel(model::Labels& labels, std::string_view key, std::string value) {
   labels.emplace_back(std::string(key), std::move(value));
 }
 
-Result<PodTemplateIntake> ParsePodTemplate(const Field& tmpl, const std::string& namespace_name) {
-  if (!tmpl.present()) return tmpl.Fail("required field is missing");
-  if (!tmpl.is_map()) return tmpl.WrongType("a mapping");
-  PodTemplateIntake out;
-  out.path = tmpl.path();
-  TESSERA_ASSIGN_OR_RETURN(Field metadata, tmpl.GetMap("metadata"));
-  TESSERA_ASSIGN_OR_RETURN(Field labels, metadata.GetMap("labels"));
-  TESSERA_ASSIGN_OR_RETURN(out.labels, labels.StringMap());
-  for (const auto& [key, value] : out.labels) {
-    TESSERA_RETURN_IF_ERROR(FailIf(labels.Get(key), CheckQualifiedName(key)));
-    TESSERA_RETURN_IF_ERROR(FailIf(labels.Get(key), CheckLabelValue(value)));
-  }
-  TESSERA_ASSIGN_OR_RETURN(Field annotations, metadata.GetMap("annotations"));
-  TESSERA_RETURN_IF_ERROR(annotations.StringMap().status());
-  if (annotations.present()) out.annotations = annotations.node();
-  ObjectMeta meta;
-  meta.namespace_name = namespace_name;
-  meta.labels = out.labels;
-  // ParsePod reads spec (and status, absent here) below the template, so error paths come
-  // out as "spec.template.spec.containers[0]...".
-  TESSERA_ASSIGN_OR_RETURN(out.pod, ParsePod(tmpl, std::move(meta)));
-  out.spec = tmpl.Get("spec").node();
-  return out;
-}
-
 // spec of a Job (for a JobSet: spec.replicatedJobs[i].template.spec).
 Result<PodSetIntake> ParseJobSpec(const Field& spec, const std::string& namespace_name,
                                   bool default_indexed) {
@@ -162,6 +137,31 @@ void SetString(YAML::Node node, const std::string& value) {
 }
 
 }  // namespace
+
+Result<PodTemplateIntake> ParsePodTemplate(const Field& tmpl, const std::string& namespace_name) {
+  if (!tmpl.present()) return tmpl.Fail("required field is missing");
+  if (!tmpl.is_map()) return tmpl.WrongType("a mapping");
+  PodTemplateIntake out;
+  out.path = tmpl.path();
+  TESSERA_ASSIGN_OR_RETURN(Field metadata, tmpl.GetMap("metadata"));
+  TESSERA_ASSIGN_OR_RETURN(Field labels, metadata.GetMap("labels"));
+  TESSERA_ASSIGN_OR_RETURN(out.labels, labels.StringMap());
+  for (const auto& [key, value] : out.labels) {
+    TESSERA_RETURN_IF_ERROR(FailIf(labels.Get(key), CheckQualifiedName(key)));
+    TESSERA_RETURN_IF_ERROR(FailIf(labels.Get(key), CheckLabelValue(value)));
+  }
+  TESSERA_ASSIGN_OR_RETURN(Field annotations, metadata.GetMap("annotations"));
+  TESSERA_RETURN_IF_ERROR(annotations.StringMap().status());
+  if (annotations.present()) out.annotations = annotations.node();
+  ObjectMeta meta;
+  meta.namespace_name = namespace_name;
+  meta.labels = out.labels;
+  // ParsePod reads spec (and status, absent here) below the template, so error paths come
+  // out as "spec.template.spec.containers[0]...".
+  TESSERA_ASSIGN_OR_RETURN(out.pod, ParsePod(tmpl, std::move(meta)));
+  out.spec = tmpl.Get("spec").node();
+  return out;
+}
 
 QueueLabels ReadQueueLabels(const model::Labels& labels) {
   QueueLabels out;
@@ -296,7 +296,7 @@ Result<WorkloadIntake> ParseJobSet(const Field& object, ObjectMeta meta, int64_t
 Result<std::vector<model::PodSetSpec>> ExpandWorkload(
     const WorkloadIntake& w, std::span<const int32_t> pod_priorities, const std::string& source,
     const std::function<std::vector<ExistingJobPod>(const std::string&)>& existing,
-    const std::function<void(model::PodSpec, YAML::Node)>& add_pod) {
+    const std::function<void(size_t, model::PodSpec, YAML::Node)>& add_pod) {
   const bool jobset = w.kind == WorkloadKind::kJobSet;
   std::vector<model::PodSetSpec> out;
   int32_t global_index = 0;
@@ -390,7 +390,7 @@ Result<std::vector<model::PodSetSpec>> ExpandWorkload(
         object["spec"] = ps.tmpl.spec;
 
         set.pod_names.push_back(pod.name);
-        add_pod(std::move(pod), std::move(object));
+        add_pod(s, std::move(pod), std::move(object));
       }
     }
     // Normally replicas x pods per Job; more when the input holds extra pods of a Job.

@@ -19,6 +19,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -68,6 +69,11 @@ struct PodTemplateIntake {
   std::string path;        // "spec.template", for errors about the template
 };
 
+// Reads a pod template (`tmpl`, e.g. spec.template of a Job or spec.tasks[i].template of a
+// Volcano Job) of a workload in `namespace_name`: labels (validated), annotations (strings),
+// and the pod spec through ParsePod, with error paths below tmpl's path.
+Result<PodTemplateIntake> ParsePodTemplate(const Field& tmpl, const std::string& namespace_name);
+
 // One PodSet: `replicas` Jobs of `pods_per_job` pods each.
 struct PodSetIntake {
   std::string name;  // "main" for a Job, the replicatedJob name for a JobSet
@@ -108,15 +114,16 @@ struct ExistingJobPod {
 };
 
 // Makes the pods of `w` (whose name is resolved) in order (PodSet, Job index, pod index):
-// calls `add_pod` with each pod's spec (priority `pod_priorities[podset]`, source `source`)
-// and its synthesized Pod object, and returns the PodSets with their pod names. Like the Job
+// calls `add_pod` with the PodSet's index, each pod's spec (priority `pod_priorities[podset]`,
+// source `source`) and its synthesized Pod object, and returns the PodSets with their pod
+// names. Like the Job
 // controller, it only tops up: the pods `existing(job name)` returns count towards the Job's
 // pods and keep their names and indices. Fails only when a resolved name makes a Job name
 // longer than a label value may be (63).
 Result<std::vector<model::PodSetSpec>> ExpandWorkload(
     const WorkloadIntake& w, std::span<const int32_t> pod_priorities, const std::string& source,
     const std::function<std::vector<ExistingJobPod>(const std::string&)>& existing,
-    const std::function<void(model::PodSpec, YAML::Node)>& add_pod);
+    const std::function<void(size_t, model::PodSpec, YAML::Node)>& add_pod);
 
 // The Workload of a queued Job or JobSet, without priority and source.
 model::WorkloadSpec NewWorkloadSpec(const WorkloadIntake& w,

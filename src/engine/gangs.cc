@@ -1,0 +1,909 @@
+// Gangs and topology-aware placement (issue #6): a gang is placed all or nothing through
+// reserve and rollback on the overlay; its members may ask for one topology domain
+// (required), the tightest domain that fits walking up from a level (preferred), slices of
+// pods each inside one domain, or the fullest nodes (unconstrained). Domain choice follows
+// Kueue's BestFit: among the domains that fit, the one with the least room, ties to the
+// domain whose parent has the least room (which keeps big domains whole); inside it, take
+// children from the roomiest down and let the last be the tightest that fits.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <numeric>
+
+#include "base/check.h"
+#include "engine/internal/engine_impl.h"
+#include "model/resources.h"
+#include "placement/filters.h"
+
+namespace tessera::engine {
+
+using internal::Constraint;
+using internal::GangGroup;
+using internal::GangPlan;
+using model::Decision;
+using model::NodeId;
+using model::Outcome;
+using model::PodId;
+using placement::TopologyIndex;
+
+namespace {
+
+// Candidate domains tried per choice before giving up (each try is a reservation and a
+// rollback); the first candidate fits unless DRA devices disagree with the resource count.
+constexpr size_t kMaxDomainTries = 8;
+constexpr std::string_view kHostname = "kubernetes.io/hostname";
+
+std::string_view KindName(model::GangKind kind) {
+  switch (kind) {
+    case model::GangKind::kJob:
+      return "Job";
+    case model::GangKind::kJobSet:
+      return "JobSet";
+    case model::GangKind::kKaiPodGroup:
+      return "PodGroup";
+    case model::GangKind::kVolcanoPodGroup:
+      return "PodGroup";
+    case model::GangKind::kVolcanoJob:
+      return "Volcano Job";
+  }
+  return "gang";
+}
+
+std::vector<NodeId> Intersect(std::span<const NodeId> a, std::span<const NodeId> b) {
+  std::vector<NodeId> out;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+// BestFit over items with room: roomiest first; the last one taken is the tightest that
+// still holds what remains. Appends (item, count) to `out`; `target` <= total room.
+void BestFitTake(std::vector<std::pair<uint32_t, int64_t>>& items, int64_t target,
+                 std::vector<std::pair<uint32_t, int64_t>>& out) {
+  std::sort(items.begin(), items.end(), [](const auto& x, const auto& y) {
+    return x.second != y.second ? x.second > y.second : x.first < y.first;
+  });
+  int64_t remaining = target;
+  for (size_t i = 0; i < items.size() && remaining > 0; ++i) {
+    if (items[i].second >= remaining) {
+      size_t best = i;
+      for (size_t j = i + 1; j < items.size(); ++j) {
+        if (items[j].second >= remaining && items[j].second < items[best].second) best = j;
+      }
+      out.emplace_back(items[best].first, remaining);
+      return;
+    }
+    if (items[i].second == 0) break;
+    out.emplace_back(items[i].first, items[i].second);
+    remaining -= items[i].second;
+  }
+}
+
+// One gang attempt: the decisions made so far (undone with the overlay on rollback).
+struct GangRun {
+  const GangPlan& plan;
+  std::vector<Decision> log;
+  int32_t placed = 0;
+  std::string why;
+  std::optional<Decision> blocked;
+};
+
+struct RunMark {
+  internal::Mark mark;
+  size_t log;
+  int32_t placed;
+};
+
+// The placement algorithms, over one engine.
+class GangPlacer {
+ public:
+  GangPlacer(Engine::Impl& m, GangRun& run) : m_(m), run_(run) {}
+
+  bool PlaceGroup(int gi, std::span<const NodeId> scope);
+
+ private:
+  RunMark Save() const { return {m_.TakeMark(), run_.log.size(), run_.placed}; }
+  void Restore(const RunMark& r) {
+    m_.RollbackTo(r.mark);
+    run_.log.resize(r.log);
+    run_.placed = r.placed;
+  }
+  const GangGroup& group(int gi) const { return run_.plan.groups[gi]; }
+
+  bool PlaceOwnAndChildren(int gi, std::span<const NodeId> scope);
+  bool PlaceLeaf(int gi, std::span<const model::PodId> pods, int32_t need,
+                 std::span<const NodeId> scope, const Constraint& c);
+  bool PlacePodByPod(const GangGroup& g, std::span<const PodId> pods, int32_t need,
+                     std::span<const NodeId> scope);
+  bool PlaceExclusive(int gi, std::span<const NodeId> scope);
+  bool PlaceSlices(const GangGroup& g, std::span<const PodId> pods,
+                   std::span<const NodeId> scope, const Constraint& c);
+
+  // Room for pods of `pods[0]`'s shape, per node of `scope` (at most `cap` each), summed per
+  // domain. Domains at `prune_level` whose free capacity cannot hold `need` are skipped
+  // without visiting their nodes.
+  void ComputeRoom(const TopologyIndex& t, std::span<const PodId> pods,
+                   std::span<const NodeId> scope, int64_t cap, int prune_level, int64_t need);
+  int64_t Room(std::span<const PodId> pods, NodeId node, int64_t cap);
+  int64_t room(int level, uint32_t domain) const {
+    return level < 0 ? root_room_ : m_.domain_room[level][domain];
+  }
+  // Domains at `level` with room for `need`, tightest first; only inside `within` (a
+  // domain at `within_level`) when within_level >= 0. `owners`: skip owned domains.
+  std::vector<uint32_t> Candidates(const TopologyIndex& t, int level, int64_t need,
+                                   int within_level, uint32_t within,
+                                   const std::vector<int32_t>* owners = nullptr) const;
+  // Pods per node for `target` pods inside a domain, BestFit level by level.
+  void Distribute(const TopologyIndex& t, int level, uint32_t domain, int64_t target,
+                  std::vector<std::pair<uint32_t, int64_t>>& out) const;
+  // Places pods[next_..] on the nodes `counts` names; false when one does not fit.
+  bool PlaceCounts(std::span<const PodId> pods,
+                   const std::vector<std::pair<uint32_t, int64_t>>& counts);
+  bool DistributeAndPlace(const TopologyIndex& t, int level, uint32_t domain, int64_t target,
+                          std::span<const PodId> pods) {
+    std::vector<std::pair<uint32_t, int64_t>> counts;
+    Distribute(t, level, domain, target, counts);
+    return PlaceCounts(pods, counts);
+  }
+  // Leaf pods that were not needed (a minimum below the total) wait with this message.
+  void LeaveRest(const GangGroup& g, std::span<const PodId> pods, std::string_view why);
+
+  Engine::Impl& m_;
+  GangRun& run_;
+  int64_t root_room_ = 0;
+  size_t next_ = 0;  // next pod of the current leaf to place
+};
+
+int64_t GangPlacer::Room(std::span<const PodId> pods, NodeId node, int64_t cap) {
+  const model::Snapshot& s = m_.snapshot;
+  const PodId rep = pods.front();
+  placement::Rejections ignored;
+  if (!placement::PassesStaticFilters(s, rep, node, ignored, m_.extra_tolerations)) return 0;
+  const auto alloc = s.allocatable(node);
+  const auto used = m_.overlay.used(node);
+  const size_t p = model::kPods.index();
+  int64_t room = alloc[p].value() - used[p].value();
+  for (const model::ResourceAmount& ra : s.pod_requests(rep)) {
+    const int64_t need = ra.amount.value();
+    if (need <= 0) continue;
+    const size_t r = ra.resource.index();
+    room = std::min(room, (alloc[r].value() - used[r].value()) / need);
+  }
+  room = std::clamp<int64_t>(room, 0, cap);
+  if (room > 0 && !m_.catalog->instances_of(rep).empty()) {
+    // Devices: allocate the pods' own claims one after another on this node, then undo.
+    const model::Overlay::Mark mark = m_.overlay.mark();
+    int64_t fit = 0;
+    for (; fit < room && fit < static_cast<int64_t>(pods.size()); ++fit) {
+      dra::DraFailureInfo failure;
+      if (!m_.allocator->Allocate(m_.overlay, pods[fit], node, failure)) break;
+    }
+    m_.overlay.RollbackTo(mark);
+    room = fit;
+  }
+  return room;
+}
+
+void GangPlacer::ComputeRoom(const TopologyIndex& t, std::span<const PodId> pods,
+                             std::span<const NodeId> scope, int64_t cap, int prune_level,
+                             int64_t need) {
+  m_.node_room.assign(m_.snapshot.num_nodes(), 0);
+  m_.domain_room.resize(t.num_levels());
+  for (int l = 0; l < t.num_levels(); ++l) m_.domain_room[l].assign(t.num_domains(l), 0);
+  root_room_ = 0;
+  for (NodeId node : scope) {
+    if (t.domain_of(0, node) == TopologyIndex::kNone) continue;
+    if (prune_level >= 0 &&
+        !t.MayHold(prune_level, t.domain_of(prune_level, node), pods.front(), need)) {
+      continue;
+    }
+    const int64_t room = Room(pods, node, cap);
+    if (room == 0) continue;
+    m_.node_room[node.index()] = static_cast<int32_t>(room);
+    for (int l = 0; l < t.num_levels(); ++l) m_.domain_room[l][t.domain_of(l, node)] += room;
+    root_room_ += room;
+  }
+}
+
+std::vector<uint32_t> GangPlacer::Candidates(const TopologyIndex& t, int level, int64_t need,
+                                             int within_level, uint32_t within,
+                                             const std::vector<int32_t>* owners) const {
+  std::vector<uint32_t> out;
+  for (uint32_t d = 0; d < t.num_domains(level); ++d) {
+    if (room(level, d) < need || need <= 0) continue;
+    if (owners != nullptr && (*owners)[d] >= 0) continue;
+    if (within_level >= 0) {
+      uint32_t up = d;
+      for (int l = level; l > within_level; --l) up = t.parent(l, up);
+      if (up != within) continue;
+    }
+    out.push_back(d);
+  }
+  auto parent_room = [&](uint32_t d) {
+    return level > 0 ? room(level - 1, t.parent(level, d)) : int64_t{0};
+  };
+  std::sort(out.begin(), out.end(), [&](uint32_t x, uint32_t y) {
+    if (room(level, x) != room(level, y)) return room(level, x) < room(level, y);
+    if (parent_room(x) != parent_room(y)) return parent_room(x) < parent_room(y);
+    return x < y;
+  });
+  return out;
+}
+
+void GangPlacer::Distribute(const TopologyIndex& t, int level, uint32_t domain, int64_t target,
+                            std::vector<std::pair<uint32_t, int64_t>>& out) const {
+  std::vector<std::pair<uint32_t, int64_t>> items;
+  if (level == t.num_levels() - 1) {
+    for (NodeId node : t.nodes(level, domain)) {
+      const int64_t r = m_.node_room[node.index()];
+      if (r > 0) items.emplace_back(node.value(), r);
+    }
+    BestFitTake(items, target, out);
+    return;
+  }
+  for (uint32_t child : t.children(level, domain)) {
+    const int64_t r = room(level + 1, child);
+    if (r > 0) items.emplace_back(child, r);
+  }
+  std::vector<std::pair<uint32_t, int64_t>> taken;
+  BestFitTake(items, target, taken);
+  for (const auto& [child, count] : taken) Distribute(t, level + 1, child, count, out);
+}
+
+bool GangPlacer::PlaceCounts(std::span<const PodId> pods,
+                             const std::vector<std::pair<uint32_t, int64_t>>& counts) {
+  for (const auto& [node_value, count] : counts) {
+    const NodeId node(node_value);
+    for (int64_t k = 0; k < count; ++k) {
+      TESSERA_CHECK(next_ < pods.size()) << "distribution exceeds the member's pods";
+      Decision d = m_.DecideAmong(pods[next_], std::span<const NodeId>(&node, 1));
+      if (d.outcome != Outcome::kPlaced) return false;
+      run_.log.push_back(std::move(d));
+      ++run_.placed;
+      ++next_;
+    }
+  }
+  return true;
+}
+
+void GangPlacer::LeaveRest(const GangGroup& g, std::span<const PodId> pods,
+                           std::string_view why) {
+  for (; next_ < pods.size(); ++next_) {
+    Decision d{.pod = pods[next_],
+               .outcome = Outcome::kWaiting,
+               .nodes_total = static_cast<uint32_t>(m_.snapshot.num_nodes())};
+    d.message = fmt::format("{}: started with {} of the {} pods of {}; {}", run_.plan.label,
+                            next_, pods.size(), g.name, why);
+    run_.log.push_back(std::move(d));
+  }
+}
+
+bool GangPlacer::PlacePodByPod(const GangGroup& g, std::span<const PodId> pods, int32_t need,
+                               std::span<const NodeId> scope) {
+  int32_t placed = 0;
+  for (next_ = 0; next_ < pods.size(); ++next_) {
+    Decision d = m_.DecideAmong(pods[next_], scope);
+    if (d.outcome != Outcome::kPlaced) {
+      if (!run_.blocked) run_.blocked = d;
+      if (placed >= need) {
+        run_.log.push_back(std::move(d));
+        ++next_;
+        LeaveRest(g, pods, "the rest did not fit");
+        return true;
+      }
+      const model::Pod& spec = m_.snapshot.pod(pods[next_]);
+      run_.why = static_cast<int32_t>(pods.size()) == need && pods.size() > 1
+                     ? fmt::format("pod {}/{} of {} fits no node", spec.namespace_name,
+                                   spec.name, g.name)
+                     : fmt::format("pod {}/{} fits no node ({} of {} placed, {} needed)",
+                                   spec.namespace_name, spec.name, placed, pods.size(), need);
+      if (pods.size() == 1) {
+        run_.why = fmt::format("pod {}/{} fits no node", spec.namespace_name, spec.name);
+      }
+      return false;
+    }
+    run_.log.push_back(std::move(d));
+    ++run_.placed;
+    ++placed;
+  }
+  return true;
+}
+
+bool GangPlacer::PlaceSlices(const GangGroup& g, std::span<const PodId> pods,
+                             std::span<const NodeId> scope, const Constraint& c) {
+  const TopologyIndex& t = *c.topology;
+  const int64_t k = c.slice_size;
+  const int64_t total = static_cast<int64_t>(pods.size());
+  if (total % k != 0) {
+    run_.why = fmt::format("{}: podset-slice-size {} does not divide its {} pods", g.name, k,
+                           total);
+    return false;
+  }
+  const int64_t slices = total / k;
+  const int S = c.slice;
+  ComputeRoom(t, pods, scope, total, S, k);
+  // Slices that fit per domain at the slice level, summed upwards.
+  std::vector<std::vector<int64_t>> sroom(S + 1);
+  for (int l = S; l >= 0; --l) {
+    sroom[l].assign(t.num_domains(l), 0);
+    for (uint32_t d = 0; d < t.num_domains(l); ++d) {
+      if (l == S) {
+        sroom[l][d] = m_.domain_room[l][d] / k;
+      } else {
+        for (uint32_t child : t.children(l, d)) sroom[l][d] += sroom[l + 1][child];
+      }
+    }
+  }
+  int64_t root_slices = 0;
+  for (uint32_t d = 0; d < t.num_domains(0); ++d) root_slices += sroom[0][d];
+  auto slice_room = [&](int level, uint32_t d) {
+    return level < 0 ? root_slices : sroom[level][d];
+  };
+  // Slices per slice-level domain, BestFit level by level, then pods inside each domain.
+  std::function<bool(int, uint32_t, int64_t)> place = [&](int level, uint32_t domain,
+                                                          int64_t n) -> bool {
+    if (level == S) return DistributeAndPlace(t, S, domain, n * k, pods);
+    std::vector<std::pair<uint32_t, int64_t>> items, taken;
+    for (uint32_t child : t.children(level, domain)) {
+      if (slice_room(level + 1, child) > 0) items.emplace_back(child, slice_room(level + 1, child));
+    }
+    BestFitTake(items, n, taken);
+    for (const auto& [child, count] : taken) {
+      if (!place(level + 1, child, count)) return false;
+    }
+    return true;
+  };
+  next_ = 0;
+  if (c.required >= 0) {
+    std::vector<uint32_t> cands;
+    for (uint32_t d = 0; d < t.num_domains(c.required); ++d) {
+      if (slice_room(c.required, d) >= slices) cands.push_back(d);
+    }
+    std::sort(cands.begin(), cands.end(), [&](uint32_t x, uint32_t y) {
+      return slice_room(c.required, x) != slice_room(c.required, y)
+                 ? slice_room(c.required, x) < slice_room(c.required, y)
+                 : x < y;
+    });
+    for (size_t i = 0; i < cands.size() && i < kMaxDomainTries; ++i) {
+      const RunMark saved = Save();
+      next_ = 0;
+      if (place(c.required, cands[i], slices)) return true;
+      Restore(saved);
+    }
+    int64_t best = 0;
+    for (uint32_t d = 0; d < t.num_domains(c.required); ++d)
+      best = std::max(best, slice_room(c.required, d));
+    run_.why = fmt::format(
+        "{} needs {} slices of {} pods in one {} domain, each slice in one {} domain; the "
+        "roomiest has room for {} slices",
+        g.name, slices, k, t.level_name(c.required), t.level_name(S), best);
+    return false;
+  }
+  if (root_slices >= slices) {
+    const RunMark saved = Save();
+    if (place(-1, 0, slices)) return true;
+    Restore(saved);
+  }
+  run_.why = fmt::format("{} needs {} slices of {} pods, each in one {} domain; there is room "
+                         "for {} slices",
+                         g.name, slices, k, t.level_name(S), root_slices);
+  return false;
+}
+
+bool GangPlacer::PlaceExclusive(int gi, std::span<const NodeId> scope) {
+  const GangGroup& g = group(gi);
+  const TopologyIndex& t = *run_.plan.exclusive_topology;
+  const int E = run_.plan.exclusive_level;
+  std::vector<int32_t>* owners = nullptr;
+  for (auto& [key, vec] : m_.exclusive_owners) {
+    if (key.first == &t && key.second == E) owners = &vec;
+  }
+  if (owners == nullptr) {
+    m_.exclusive_owners.push_back({{&t, E}, std::vector<int32_t>(t.num_domains(E), -1)});
+    owners = &m_.exclusive_owners.back().second;
+  }
+  const size_t per = g.pods_per_job > 0 ? static_cast<size_t>(g.pods_per_job) : g.pods.size();
+  for (size_t begin = 0; begin < g.pods.size(); begin += per) {
+    const auto job = std::span<const PodId>(g.pods).subspan(begin, std::min(per, g.pods.size() - begin));
+    const auto need = static_cast<int64_t>(job.size());
+    ComputeRoom(t, job, scope, need, E, need);
+    const std::vector<uint32_t> cands = Candidates(t, E, need, -1, 0, owners);
+    bool ok = false;
+    for (size_t i = 0; i < cands.size() && i < kMaxDomainTries && !ok; ++i) {
+      const RunMark saved = Save();
+      next_ = 0;
+      if (DistributeAndPlace(t, E, cands[i], need, job)) {
+        m_.journal.push_back({.owners = owners, .domain = cands[i], .old_owner = (*owners)[cands[i]]});
+        (*owners)[cands[i]] = m_.next_job_id++;
+        ok = true;
+      } else {
+        Restore(saved);
+      }
+    }
+    if (!ok) {
+      const std::string& first = m_.snapshot.pod(job.front()).name;
+      const std::string job_name = first.substr(0, first.rfind('-'));
+      run_.why = fmt::format(
+          "Job {} needs a {} domain of its own (exclusive-topology) with room for its {} pods; "
+          "none is free",
+          job_name, t.level_name(E), need);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool GangPlacer::PlaceLeaf(int gi, std::span<const PodId> pods, int32_t need,
+                           std::span<const NodeId> scope, const Constraint& c) {
+  const GangGroup& g = group(gi);
+  next_ = 0;
+  if (pods.empty()) return true;
+  if (c.topology == nullptr || (c.required < 0 && c.preferred < 0 && c.slice < 0 &&
+                                !c.unconstrained)) {
+    return PlacePodByPod(g, pods, need, scope);
+  }
+  if (c.slice >= 0) return PlaceSlices(g, pods, scope, c);
+  const TopologyIndex& t = *c.topology;
+  const auto total = static_cast<int64_t>(pods.size());
+  const int64_t want = std::max<int64_t>(need, 1);
+  ComputeRoom(t, pods, scope, total, c.required, want);
+  auto try_domains = [&](int level, int within_level, uint32_t within) {
+    const std::vector<uint32_t> cands = Candidates(t, level, want, within_level, within);
+    for (size_t i = 0; i < cands.size() && i < kMaxDomainTries; ++i) {
+      const RunMark saved = Save();
+      next_ = 0;
+      if (DistributeAndPlace(t, level, cands[i], std::min(total, room(level, cands[i])), pods)) {
+        LeaveRest(g, pods, fmt::format("no room for the rest in its {} domain", t.level_name(level)));
+        return true;
+      }
+      Restore(saved);
+    }
+    return false;
+  };
+  if (c.required >= 0) {
+    const std::vector<uint32_t> cands = Candidates(t, c.required, want, -1, 0);
+    for (size_t i = 0; i < cands.size() && i < kMaxDomainTries; ++i) {
+      // KAI: a preferred level finer than the required one is tried first inside it.
+      for (int l = c.preferred; l > c.required; --l) {
+        if (try_domains(l, c.required, cands[i])) return true;
+      }
+      const RunMark saved = Save();
+      next_ = 0;
+      if (DistributeAndPlace(t, c.required, cands[i], std::min(total, room(c.required, cands[i])),
+                             pods)) {
+        LeaveRest(g, pods, "no room for the rest in its domain");
+        return true;
+      }
+      Restore(saved);
+    }
+    // Room as it is, without the pruning that skipped domains too small to be worth visiting.
+    ComputeRoom(t, pods, scope, total, -1, want);
+    int64_t best = 0;
+    for (uint32_t d = 0; d < t.num_domains(c.required); ++d) best = std::max(best, room(c.required, d));
+    run_.why = fmt::format("{} needs {} pods in one {} domain; the roomiest has room for {}",
+                           g.name, want, t.level_name(c.required), best);
+    return false;
+  }
+  if (c.preferred >= 0) {
+    for (int l = c.preferred; l >= 0; --l) {
+      if (try_domains(l, -1, 0)) return true;
+    }
+  }
+  // Preferred that fits no single domain, or unconstrained: spread. Unconstrained takes the
+  // nodes with the least room first (Kueue's LeastFreeCapacity), preferred walks BestFit
+  // down from the top.
+  if (root_room_ >= want) {
+    const RunMark saved = Save();
+    next_ = 0;
+    const int64_t target = std::min(total, root_room_);
+    bool ok;
+    if (c.unconstrained && c.preferred < 0) {
+      std::vector<std::pair<uint32_t, int64_t>> items;
+      for (NodeId node : scope) {
+        if (m_.node_room[node.index()] > 0) items.emplace_back(node.value(), m_.node_room[node.index()]);
+      }
+      std::sort(items.begin(), items.end(), [](const auto& x, const auto& y) {
+        return x.second != y.second ? x.second < y.second : x.first < y.first;
+      });
+      std::vector<std::pair<uint32_t, int64_t>> counts;
+      int64_t remaining = target;
+      for (const auto& [node, r] : items) {
+        if (remaining == 0) break;
+        counts.emplace_back(node, std::min(r, remaining));
+        remaining -= std::min(r, remaining);
+      }
+      ok = PlaceCounts(pods, counts);
+    } else {
+      ok = DistributeAndPlace(t, -1, 0, target, pods);
+    }
+    if (ok) {
+      LeaveRest(g, pods, "no room for the rest");
+      return true;
+    }
+    Restore(saved);
+  }
+  run_.why = fmt::format("{} needs {} pods; the nodes have room for {}", g.name, want, root_room_);
+  return false;
+}
+
+bool GangPlacer::PlaceOwnAndChildren(int gi, std::span<const NodeId> scope) {
+  const GangGroup& g = group(gi);
+  if (g.children.empty()) {
+    if (run_.plan.exclusive_topology != nullptr && gi > 0) return PlaceExclusive(gi, scope);
+    return PlaceLeaf(gi, g.pods, g.min, scope, g.constraint);
+  }
+  if (!g.pods.empty() && !PlaceLeaf(gi, g.pods, g.min, scope, Constraint{})) return false;
+  for (int child : g.children) {
+    if (!PlaceGroup(child, scope)) return false;
+  }
+  return true;
+}
+
+bool GangPlacer::PlaceGroup(int gi, std::span<const NodeId> scope) {
+  const GangGroup& g = group(gi);
+  const Constraint& c = g.constraint;
+  if (!c.problem.empty()) {
+    run_.why = c.problem;
+    return false;
+  }
+  if (g.children.empty() || c.topology == nullptr || (c.required < 0 && c.preferred < 0)) {
+    return PlaceOwnAndChildren(gi, scope);
+  }
+  // A group of members (a KAI PodGroup or a subgroup with subgroups) with a topology
+  // constraint: a domain whose free capacity holds what all of its members need, tightest
+  // (by the scarcest requested resource) first.
+  const TopologyIndex& t = *c.topology;
+  const size_t dims = m_.snapshot.num_resources();
+  std::vector<int64_t> demand(dims, 0);
+  std::vector<int> stack = {gi};
+  while (!stack.empty()) {
+    const GangGroup& x = group(stack.back());
+    stack.pop_back();
+    for (int child : x.children) stack.push_back(child);
+    if (x.pods.empty()) continue;
+    demand[model::kPods.index()] += x.min;
+    for (const model::ResourceAmount& ra : m_.snapshot.pod_requests(x.pods.front())) {
+      demand[ra.resource.index()] += ra.amount.value() * x.min;
+    }
+  }
+  auto slack = [&](int level, uint32_t d) {
+    const auto free = t.free(level, d);
+    double s = 1e300;
+    for (size_t r = 0; r < dims; ++r) {
+      if (demand[r] > 0) s = std::min(s, static_cast<double>(free[r]) / static_cast<double>(demand[r]));
+    }
+    return s;
+  };
+  const bool all = scope.size() == m_.snapshot.num_nodes();
+  auto try_level = [&](int level, int within_level, uint32_t within) {
+    std::vector<uint32_t> cands;
+    for (uint32_t d = 0; d < t.num_domains(level); ++d) {
+      if (slack(level, d) < 1) continue;
+      if (within_level >= 0) {
+        uint32_t up = d;
+        for (int l = level; l > within_level; --l) up = t.parent(l, up);
+        if (up != within) continue;
+      }
+      cands.push_back(d);
+    }
+    std::sort(cands.begin(), cands.end(), [&](uint32_t x, uint32_t y) {
+      return slack(level, x) != slack(level, y) ? slack(level, x) < slack(level, y) : x < y;
+    });
+    for (size_t i = 0; i < cands.size() && i < kMaxDomainTries; ++i) {
+      const RunMark saved = Save();
+      const std::vector<NodeId> sub =
+          all ? std::vector<NodeId>(t.nodes(level, cands[i]).begin(), t.nodes(level, cands[i]).end())
+              : Intersect(scope, t.nodes(level, cands[i]));
+      bool ok = false;
+      if (level == c.required) {
+        for (int l = c.preferred; l > c.required && !ok; --l) {
+          const RunMark inner = Save();
+          ok = false;
+          std::vector<uint32_t> subs;
+          for (uint32_t d = 0; d < t.num_domains(l); ++d) {
+            uint32_t up = d;
+            for (int k = l; k > level; --k) up = t.parent(k, up);
+            if (up == cands[i] && slack(l, d) >= 1) subs.push_back(d);
+          }
+          std::sort(subs.begin(), subs.end(), [&](uint32_t x, uint32_t y) {
+            return slack(l, x) != slack(l, y) ? slack(l, x) < slack(l, y) : x < y;
+          });
+          for (size_t j = 0; j < subs.size() && j < kMaxDomainTries && !ok; ++j) {
+            const std::vector<NodeId> subsub = Intersect(sub, t.nodes(l, subs[j]));
+            ok = PlaceOwnAndChildren(gi, subsub);
+            if (!ok) Restore(inner);
+          }
+        }
+      }
+      if (!ok) ok = PlaceOwnAndChildren(gi, sub);
+      if (ok) return true;
+      Restore(saved);
+    }
+    return false;
+  };
+  if (c.required >= 0) {
+    if (try_level(c.required, -1, 0)) return true;
+    run_.why = fmt::format("{} needs all its members in one {} domain; none has room ({})",
+                           g.name, t.level_name(c.required),
+                           run_.why.empty() ? "free capacity too small everywhere" : run_.why);
+    return false;
+  }
+  for (int l = c.preferred; l >= 0; --l) {
+    if (try_level(l, -1, 0)) return true;
+  }
+  run_.why.clear();
+  return PlaceOwnAndChildren(gi, scope);
+}
+
+}  // namespace
+
+// --- compile ---------------------------------------------------------------------------
+
+placement::TopologyIndex* Engine::Impl::TopologyFor(const std::vector<std::string>& levels) {
+  for (auto& t : topologies) {
+    if (t->level_keys() == levels) return t.get();
+  }
+  // Built from the overlay as it is now; reservations journaled before this are undone by
+  // OnRelease, which is consistent because their usage is in the overlay already.
+  topologies.push_back(std::make_unique<placement::TopologyIndex>(snapshot, levels, overlay));
+  return topologies.back().get();
+}
+
+Constraint Engine::Impl::Resolve(const model::TopologyConstraintSpec& spec,
+                                 std::string_view flavor_topology) {
+  Constraint c;
+  if (spec.empty()) return c;
+  c.unconstrained = spec.unconstrained;
+  c.slice_size = spec.slice_size;
+  std::vector<std::string> named;
+  for (const std::string* level : {&spec.required_level, &spec.preferred_level, &spec.slice_level}) {
+    if (!level->empty() && std::find(named.begin(), named.end(), *level) == named.end()) {
+      named.push_back(*level);
+    }
+  }
+  const std::string_view name = spec.topology.empty() ? flavor_topology : spec.topology;
+  const model::TopologySpec* found = nullptr;
+  std::span<const model::TopologySpec> known;
+  if (options.gangs != nullptr) known = options.gangs->topologies;
+  if (!name.empty()) {
+    for (const model::TopologySpec& t : known) {
+      if (t.name == name && (found == nullptr || (!spec.topology.empty() && t.api_group == "kai.scheduler"))) {
+        found = &t;
+      }
+    }
+    if (found == nullptr) {
+      c.problem = fmt::format("Topology \"{}\" does not exist", name);
+      return c;
+    }
+  } else {
+    for (const model::TopologySpec& t : known) {
+      const bool has_all = std::all_of(named.begin(), named.end(), [&](const std::string& l) {
+        return std::find(t.levels.begin(), t.levels.end(), l) != t.levels.end();
+      });
+      if (has_all && !named.empty()) {
+        found = &t;
+        break;
+      }
+    }
+  }
+  std::vector<std::string> levels;
+  if (found != nullptr) {
+    levels = found->levels;
+  } else {
+    levels = named;  // required is coarser than preferred and slice levels, by the APIs
+    if (std::find(levels.begin(), levels.end(), kHostname) == levels.end()) {
+      levels.emplace_back(kHostname);
+    }
+  }
+  c.topology = TopologyFor(levels);
+  auto level_of = [&](const std::string& key) -> int {
+    if (key.empty()) return -1;
+    const int l = c.topology->LevelOf(key);
+    if (l < 0 && c.problem.empty()) {
+      c.problem = fmt::format("topology level \"{}\" is not a level of Topology \"{}\"", key,
+                              found != nullptr ? found->name : "");
+    }
+    return l;
+  };
+  c.required = level_of(spec.required_level);
+  c.preferred = level_of(spec.preferred_level);
+  c.slice = level_of(spec.slice_level);
+  if (c.problem.empty() && c.required >= 0 && c.slice >= 0 && c.slice < c.required) {
+    c.problem = fmt::format("slice level \"{}\" is coarser than the required level \"{}\"",
+                            spec.slice_level, spec.required_level);
+  }
+  if (c.required >= 0 && c.preferred >= 0 && c.preferred <= c.required) c.preferred = -1;
+  return c;
+}
+
+internal::GangPlan Engine::Impl::CompileGang(const model::GangSpec& spec,
+                                             std::string_view flavor_topology) {
+  GangPlan plan;
+  plan.label = fmt::format("{} {}/{}", KindName(spec.kind), spec.namespace_name, spec.name);
+  plan.min_total = spec.min_member;
+  plan.groups.resize(spec.members.size() + 1);
+  plan.groups[0].name = "the gang";
+  plan.groups[0].constraint = Resolve(spec.topology, flavor_topology);
+  // Size of a pod relative to the largest node, per resource; the largest ratio counts.
+  if (max_allocatable.empty()) {
+    max_allocatable.assign(snapshot.num_resources(), 0);
+    for (NodeId node : all_nodes) {
+      for (size_t r = 0; r < snapshot.num_resources(); ++r) {
+        max_allocatable[r] = std::max(max_allocatable[r], snapshot.allocatable(node)[r].value());
+      }
+    }
+  }
+  auto pod_size = [&](PodId pod) {
+    double size = static_cast<double>(catalog->instances_of(pod).size());
+    for (const model::ResourceAmount& ra : snapshot.pod_requests(pod)) {
+      const int64_t most = max_allocatable[ra.resource.index()];
+      if (most > 0) size = std::max(size, static_cast<double>(ra.amount.value()) / static_cast<double>(most));
+    }
+    return size;
+  };
+  for (size_t i = 0; i < spec.members.size(); ++i) {
+    const model::GangMemberSpec& m = spec.members[i];
+    GangGroup& g = plan.groups[i + 1];
+    g.name = m.name.empty() ? std::string("its pods") : fmt::format("member {}", m.name);
+    g.parent = 0;
+    for (size_t j = 0; j < spec.members.size(); ++j) {
+      if (j != i && !m.parent.empty() && spec.members[j].name == m.parent) g.parent = static_cast<int>(j + 1);
+    }
+    for (const std::string& name : m.pod_names) {
+      auto id = snapshot.FindPod(spec.namespace_name, name);
+      if (!id || snapshot.pod(*id).node.valid()) continue;
+      g.pods.push_back(*id);
+      plan.pods.push_back(*id);
+    }
+    const auto count = static_cast<int32_t>(g.pods.size());
+    g.min = m.min_count >= 0 ? std::min(m.min_count, count) : (spec.min_member < 0 ? count : 0);
+    g.constraint = Resolve(m.topology, flavor_topology);
+    if (!g.constraint.problem.empty()) g.constraint.problem = g.name + ": " + g.constraint.problem;
+    g.pods_per_job = m.pods_per_job;
+    for (PodId pod : g.pods) g.size = std::max(g.size, pod_size(pod));
+  }
+  // A parent chain that loops (io rejects those) is cut at the gang.
+  for (size_t i = 1; i < plan.groups.size(); ++i) {
+    int at = plan.groups[i].parent;
+    for (size_t steps = 0; at > 0 && steps <= plan.groups.size(); ++steps) at = plan.groups[at].parent;
+    if (at != 0) plan.groups[i].parent = 0;
+    plan.groups[plan.groups[i].parent].children.push_back(static_cast<int>(i));
+  }
+  // Larger members first; a group is as large as its largest descendant.
+  for (size_t i = plan.groups.size(); i-- > 1;) {
+    GangGroup& g = plan.groups[i];
+    plan.groups[g.parent].size = std::max(plan.groups[g.parent].size, g.size);
+  }
+  for (GangGroup& g : plan.groups) {
+    std::stable_sort(g.children.begin(), g.children.end(),
+                     [&](int x, int y) { return plan.groups[x].size > plan.groups[y].size; });
+  }
+  // A gang-level constraint over a single member without one of its own (a KAI PodGroup
+  // without subgroups) is that member's: its pods then spread inside the domain by BestFit.
+  for (GangGroup& g : plan.groups) {
+    if (g.children.size() != 1) continue;
+    GangGroup& only = plan.groups[g.children[0]];
+    const bool unconstrained = only.constraint.topology == nullptr && only.constraint.problem.empty();
+    if (only.children.empty() && unconstrained && g.pods.empty()) {
+      only.constraint = g.constraint;
+      g.constraint = Constraint{};
+    }
+  }
+  if (!spec.exclusive_topology.empty()) {
+    model::TopologyConstraintSpec ex;
+    ex.required_level = spec.exclusive_topology;
+    const Constraint c = Resolve(ex, flavor_topology);
+    if (!c.problem.empty()) {
+      plan.exclusive_problem = "exclusive-topology: " + c.problem;
+    } else {
+      plan.exclusive_topology = c.topology;
+      plan.exclusive_level = c.required;
+    }
+  }
+  return plan;
+}
+
+model::GangSpec Engine::Impl::GangOfWorkload(const model::WorkloadSpec& spec,
+                                             uint32_t pod_set) const {
+  const model::PodSetSpec& ps = spec.pod_sets[pod_set];
+  model::GangSpec gang;
+  gang.namespace_name = spec.namespace_name;
+  gang.name = spec.name;
+  gang.kind = spec.owner.kind == "JobSet" ? model::GangKind::kJobSet : model::GangKind::kJob;
+  model::GangMemberSpec member;
+  member.name = ps.name;
+  member.pod_names = ps.pod_names;
+  member.topology.required_level = ps.required_topology;
+  member.topology.preferred_level = ps.preferred_topology;
+  member.topology.unconstrained = ps.unconstrained_topology;
+  member.topology.slice_level = ps.slice_required_topology;
+  member.topology.slice_size = ps.slice_size;
+  // The JobSet's exclusive placement, as io read it for these pods.
+  for (const std::string& name : ps.pod_names) {
+    auto id = snapshot.FindPod(spec.namespace_name, name);
+    if (!id || gang_spec_of_pod[id->index()] < 0) continue;
+    const model::GangSpec& from = options.gangs->gangs[gang_spec_of_pod[id->index()]];
+    gang.exclusive_topology = from.exclusive_topology;
+    for (const model::GangMemberSpec& m : from.members) {
+      if (m.name == ps.name) member.pods_per_job = m.pods_per_job;
+    }
+    break;
+  }
+  gang.members.push_back(std::move(member));
+  return gang;
+}
+
+void Engine::Impl::CompileGangs() {
+  gang_of_pod.assign(snapshot.num_pods(), -1);
+  gang_spec_of_pod.assign(snapshot.num_pods(), -1);
+  if (options.gangs == nullptr) return;
+  const auto& specs = options.gangs->gangs;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const model::GangSpec& spec = specs[i];
+    bool queued = false, running = false, taken = false;
+    for (const model::GangMemberSpec& m : spec.members) {
+      for (const std::string& name : m.pod_names) {
+        auto id = snapshot.FindPod(spec.namespace_name, name);
+        if (!id) continue;
+        if (gang_spec_of_pod[id->index()] >= 0) {
+          taken = true;
+          continue;
+        }
+        gang_spec_of_pod[id->index()] = static_cast<int32_t>(i);
+        queued |= workload_of_pod[id->index()] >= 0;
+        running |= snapshot.pod(*id).node.valid();
+      }
+    }
+    if (taken) {
+      warnings.push_back(fmt::format("{} {}/{}: some of its pods already belong to another "
+                                     "gang; they are placed with that one",
+                                     KindName(spec.kind), spec.namespace_name, spec.name));
+    }
+    // Queued gangs are placed by admission (Admit); a gang with a running pod has started,
+    // and its other pods are placed one by one.
+    if (queued || running) continue;
+    GangPlan plan = CompileGang(spec, {});
+    std::erase_if(plan.pods, [&](PodId p) { return gang_spec_of_pod[p.index()] != static_cast<int32_t>(i); });
+    for (GangGroup& g : plan.groups) {
+      std::erase_if(g.pods, [&](PodId p) { return gang_spec_of_pod[p.index()] != static_cast<int32_t>(i); });
+      g.min = std::min<int32_t>(g.min, static_cast<int32_t>(g.pods.size()));
+    }
+    if (plan.pods.empty()) continue;
+    for (PodId p : plan.pods) gang_of_pod[p.index()] = static_cast<int32_t>(gangs.size());
+    gangs.push_back(std::move(plan));
+  }
+}
+
+bool Engine::Impl::PlaceGang(const GangPlan& gang, std::span<const NodeId> scope,
+                             std::vector<Decision>& decisions, std::string& reason,
+                             std::optional<Decision>& blocked) {
+  GangRun run{gang};
+  const internal::Mark mark = TakeMark();
+  bool ok;
+  if (!gang.exclusive_problem.empty()) {
+    ok = false;
+    run.why = gang.exclusive_problem;
+  } else {
+    GangPlacer placer(*this, run);
+    ok = placer.PlaceGroup(0, scope);
+  }
+  const auto total = static_cast<int32_t>(gang.pods.size());
+  if (ok && gang.min_total >= 0 && run.placed < gang.min_total) {
+    ok = false;
+    run.why = fmt::format("{} of its {} pods fit; minMember is {}", run.placed, total,
+                          gang.min_total);
+  }
+  if (!ok) {
+    RollbackTo(mark);
+    reason = gang.label.empty() ? run.why : gang.label + ": " + run.why;
+    blocked = std::move(run.blocked);
+    return false;
+  }
+  for (Decision& d : run.log) {
+    const PodId pod = d.pod;
+    decisions[pod.index()] = std::move(d);
+  }
+  return true;
+}
+
+}  // namespace tessera::engine

@@ -1,0 +1,183 @@
+// The engine's state, shared by engine.cc (single pods, queues, claims) and gangs.cc (gangs
+// and topology). Only the engine module includes this header.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "admission/admitter.h"
+#include "admission/queue_model.h"
+#include "dra/allocator.h"
+#include "dra/cel/selector_cache.h"
+#include "dra/claims.h"
+#include "dra/device_index.h"
+#include "engine/engine.h"
+#include "model/gang_specs.h"
+#include "placement/topology.h"
+
+namespace tessera::engine {
+
+namespace internal {
+
+// A topology constraint resolved against a TopologyIndex: level indices, or why it cannot be
+// honoured.
+struct Constraint {
+  placement::TopologyIndex* topology = nullptr;  // null: no topology constraint
+  int required = -1;
+  int preferred = -1;
+  int slice = -1;
+  int32_t slice_size = 0;
+  bool unconstrained = false;
+  std::string problem;  // non-empty: the gang cannot be placed, for this reason
+};
+
+// One node of a gang's tree: the gang itself (index 0), a member (PodSet, replicatedJob,
+// subgroup, task) or a KAI subgroup that only holds other subgroups.
+struct GangGroup {
+  std::string name;
+  int parent = -1;
+  std::vector<int> children;      // groups, larger members first
+  std::vector<model::PodId> pods;  // this group's own pods, unbound ones only
+  int32_t min = 0;                 // own pods that must be placed
+  Constraint constraint;
+  int32_t pods_per_job = 0;  // exclusive placement: pods per child Job (0: all one Job)
+  double size = 0;           // per-pod size relative to the largest node, for ordering
+};
+
+struct GangPlan {
+  std::string label;  // "JobSet default/train", for reasons
+  std::vector<GangGroup> groups;
+  int32_t min_total = -1;  // pods over all groups that must be placed; -1: every pod
+  placement::TopologyIndex* exclusive_topology = nullptr;
+  int exclusive_level = -1;
+  std::string exclusive_problem;
+  std::vector<model::PodId> pods;  // every unbound pod of the gang
+};
+
+// An undo record for what the overlay does not track: topology free capacity and the
+// owners of exclusive domains.
+struct JournalEntry {
+  model::PodId pod;  // reserve: the pod; owner: invalid
+  model::NodeId node;
+  std::vector<int32_t>* owners = nullptr;
+  uint32_t domain = 0;
+  int32_t old_owner = -1;
+};
+
+struct Mark {
+  model::Overlay::Mark overlay;
+  size_t journal;
+  size_t held;
+};
+
+}  // namespace internal
+
+struct Engine::Impl {
+  Impl(const model::Snapshot& s, const Options& o, model::Overlay* external)
+      : snapshot(s),
+        options(o),
+        selectors(s),
+        own_overlay(external ? nullptr : std::make_unique<model::Overlay>(s)),
+        overlay(external ? *external : *own_overlay) {}
+
+  const model::Snapshot& snapshot;
+  Options options;
+  dra::cel::SelectorCache selectors;
+  std::unique_ptr<model::Overlay> own_overlay;
+  model::Overlay& overlay;
+  std::unique_ptr<dra::DeviceIndex> index;
+  std::unique_ptr<dra::ClaimCatalog> catalog;
+  std::unique_ptr<dra::Allocator> allocator;
+  std::vector<std::string> warnings;
+  // Per claim instance: untolerated NoExecute taints on its allocated devices.
+  std::vector<std::vector<model::NoExecuteTaint>> no_execute;
+
+  // Finds the NoExecute taints of an allocated claim's devices that its requests do not
+  // tolerate (or tolerate only for tolerationSeconds).
+  void FindNoExecute(uint32_t instance);
+
+  // Queues (Options::queues): the compiled model, and per pod the queued workload it belongs
+  // to (-1: none; such pods are placed one by one).
+  std::unique_ptr<admission::QueueModel> queues;
+  std::vector<int32_t> workload_of_pod;
+  // While a queued PodSet is being placed: its flavors' tolerations, which Kueue adds to
+  // the pods it admits.
+  std::vector<model::Toleration> extra_tolerations;
+
+  // Gangs (Options::gangs) and the topologies their constraints use.
+  std::vector<internal::GangPlan> gangs;
+  std::vector<int32_t> gang_of_pod;  // -1: not in a gang that is still to be placed
+  std::vector<std::unique_ptr<placement::TopologyIndex>> topologies;
+  // Owners of exclusive domains (JobSet exclusive-topology), per (topology, level).
+  std::vector<std::pair<std::pair<const placement::TopologyIndex*, int>, std::vector<int32_t>>>
+      exclusive_owners;
+  int32_t next_job_id = 0;
+  std::vector<internal::JournalEntry> journal;
+  // Per pod placed by this engine: the device-ledger changes its placement made
+  // (held[held_begin[p], held_end[p])), which Release gives back.
+  std::vector<std::pair<size_t, int64_t>> held;
+  std::vector<uint32_t> held_begin, held_end;
+  std::vector<std::pair<size_t, int64_t>> ledger_scratch;
+
+  // Per-cycle buffers, sized once and reused by every decision.
+  std::vector<model::NodeId> all_nodes;
+  std::vector<model::NodeId> feasible;
+  std::vector<int64_t> taint_counts;
+  std::vector<Quantity> empty_node;  // a row of zeros: "what if the node were empty"
+  std::vector<int32_t> node_room;    // gangs: per node, pods of the current shape that fit
+  std::vector<std::vector<int64_t>> domain_room;  // gangs: per level, per domain
+  std::vector<int64_t> max_allocatable;           // gangs: per resource, over all nodes
+
+  // Decides one pod among `nodes` (every node: all_nodes) and reserves the best one.
+  model::Decision DecideAmong(model::PodId pod, std::span<const model::NodeId> nodes);
+  model::Decision DecideOne(model::PodId pod) { return DecideAmong(pod, all_nodes); }
+  // Binds the pod on the overlay and updates the topologies' free capacity (undoable).
+  void ReservePod(model::PodId pod, model::NodeId node);
+  internal::Mark TakeMark() const { return {overlay.mark(), journal.size(), held.size()}; }
+  void RollbackTo(internal::Mark mark);
+  void Commit() {
+    overlay.Commit();
+    journal.clear();
+  }
+
+  // Admits the queued workloads through the queues and places their pods (all or none).
+  void Admit(ScheduleResult& result);
+  // Status.admission's PodSets for `assignment`.
+  std::vector<model::PodSetAdmission> PodSetAdmissions(
+      const model::WorkloadSpec& spec, const admission::Assignment& assignment) const;
+  // A queued workload with a pod already bound is running: it holds its quota, and its
+  // other pods are placed one by one like any pod.
+  bool Running(const model::WorkloadSpec& spec) const;
+  std::vector<model::ClaimAllocation> Claims(const std::vector<model::Decision>& decisions) const;
+
+  // Options::check after a commit: node resources and devices of the placed `pods`.
+  std::string CheckPlaced(std::span<const model::PodId> pods) const;
+
+  // --- gangs (gangs.cc)
+  // Compiles Options::gangs: pods to PodIds, constraints against topologies.
+  void CompileGangs();
+  // The constraint `spec` asks for; `flavor_topology` is the Kueue flavor's topologyName.
+  internal::Constraint Resolve(const model::TopologyConstraintSpec& spec,
+                               std::string_view flavor_topology);
+  placement::TopologyIndex* TopologyFor(const std::vector<std::string>& levels);
+  // The gang of one PodSet of a queued workload: its pods and Kueue topology annotations,
+  // plus the JobSet's exclusive placement when io read one for these pods.
+  model::GangSpec GangOfWorkload(const model::WorkloadSpec& spec, uint32_t pod_set) const;
+  // Pods to PodIds, constraints against topologies (`flavor_topology`: a Kueue flavor's
+  // topologyName, or empty).
+  internal::GangPlan CompileGang(const model::GangSpec& spec, std::string_view flavor_topology);
+  // Places the gang among `scope` (sorted NodeIds): at least its minimum of pods, with their
+  // topology, or none. On failure the overlay and the topologies are as they were, `reason`
+  // says why and, when one pod fit no node at all, `blocked` holds that pod's decision.
+  // Decisions of the placed pods go to `decisions` (indexed by PodId).
+  bool PlaceGang(const internal::GangPlan& gang, std::span<const model::NodeId> scope,
+                 std::vector<model::Decision>& decisions, std::string& reason,
+                 std::optional<model::Decision>& blocked);
+  // Index of gang specs by pod (Options::gangs), for GangOfWorkload: -1 when none.
+  std::vector<int32_t> gang_spec_of_pod;
+};
+
+}  // namespace tessera::engine
