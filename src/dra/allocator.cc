@@ -63,6 +63,29 @@ std::span<const DeviceResult> Allocator::results(const model::Overlay& overlay,
   return {results_.data() + begin, count};
 }
 
+void Allocator::CompactResults(model::Overlay& overlay) {
+  compact_order_.clear();
+  const auto instances = static_cast<uint32_t>(catalog_.instances().size());
+  for (uint32_t i = 0; i < instances; ++i) {
+    if (allocated(overlay, i) && overlay.ledger(slot(i, kCount)) > 0) compact_order_.push_back(i);
+  }
+  std::sort(compact_order_.begin(), compact_order_.end(), [&](uint32_t x, uint32_t y) {
+    return overlay.ledger(slot(x, kBegin)) < overlay.ledger(slot(y, kBegin));
+  });
+  int64_t at = 0;
+  for (uint32_t i : compact_order_) {
+    const int64_t begin = overlay.ledger(slot(i, kBegin));
+    const int64_t count = overlay.ledger(slot(i, kCount));
+    if (begin != at) {
+      // Rows only move down, and the ranges are in order, so a forward copy is safe.
+      std::copy(results_.begin() + begin, results_.begin() + begin + count, results_.begin() + at);
+      overlay.AddToLedger(slot(i, kBegin), at - begin);
+    }
+    at += count;
+  }
+  overlay.AddToLedger(results_size_slot_, at - overlay.ledger(results_size_slot_));
+}
+
 const CompiledSubrequest& Allocator::Sub(uint32_t step, uint32_t sub) const {
   const Step& st = steps_[step];
   const CompiledClaim& claim = catalog_.claims()[catalog_.instances()[st.instance].claim];

@@ -72,6 +72,15 @@ class Allocator {
   // ledger changes back when the pod leaves must leave this slot alone: rows past the
   // released claim's may belong to claims allocated since.
   size_t append_only_slot() const { return results_size_slot_; }
+  // Result rows in use, released ones included (what CompactResults can shrink).
+  int64_t result_rows(const model::Overlay& overlay) const {
+    return overlay.ledger(results_size_slot_);
+  }
+  // Moves the result rows of allocated claims to the front of the row store, in order, and
+  // points their claims at the new places, so that rows of released claims do not pile up in
+  // a long run (the simulator, `serve`). The ledger changes are left on `overlay` for the
+  // caller to commit. No allocation once its scratch has reached the number of claims.
+  void CompactResults(model::Overlay& overlay);
 
   // Allocates every unallocated claim of `pod` on `node` and adds the pod to every claim's
   // consumers. Returns true and leaves the changes on `overlay` (roll back or commit them);
@@ -164,6 +173,7 @@ class Allocator {
   size_t instance_base_;
   size_t results_size_slot_;
   std::vector<DeviceResult> results_;       // rows beyond ledger(results_size_slot_) are stale
+  std::vector<uint32_t> compact_order_;     // CompactResults' scratch
   std::vector<uint8_t> no_execute_;         // per instance: MarkNoExecute
   std::vector<model::DeviceId> preferred_;  // Prefer, for one Allocate call
   cel::EvalScratch scratch_;

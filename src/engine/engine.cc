@@ -138,6 +138,7 @@ void Engine::Impl::RollbackTo(internal::Mark mark) {
       (*e.owners)[e.domain] = e.old_owner;
     } else {
       for (auto& topology : topologies) topology->OnRelease(e.pod, e.node);
+      held_begin[e.pod.index()] = held_end[e.pod.index()] = 0;  // its held entries go below
     }
     journal.pop_back();
   }
@@ -152,22 +153,26 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
   const bool has_claims = !catalog->instances_of(pod).empty();
 
   feasible.clear();
+  // Why nodes were rejected goes to a reused buffer, and into the decision only when the pod
+  // fits nowhere: a placed pod's decision allocates nothing.
+  std::vector<model::ReasonCount>& reasons = reasons_scratch;
+  reasons.clear();
   placement::Rejections rejections;
   bool may_fit_later = false;
   if (nodes.size() < snapshot.num_nodes()) {
     // Nodes left out by the caller: a Kueue flavor's nodeLabels (which Kueue puts into the
     // pod's nodeSelector) or a topology domain.
-    d.reasons.push_back({RejectReason::kNodeAffinity, 0, 0,
-                         static_cast<uint32_t>(snapshot.num_nodes() - nodes.size())});
+    reasons.push_back({RejectReason::kNodeAffinity, 0, 0,
+                       static_cast<uint32_t>(snapshot.num_nodes() - nodes.size())});
   }
   for (NodeId node : nodes) {
     rejections.Clear();
     if (!placement::PassesStaticFilters(snapshot, pod, node, rejections, extra_tolerations)) {
-      Tally(rejections, d.reasons);
+      Tally(rejections, reasons);
       continue;
     }
     if (!placement::FitsResources(snapshot, pod, node, overlay.used(node), rejections)) {
-      Tally(rejections, d.reasons);
+      Tally(rejections, reasons);
       if (!may_fit_later) {
         placement::Rejections ignored;
         may_fit_later = placement::FitsResources(snapshot, pod, node, empty_node, ignored);
@@ -179,7 +184,7 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
       const model::Overlay::Mark mark = overlay.mark();
       if (!allocator->Allocate(overlay, pod, node, failure)) {
         rejections.Add(ToReason(failure.kind), failure.instance, failure.request);
-        Tally(rejections, d.reasons);
+        Tally(rejections, reasons);
         may_fit_later |= MayFitLater(failure.kind);
         continue;
       }
@@ -190,6 +195,7 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
 
   if (feasible.empty()) {
     d.outcome = may_fit_later ? Outcome::kWaiting : Outcome::kInfeasible;
+    d.reasons.assign(reasons.begin(), reasons.end());
     return d;
   }
 
@@ -824,9 +830,45 @@ void Engine::Release(PodId pod) {
   for (uint32_t i = m.held_begin[pod.index()]; i < m.held_end[pod.index()]; ++i) {
     m.overlay.AddToLedger(m.held[i].first, -m.held[i].second);
   }
+  m.held_released += m.held_end[pod.index()] - m.held_begin[pod.index()];
   m.held_begin[pod.index()] = m.held_end[pod.index()] = 0;
   for (auto& topology : m.topologies) topology->OnRelease(pod, node);
   m.Commit();
+  if (m.held_released * 2 > m.held.size() && m.held.size() > 1024) m.CompactHeld();
+  // The allocator's result rows of released claims: compacted when they have doubled, so a
+  // long run's row store stays within twice what is live.
+  const int64_t rows = m.allocator->result_rows(m.overlay);
+  if (rows > 2 * m.rows_after_compaction + 1024) {
+    m.allocator->CompactResults(m.overlay);
+    m.Commit();
+    m.rows_after_compaction = m.allocator->result_rows(m.overlay);
+  }
+}
+
+std::string Engine::CheckInvariants() const {
+  std::string broken = dra::CheckAll(*impl_->allocator, impl_->overlay);
+  return broken.empty() ? dra::CheckNodes(impl_->overlay) : broken;
+}
+
+void Engine::Impl::CompactHeld() {
+  // Moves every placed pod's range to the front, in place, in the order of its offset.
+  std::vector<uint32_t>& order = compact_scratch;
+  order.clear();
+  for (uint32_t p = 0; p < held_begin.size(); ++p) {
+    if (held_end[p] > held_begin[p]) order.push_back(p);
+  }
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t x, uint32_t y) { return held_begin[x] < held_begin[y]; });
+  uint32_t at = 0;
+  for (uint32_t p : order) {
+    const uint32_t n = held_end[p] - held_begin[p];
+    std::copy(held.begin() + held_begin[p], held.begin() + held_end[p], held.begin() + at);
+    held_begin[p] = at;
+    held_end[p] = at + n;
+    at += n;
+  }
+  held.resize(at);
+  held_released = 0;
 }
 
 std::vector<Decision> ScheduleAll(const Snapshot& snapshot, const Options& options,

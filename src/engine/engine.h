@@ -100,6 +100,9 @@ class Engine {
   // with the pod that allocated it, so release sharers before that one.
   // Requires: the pod is placed (by this engine or bound in the snapshot without claims).
   void Release(model::PodId pod);
+  // The full invariant check of the committed state (dra::CheckAll and dra::CheckNodes):
+  // "" when it holds, else what broke.
+  std::string CheckInvariants() const;
   const model::Overlay& overlay() const;
 
   struct Impl;  // opaque; named here so that engine.cc's helpers can reach it

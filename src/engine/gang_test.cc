@@ -449,3 +449,27 @@ TEST(EngineIncrementalTest, PlaceReleaseAndPlaceAgain) {
 
 }  // namespace
 }  // namespace tessera::engine
+
+namespace tessera::engine {
+namespace {
+
+// A KAI PodGroup of 4 pods with minMember 3 and a required rack: the rack chosen must have
+// room for 3, not merely for one (the tightest rack with room for 1 would fail the gang).
+TEST(GangTest, MinMemberSizesTheDomainChoice) {
+  ClusterBuilder b;
+  AddCluster(b);
+  // Rack b0-r0: 3 nodes full, one with room for one 8-GPU pod. Every other rack is empty.
+  for (int n = 0; n < 3; ++n) {
+    b.Pod(fmt::format("busy-{}", n)).Cpu("1").Extended("nvidia.com/gpu", "8").OnNode(NodeName(0, 0, n));
+  }
+  GangObjects objects = Topology();
+  GangSpec& g = AddGang(b, objects, "pg", 4, "8");
+  g.kind = GangKind::kKaiPodGroup;
+  g.min_member = 3;
+  g.topology = {.topology = "default", .required_level = kRack};
+  GangRunResult run = Schedule(std::move(b), objects);
+  EXPECT_EQ(run.Racks("pg", 4), (std::map<std::string, int>{{"b0-r1", 4}}));
+}
+
+}  // namespace
+}  // namespace tessera::engine

@@ -778,6 +778,12 @@ internal::GangPlan Engine::Impl::CompileGang(const model::GangSpec& spec,
     std::stable_sort(g.children.begin(), g.children.end(),
                      [&](int x, int y) { return plan.groups[x].size > plan.groups[y].size; });
   }
+  // A gang of one member: the gang's minimum is the member's (so that a domain is chosen
+  // with room for that many, not for one).
+  if (plan.groups.size() == 2 && plan.min_total >= 0) {
+    GangGroup& only = plan.groups[1];
+    only.min = std::max(only.min, std::min(plan.min_total, static_cast<int32_t>(only.pods.size())));
+  }
   // A gang-level constraint over a single member without one of its own (a KAI PodGroup
   // without subgroups) is that member's: its pods then spread inside the domain by BestFit.
   for (GangGroup& g : plan.groups) {

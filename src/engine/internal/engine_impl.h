@@ -121,12 +121,18 @@ struct Engine::Impl {
   std::vector<std::pair<size_t, int64_t>> held;
   std::vector<uint32_t> held_begin, held_end;
   std::vector<std::pair<size_t, int64_t>> ledger_scratch;
+  size_t held_released = 0;  // entries of `held` no pod owns any more
+  int64_t rows_after_compaction = 0;  // the allocator's result rows after the last compaction
+  std::vector<uint32_t> compact_scratch;
+  // Drops the released entries of `held` in place (Release calls it when they are most).
+  void CompactHeld();
 
   // Per-cycle buffers, sized once and reused by every decision.
   std::vector<model::NodeId> all_nodes;
   std::vector<model::NodeId> feasible;
   std::vector<int64_t> taint_counts;
   std::vector<Quantity> empty_node;  // a row of zeros: "what if the node were empty"
+  std::vector<model::ReasonCount> reasons_scratch;
   std::vector<int32_t> node_room;    // gangs: per node, pods of the current shape that fit
   std::vector<std::vector<int64_t>> domain_room;  // gangs: per level, per domain
   std::vector<int64_t> max_allocatable;           // gangs: per resource, over all nodes
