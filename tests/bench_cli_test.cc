@@ -61,6 +61,53 @@ TEST(BenchCliTest, SlurmFillDecidesEveryJobOfTheQueue) {
   EXPECT_NE(row.at("anchor").get<std::string>().find("15.2 ms"), std::string::npos);
 }
 
+// The quick queue scenario (Kueue's large-scale shape at 100 ClusterQueues, 5,000 one-pod
+// workloads) through admission cycles in simulated time: every workload is admitted and
+// leaves, some by borrowing, some only after being preempted and admitted again.
+TEST(BenchCliTest, QuickQueuesAdmitsEveryWorkload) {
+  RunResult r = Tessera("bench queues-100 -o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.err.find("100 ClusterQueues, 67 nodes, 5000 workloads: "), std::string::npos)
+      << r.err;
+  const nlohmann::json row = nlohmann::json::parse(r.out).at("scenarios").at(0);
+  EXPECT_EQ(row.at("name"), "queues-100");
+  EXPECT_EQ(row.at("pods").get<int>(), 5000);
+  EXPECT_EQ(row.at("placed").get<int>(), 5000);
+  EXPECT_EQ(row.at("runs").get<int>(), 1);
+  const nlohmann::json& q = row.at("queues");
+  EXPECT_EQ(q.at("cluster_queues").get<int>(), 100);  // 2 cohorts x 50
+  EXPECT_EQ(q.at("nodes").get<int>(), 67);            // 40 on-demand + 27 spot
+  EXPECT_EQ(q.at("workloads").get<int>(), 5000);      // 50 per ClusterQueue
+  // A preempted workload goes back to its queue and is admitted again before the run ends.
+  const int64_t preemptions = q.at("preemptions").get<int64_t>();
+  EXPECT_GT(preemptions, 0);
+  EXPECT_EQ(q.at("admissions").get<int64_t>(), 5000 + preemptions);
+  EXPECT_GT(q.at("borrowing_admissions").get<int64_t>(), 0);
+  EXPECT_GT(q.at("no_placement").get<int64_t>(), 0);  // quota fits, the nodes do not
+  // Every admission placed its pod; refusals of alike pods are reused within a cycle.
+  EXPECT_GE(q.at("placement_attempts").get<int64_t>(), q.at("admissions").get<int64_t>());
+  EXPECT_LT(q.at("placement_attempts").get<int64_t>(),
+            q.at("admissions").get<int64_t>() + q.at("no_placement").get<int64_t>());
+  EXPECT_GT(q.at("cycles").get<int64_t>(), 100);
+  EXPECT_GT(q.at("makespan_ms").get<int64_t>(), 2000);  // arrivals alone span over 3 s
+  const int64_t decisions = row.at("decisions").get<int64_t>();
+  EXPECT_GE(decisions, q.at("admissions").get<int64_t>());
+  const double cpu = row.at("cpu_seconds").get<double>();
+  ASSERT_GT(cpu, 0);
+  EXPECT_NEAR(row.at("decisions_per_second").get<double>(), static_cast<double>(decisions) / cpu,
+              0.01 * static_cast<double>(decisions) / cpu);
+  EXPECT_NEAR(row.at("cpu_us_per_placement").get<double>(), cpu * 1e6 / 5000,
+              0.01 * cpu * 1e6 / 5000);
+  const double p50 = row.at("p50_ms").get<double>();
+  const double p99 = row.at("p99_ms").get<double>();
+  const double max = row.at("max_ms").get<double>();
+  EXPECT_GE(p50, 0);
+  EXPECT_LE(p50, p99);
+  EXPECT_LE(p99, max);
+  EXPECT_GT(max, 0);
+  EXPECT_NE(row.at("anchor").get<std::string>().find("1,179 s"), std::string::npos);
+}
+
 TEST(BenchCliTest, BacktrackingReportsALatencyDistribution) {
   RunResult r = Tessera("bench dra-partitionable-backtracking -o json");
   ASSERT_EQ(r.status, kExitOk) << r.err;
@@ -96,6 +143,7 @@ TEST(BenchCliTest, UnknownScenarioExitsTwoListingTheValidNames) {
   EXPECT_NE(r.err.find("no-such-scenario"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("dra-fill-500"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("dra-partitionable-backtracking"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("queues-burst"), std::string::npos) << r.err;
 }
 
 TEST(BenchCliTest, BadOutputFormatExitsTwo) {

@@ -14,7 +14,9 @@ Admitter::Admitter(const QueueModel& model, AdmissionOptions options)
       options_(options),
       state_(model),
       by_cq_(model.num_cluster_queues()),
-      entry_of_cq_(model.num_cluster_queues(), -1) {}
+      entry_of_cq_(model.num_cluster_queues(), -1),
+      tree_version_(model.num_nodes(), 0),
+      queue_of_cq_(model.num_cluster_queues()) {}
 
 WorkloadHandle Admitter::Register(RunningWorkload workload) {
   const WorkloadHandle h = WorkloadHandle::FromIndex(running_.size());
@@ -117,10 +119,12 @@ int Admitter::Tournament(QuotaNodeId n, std::span<const Entry> entries) const {
   return best;
 }
 
-void Admitter::Process(const Entry& entry, PlacementOracle& oracle, CycleResult& result) {
+void Admitter::Process(Entry& entry, PlacementOracle& oracle, CycleResult& result) {
   const PendingWorkload& w = pending_[entry.workload];
   AdmissionDecision& d = result.decisions[entry.workload];
-  Assignment a = AssignFlavors(state_, entry.cq, w.pod_sets);
+  Assignment a = entry.state_version == TreeVersion(entry.cq)
+                     ? std::move(entry.assignment)
+                     : AssignFlavors(state_, entry.cq, w.pod_sets);
   std::vector<uint32_t> targets;
   if (a.mode == AssignmentMode::kPreempt) {
     targets = FindPreemptionTargets(state_, a, Preemptor{w.priority, w.creation_unix_seconds},
@@ -142,10 +146,28 @@ void Admitter::Process(const Entry& entry, PlacementOracle& oracle, CycleResult&
     victims.push_back(WorkloadHandle(t));
   }
   TESSERA_CHECK(Fits(state_, a, true)) << "preemption targets do not make room";
+  const bool memo = targets.empty() && w.placement_class != 0;
+  if (memo) {
+    if (const Refusal* refused = FindRefusal(w.placement_class, a)) {
+      d.reason = fmt::format("quota available, no placement: as {}, same pods and flavors: {}",
+                             pending_[refused->workload].name, refused->reason);
+      d.same_refusal_as = refused->workload;
+      a.reason.clear();
+      d.assignment = std::move(a);
+      return;
+    }
+  }
   state_.Add(entry.cq, a.total);
   PlaceResult placed = oracle.TryPlace(w, a, victims);
   if (!placed.ok) {
     state_.Rollback(mark);
+    if (memo) {
+      Refusal refusal{.workload = entry.workload, .reason = placed.reason};
+      for (const PodSetAssignment& ps : a.pod_sets) {
+        for (const FlavorResourceAmount& u : ps.usage) refusal.frs.push_back(u.fr);
+      }
+      refusals_[w.placement_class].push_back(std::move(refusal));
+    }
     d.reason = targets.empty() ? "quota available, no placement: " + placed.reason
                                : fmt::format(
                                      "quota available after preempting {} workload(s), no "
@@ -159,7 +181,10 @@ void Admitter::Process(const Entry& entry, PlacementOracle& oracle, CycleResult&
     Unregister(v);
     result.preempted.push_back(v);
   }
+  // The victims' pods leave their nodes: refused placements may fit now.
+  if (!victims.empty()) refusals_.clear();
   a.reason.clear();
+  ++tree_version_[model_.node(QueueModel::NodeOf(entry.cq)).root.index()];
   d.outcome = AdmissionOutcome::kAdmitted;
   d.handle = Register(
       RunningWorkload{w.name, entry.cq, w.priority, w.creation_unix_seconds, now_, a.total, true});
@@ -169,16 +194,36 @@ void Admitter::Process(const Entry& entry, PlacementOracle& oracle, CycleResult&
   result.admitted.push_back(entry.workload);
 }
 
+const Admitter::Refusal* Admitter::FindRefusal(uint64_t placement_class,
+                                               const Assignment& a) const {
+  auto it = refusals_.find(placement_class);
+  if (it == refusals_.end()) return nullptr;
+  for (const Refusal& r : it->second) {
+    size_t k = 0;
+    bool same = true;
+    for (const PodSetAssignment& ps : a.pod_sets) {
+      for (const FlavorResourceAmount& u : ps.usage) {
+        same = same && k < r.frs.size() && r.frs[k] == u.fr;
+        ++k;
+      }
+    }
+    if (same && k == r.frs.size()) return &r;
+  }
+  return nullptr;
+}
+
 CycleResult Admitter::RunCycle(std::span<const PendingWorkload> pending, PlacementOracle& oracle,
                                int64_t now_unix_seconds) {
   pending_ = pending;
+  refusals_.clear();
   now_ = now_unix_seconds;
   cycle_first_handle_ = static_cast<uint32_t>(running_.size());
   CycleResult result;
   result.decisions.resize(pending.size());
   effective_priority_.resize(pending.size());
   const size_t num_cqs = model_.num_cluster_queues();
-  std::vector<std::vector<uint32_t>> queues(num_cqs);
+  std::vector<std::vector<uint32_t>>& queues = queue_of_cq_;
+  for (std::vector<uint32_t>& q : queues) q.clear();
   for (uint32_t i = 0; i < pending.size(); ++i) {
     result.decisions[i].workload = i;
     effective_priority_[i] = EffectivePriority(pending[i]);
@@ -194,15 +239,18 @@ CycleResult Admitter::RunCycle(std::span<const PendingWorkload> pending, Placeme
     }
     queues[cq.index()].push_back(i);
   }
-  std::vector<ClusterQueueId> active;
+  std::vector<ClusterQueueId>& active = active_;
+  active.clear();
   for (size_t c = 0; c < num_cqs; ++c) {
     if (queues[c].empty()) continue;
     std::sort(queues[c].begin(), queues[c].end(),
               [this](uint32_t a, uint32_t b) { return Before(a, b); });
     active.push_back(ClusterQueueId::FromIndex(c));
   }
-  std::vector<size_t> cursor(num_cqs, 0);
-  std::vector<uint8_t> blocked(num_cqs, 0);
+  std::vector<size_t>& cursor = cursor_;
+  cursor.assign(num_cqs, 0);
+  std::vector<uint8_t>& blocked = blocked_;
+  blocked.assign(num_cqs, 0);
   state_.ClearUndoLog();
 
   auto done = [&](const Entry& e) {
@@ -220,14 +268,15 @@ CycleResult Admitter::RunCycle(std::span<const PendingWorkload> pending, Placeme
     }
   };
 
-  std::vector<Entry> entries;
+  std::vector<Entry>& entries = entries_;
   while (true) {
     entries.clear();
     for (ClusterQueueId cq : active) {
       const size_t c = cq.index();
       if (blocked[c] != 0 || cursor[c] == queues[c].size()) continue;
       const uint32_t w = queues[c][cursor[c]];
-      entries.push_back(Entry{w, cq, AssignFlavors(state_, cq, pending[w].pod_sets)});
+      entries.push_back(
+          Entry{w, cq, AssignFlavors(state_, cq, pending[w].pod_sets), TreeVersion(cq)});
     }
     if (entries.empty()) break;
     if (!options_.fair_sharing) {
@@ -236,9 +285,10 @@ CycleResult Admitter::RunCycle(std::span<const PendingWorkload> pending, Placeme
         if (a.assignment.borrows != b.assignment.borrows) return !a.assignment.borrows;
         return Before(a.workload, b.workload);
       });
-      for (const Entry& e : entries) {
+      for (Entry& e : entries) {
         Process(e, oracle, result);
         done(e);
+        if (options_.observer != nullptr) options_.observer->Decided(result.decisions[e.workload]);
       }
       continue;
     }
@@ -261,10 +311,11 @@ CycleResult Admitter::RunCycle(std::span<const PendingWorkload> pending, Placeme
         }
       }
       TESSERA_CHECK(best >= 0);
-      const Entry& e = entries[static_cast<size_t>(best)];
+      Entry& e = entries[static_cast<size_t>(best)];
       entry_of_cq_[e.cq.index()] = -1;
       Process(e, oracle, result);
       done(e);
+      if (options_.observer != nullptr) options_.observer->Decided(result.decisions[e.workload]);
     }
   }
   state_.ClearUndoLog();

@@ -15,6 +15,16 @@
 // PlacementOracle is asked; if it cannot place the workload the quota is given back and the
 // workload waits with "quota available, no placement: <why>".
 //
+// Placement memo: the oracle's reservations only shrink the free capacity of the nodes during
+// a cycle, except when a preemptor's victims leave. So a workload that gets quota but whose
+// pods fit nowhere would be refused again by the oracle if another workload with the same
+// pods (PendingWorkload::placement_class) and the same flavors asked later in the cycle with
+// no victim evicted in between: such a workload waits with "quota available, no placement:
+// as <first>, same pods and flavors: <first's reason>" and the oracle is not asked. The memo
+// is cleared at the start of every cycle and whenever an admission evicts victims. With a
+// backlog of alike workloads that the nodes cannot take, this turns one oracle call (a scan
+// of the flavor's nodes) per waiting workload per cycle into one per class and flavor.
+//
 // Preemption (classic, preemption.h): a head in Preempt mode whose targets are found has the
 // victims' quota released and, in the same cycle, is admitted if it then places; if it does
 // not, the victims are kept (nothing is evicted for a workload that cannot run). Kueue instead
@@ -28,8 +38,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "admission/flavor_assigner.h"
@@ -46,6 +58,13 @@ struct PendingWorkload {
   int32_t priority = 0;
   int64_t creation_unix_seconds = 0;
   std::vector<PodSetRequest> pod_sets;
+  // Optional (0: none). Workloads with the same non-zero class have PodSets whose pods the
+  // PlacementOracle treats alike: same requests, node selectors, tolerations, affinity and
+  // no per-pod state such as claims. Then, within one cycle, once one of them was refused a
+  // placement (without victims) with some flavors, the others are refused with the same
+  // flavors without asking the oracle again, until a preemption frees node capacity (see
+  // "Placement memo" in admitter.h's header comment).
+  uint64_t placement_class = 0;
 };
 
 // A workload that already holds quota when the Admitter learns of it.
@@ -66,7 +85,8 @@ struct PlaceResult {
 // Placement, as the admission cycle sees it. TryPlace either reserves a placement for every
 // pod of the workload (the assignment's flavors tell which node pools) and returns ok, or
 // reserves nothing and says why. `victims` are workloads this admission would preempt: treat
-// their pods as gone. A reservation made by a successful TryPlace is final for this cycle.
+// their pods as gone. A reservation made by a successful TryPlace is final for this cycle;
+// within a cycle nothing but victims gives capacity back (the placement memo relies on it).
 class PlacementOracle {
  public:
   virtual ~PlacementOracle() = default;
@@ -83,14 +103,6 @@ class AlwaysPlace final : public PlacementOracle {
   }
 };
 
-struct AdmissionOptions {
-  // Order across ClusterQueues by the fair-sharing tournament instead of the classic order.
-  bool fair_sharing = false;
-  // > 0: effective priority = priority + floor(wait_seconds / aging_seconds), for ordering
-  // only (kueue#754). Preemption compares plain priorities.
-  int64_t aging_seconds = 0;
-};
-
 enum class AdmissionOutcome : uint8_t { kAdmitted, kPending };
 
 struct AdmissionDecision {
@@ -100,6 +112,30 @@ struct AdmissionDecision {
   Assignment assignment;  // kAdmitted: flavors and usage per PodSet; else the last attempt
   std::vector<WorkloadHandle> victims;  // kAdmitted: workloads preempted for it
   std::string reason;                   // kPending: why, in Kueue's wording where one exists
+  // kPending by the placement memo: the pending workload (index into the pending span) whose
+  // refused placement this one reuses; the oracle was not asked for this one.
+  std::optional<uint32_t> same_refusal_as;
+};
+
+// Told about each workload a cycle tries, as soon as its decision for the cycle is final: a
+// trace sink for debugging and benchmarks (`tessera bench queues` times the gaps between
+// calls). Workloads decided without an attempt (unknown or inactive ClusterQueue, waiting
+// behind a StrictFIFO head) are not reported. Called on the cycle's thread; must not call
+// back into the Admitter.
+class DecisionObserver {
+ public:
+  virtual ~DecisionObserver() = default;
+  virtual void Decided(const AdmissionDecision& decision) = 0;
+};
+
+struct AdmissionOptions {
+  // Order across ClusterQueues by the fair-sharing tournament instead of the classic order.
+  bool fair_sharing = false;
+  // > 0: effective priority = priority + floor(wait_seconds / aging_seconds), for ordering
+  // only (kueue#754). Preemption compares plain priorities.
+  int64_t aging_seconds = 0;
+  // Null by default; when set, must outlive the Admitter.
+  DecisionObserver* observer = nullptr;
 };
 
 struct CycleResult {
@@ -136,6 +172,7 @@ class Admitter {
     uint32_t workload;
     ClusterQueueId cq;
     Assignment assignment;  // as nominated
+    uint64_t state_version;  // tree_version_ of the ClusterQueue's tree when nominated
   };
 
   WorkloadHandle Register(RunningWorkload workload);
@@ -143,7 +180,9 @@ class Admitter {
   int64_t EffectivePriority(const PendingWorkload& w) const;
   // Orders two pending workloads of one ClusterQueue, or FIFO ties across queues.
   bool Before(uint32_t a, uint32_t b) const;
-  void Process(const Entry& entry, PlacementOracle& oracle, CycleResult& result);
+  // Decides one nominated entry; takes its assignment when the quota state has not changed
+  // since the nomination (AssignFlavors is a pure function of it).
+  void Process(Entry& entry, PlacementOracle& oracle, CycleResult& result);
   // Fair sharing: the best remaining entry of the subtree at `n`, or -1.
   int Tournament(QuotaNodeId n, std::span<const Entry> entries) const;
   bool TournamentBefore(QuotaNodeId child_a, const Entry& a, QuotaNodeId child_b,
@@ -156,12 +195,38 @@ class Admitter {
   std::vector<uint32_t> position_;  // per handle: index in by_cq_[cq]
   std::vector<std::vector<uint32_t>> by_cq_;
 
+  // A refused placement (placement memo): the flavor-resources of the assignment, per PodSet,
+  // and the refused workload (an index into pending_) and its reason.
+  struct Refusal {
+    std::vector<FlavorResource> frs;  // PodSet by PodSet, in usage order
+    uint32_t workload = 0;
+    std::string reason;
+  };
+  // The refusal of an alike workload with the same flavors, or null.
+  const Refusal* FindRefusal(uint64_t placement_class, const Assignment& a) const;
+
   // Per-cycle scratch.
   std::span<const PendingWorkload> pending_;
+  std::unordered_map<uint64_t, std::vector<Refusal>> refusals_;  // by placement_class
   int64_t now_ = 0;
   uint32_t cycle_first_handle_ = 0;  // handles admitted this cycle start here
   std::vector<int64_t> effective_priority_;
   std::vector<int> entry_of_cq_;  // fair sharing: the round's entry of each ClusterQueue
+  // Per quota tree (indexed by its root's node index): bumped whenever an admission changes
+  // the tree's usage for good during a cycle. A ClusterQueue's flavor assignment depends only
+  // on its own tree (victims come from it too), and a tentative change that is rolled back
+  // leaves the state as it was, so an unchanged version means an unchanged assignment.
+  std::vector<uint64_t> tree_version_;
+  uint64_t TreeVersion(ClusterQueueId cq) const {
+    return tree_version_[model_.node(QueueModel::NodeOf(cq)).root.index()];
+  }
+  // Per ClusterQueue: its pending workloads in order (indexes into pending_), how many have
+  // been tried, whether a StrictFIFO head blocks it; sized once, cleared every cycle.
+  std::vector<std::vector<uint32_t>> queue_of_cq_;
+  std::vector<size_t> cursor_;
+  std::vector<uint8_t> blocked_;
+  std::vector<ClusterQueueId> active_;
+  std::vector<Entry> entries_;
 };
 
 }  // namespace tessera::admission

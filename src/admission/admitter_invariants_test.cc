@@ -5,7 +5,9 @@
 // fail leaves the state bit for bit as it was.
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "admission/admitter.h"
@@ -288,6 +290,172 @@ TEST(AdmitterInvariantsTest, RandomAdmissionsAndReleasesKeepQuotaConsistent) {
   EXPECT_GT(admitted, decisions / 10);
   EXPECT_GT(preempted, 100);
   RecordProperty("scenarios", scenarios);
+}
+
+// Nodes as bins of cpu, kBinsPerFlavor per flavor; a PodSet's pods go first-fit onto the
+// bins of the flavor its cpu was assigned. Victims' pods leave first; a failure undoes
+// everything. The answer depends only on the pods and flavors and the bins, which only fill up
+// during a cycle except when victims leave: the contract the placement memo relies on.
+class BinOracle : public PlacementOracle {
+ public:
+  static constexpr size_t kBinsPerFlavor = 3;
+
+  BinOracle(const QueueModel& m, std::vector<int64_t> free) : m_(m), free_(std::move(free)) {}
+
+  void StartCycle(std::span<const PendingWorkload> pending) {
+    pending_ = pending;
+    placed_by_index_.assign(pending.size(), {});
+  }
+  // After the cycle: admitted workloads hold what TryPlace put down for them.
+  void Admitted(uint32_t index, WorkloadHandle h) {
+    if (placed_.size() <= h.index()) placed_.resize(h.index() + 1);
+    placed_[h.index()] = std::move(placed_by_index_[index]);
+  }
+  void Release(WorkloadHandle h) {
+    for (const auto& [bin, amount] : placed_[h.index()]) free_[bin] += amount;
+    placed_[h.index()].clear();
+  }
+
+  PlaceResult TryPlace(const PendingWorkload& w, const Assignment& a,
+                       std::span<const WorkloadHandle> victims) override {
+    ++calls;
+    const std::vector<int64_t> before = free_;
+    for (WorkloadHandle v : victims) {
+      for (const auto& [bin, amount] : placed_[v.index()]) free_[bin] += amount;
+    }
+    std::vector<std::pair<size_t, int64_t>> placed;
+    for (const PodSetAssignment& psa : a.pod_sets) {
+      const PodSetRequest& ps = w.pod_sets[psa.pod_set];
+      int64_t cpu = 0;
+      for (const ResourceAmount& q : ps.per_pod) {
+        if (m_.resource_name(q.resource) == "cpu") cpu = q.amount;
+      }
+      size_t first_bin = 0;
+      for (const FlavorResourceAmount& u : psa.usage) {
+        if (m_.resource_name(m_.ResourceOf(u.fr)) == "cpu") {
+          first_bin = m_.FlavorOf(u.fr).index() * kBinsPerFlavor;
+        }
+      }
+      for (int32_t pod = 0; pod < ps.count; ++pod) {
+        size_t bin = first_bin;
+        while (bin < first_bin + kBinsPerFlavor && free_[bin] < cpu) ++bin;
+        if (bin == first_bin + kBinsPerFlavor) {
+          free_ = before;
+          return {false, "no node"};
+        }
+        free_[bin] -= cpu;
+        placed.emplace_back(bin, cpu);
+      }
+    }
+    for (WorkloadHandle v : victims) placed_[v.index()].clear();
+    placed_by_index_[static_cast<size_t>(&w - pending_.data())] = std::move(placed);
+    return {true, {}};
+  }
+
+  int64_t calls = 0;
+
+ private:
+  const QueueModel& m_;
+  std::vector<int64_t> free_;
+  std::span<const PendingWorkload> pending_;
+  std::vector<std::vector<std::pair<size_t, int64_t>>> placed_by_index_;
+  std::vector<std::vector<std::pair<size_t, int64_t>>> placed_;  // by handle
+};
+
+// The same pods: same counts and per-pod requests, PodSet by PodSet.
+uint64_t PodsClass(const PendingWorkload& w) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](uint64_t v) { h = (h ^ v) * 1099511628211ULL; };
+  for (const PodSetRequest& ps : w.pod_sets) {
+    mix(static_cast<uint64_t>(ps.count));
+    for (const ResourceAmount& q : ps.per_pod) {
+      mix(q.resource.value());
+      mix(static_cast<uint64_t>(q.amount));
+    }
+    mix(0xffff);
+  }
+  return h == 0 ? 1 : h;
+}
+
+// The placement memo is an optimisation only: with placement classes set, every cycle makes
+// exactly the decisions it makes without them (same outcomes, handles, victims, flavors),
+// only the reason of a reused refusal names the workload it copies.
+TEST(AdmitterInvariantsTest, PlacementMemoChangesNoDecision) {
+  Rng rng(42);
+  int64_t reused = 0;
+  int64_t decisions = 0;
+  for (int round = 0; round < 60; ++round) {
+    Scenario scenario(rng);
+    Result<QueueModel> built = QueueModel::Build(scenario.Objects());
+    ASSERT_TRUE(built.ok()) << built.error().ToString();
+    (void)built->InternResource("example.com/gpu");
+    const QueueModel& m = *built;
+    std::vector<int64_t> bins(m.num_flavors() * BinOracle::kBinsPerFlavor);
+    for (int64_t& b : bins) b = 1 + static_cast<int64_t>(rng.Uniform(6));
+    const AdmissionOptions options{.fair_sharing = rng.Uniform(2) == 0};
+    Admitter plain(m, options);
+    Admitter memo(m, options);
+    BinOracle plain_nodes(m, bins);
+    BinOracle memo_nodes(m, bins);
+    std::vector<PendingWorkload> pending;
+    int64_t serial = 0;
+    for (int cycle = 0; cycle < 40; ++cycle) {
+      for (size_t h = 0; h < plain.running().size(); ++h) {
+        if (plain.running()[h].active && rng.Uniform(3) == 0) {
+          ASSERT_TRUE(memo.running()[h].active);
+          plain.Remove(WorkloadHandle::FromIndex(h));
+          memo.Remove(WorkloadHandle::FromIndex(h));
+          plain_nodes.Release(WorkloadHandle::FromIndex(h));
+          memo_nodes.Release(WorkloadHandle::FromIndex(h));
+        }
+      }
+      const int arrivals = 1 + static_cast<int>(rng.Uniform(8));
+      for (int i = 0; i < arrivals; ++i) pending.push_back(scenario.Workload(m, ++serial));
+      std::vector<PendingWorkload> classed = pending;
+      for (PendingWorkload& w : classed) w.placement_class = PodsClass(w);
+      plain_nodes.StartCycle(pending);
+      memo_nodes.StartCycle(classed);
+      const CycleResult a = plain.RunCycle(pending, plain_nodes, serial);
+      const CycleResult b = memo.RunCycle(classed, memo_nodes, serial);
+      ASSERT_EQ(a.admitted, b.admitted);
+      ASSERT_EQ(a.preempted, b.preempted);
+      for (size_t i = 0; i < pending.size(); ++i) {
+        const AdmissionDecision& x = a.decisions[i];
+        const AdmissionDecision& y = b.decisions[i];
+        ASSERT_EQ(x.outcome, y.outcome) << pending[i].name;
+        ASSERT_EQ(x.handle, y.handle);
+        ASSERT_EQ(x.victims, y.victims);
+        ASSERT_EQ(x.assignment.total, y.assignment.total);
+        if (y.reason.starts_with("quota available, no placement: as ")) {
+          ++reused;
+          ASSERT_TRUE(y.same_refusal_as.has_value());
+          ASSERT_EQ(a.decisions[*y.same_refusal_as].reason, x.reason);
+          ASSERT_EQ(x.reason, "quota available, no placement: no node") << pending[i].name;
+          ASSERT_TRUE(y.reason.ends_with(", same pods and flavors: no node")) << y.reason;
+        } else {
+          ASSERT_EQ(x.reason, y.reason);
+        }
+      }
+      ASSERT_EQ(plain.state().usage_for_test(), memo.state().usage_for_test());
+      for (uint32_t i : a.admitted) {
+        plain_nodes.Admitted(i, a.decisions[i].handle);
+        memo_nodes.Admitted(i, b.decisions[i].handle);
+      }
+      decisions += static_cast<int64_t>(pending.size());
+      // What was admitted leaves the queue; preempted workloads are not requeued here.
+      std::vector<PendingWorkload> still;
+      for (size_t i = 0; i < pending.size(); ++i) {
+        if (a.decisions[i].outcome != AdmissionOutcome::kAdmitted) {
+          still.push_back(std::move(pending[i]));
+        }
+      }
+      pending = std::move(still);
+    }
+    // The oracle is asked less, never more.
+    ASSERT_LE(memo_nodes.calls, plain_nodes.calls);
+  }
+  EXPECT_GT(reused, 1000) << "the memo must be exercised (" << decisions << " decisions)";
+  RecordProperty("reused", static_cast<int>(reused));
 }
 
 TEST(QuotaStateInvariantsTest, RollbackRestoresBitForBitAfterRandomChanges) {

@@ -188,6 +188,124 @@ TEST(AdmitterTest, InactiveClusterQueueAdmitsNothing) {
   EXPECT_EQ(r.decisions[0].reason, "ClusterQueue a is inactive");
 }
 
+// Records which workloads a cycle tried, in order.
+class RecordingObserver : public DecisionObserver {
+ public:
+  explicit RecordingObserver(std::span<const PendingWorkload> pending) : pending_(pending) {}
+  void Decided(const AdmissionDecision& d) override { tried.push_back(pending_[d.workload].name); }
+  std::vector<std::string> tried;
+
+ private:
+  std::span<const PendingWorkload> pending_;
+};
+
+TEST(AdmitterTest, ObserverHearsOfEveryTriedWorkloadInDecisionOrder) {
+  model::QueueObjects o;
+  o.cluster_queues = {CpuQueue("a", "", 4000), CpuQueue("s", "", 4000)};
+  o.cluster_queues[1].queueing_strategy = model::QueueingStrategy::kStrictFIFO;
+  const QueueModel m = Build(o);
+  // a: "a1" (3 of 4) is admitted, "a2" (3) does not fit, "a3" (1) does. s: the head asks 5 of
+  // 4 and blocks "s2" behind it, which is never tried; "lost" names no ClusterQueue.
+  std::vector<PendingWorkload> p = {
+      CpuWorkload(m, "a1", "a", 3000, 0, 1), CpuWorkload(m, "a2", "a", 3000, 0, 2),
+      CpuWorkload(m, "a3", "a", 1000, 0, 3), CpuWorkload(m, "s1", "s", 5000, 0, 1),
+      CpuWorkload(m, "s2", "s", 1000, 0, 2), CpuWorkload(m, "lost", "nowhere", 1000, 0, 0)};
+  RecordingObserver observer(p);
+  Admitter admitter(m, AdmissionOptions{.observer = &observer});
+  RuleOracle oracle;
+  const CycleResult r = admitter.RunCycle(p, oracle, 100);
+  // Rounds: {a1, s1} (FIFO across queues: both created at 1, then by name), {a2}, {a3}.
+  EXPECT_EQ(observer.tried, (std::vector<std::string>{"a1", "s1", "a2", "a3"}));
+  EXPECT_EQ(AdmittedNames(r, p), (std::vector<std::string>{"a1", "a3"}));
+}
+
+// --- placement memo ---
+
+// a: 10 cpu. w1, w2 and w3 ask 2 each, alike (placement class 7), and the nodes take none of
+// them; "other" asks 2 too but has no class.
+TEST(AdmitterTest, RefusedPlacementIsReusedForAlikeWorkloads) {
+  model::QueueObjects o;
+  o.cluster_queues = {CpuQueue("a", "", 10000)};
+  const QueueModel m = Build(o);
+  std::vector<PendingWorkload> p = {
+      CpuWorkload(m, "ns/w1", "a", 2000, 0, 1), CpuWorkload(m, "ns/w2", "a", 2000, 0, 2),
+      CpuWorkload(m, "ns/other", "a", 2000, 0, 3), CpuWorkload(m, "ns/w3", "a", 2000, 0, 4)};
+  for (size_t i : {0u, 1u, 3u}) p[i].placement_class = 7;
+  RuleOracle oracle({"ns/w1", "ns/w2", "ns/w3", "ns/other"});
+  Admitter admitter(m);
+  const CycleResult r = admitter.RunCycle(p, oracle, 100);
+  EXPECT_TRUE(r.admitted.empty());
+  EXPECT_EQ(oracle.calls, 2);  // w1 and other; w2 and w3 reuse w1's refusal
+  EXPECT_EQ(r.decisions[0].reason,
+            "quota available, no placement: 0/3 nodes are available: 3 Insufficient cpu");
+  EXPECT_EQ(r.decisions[1].reason,
+            "quota available, no placement: as ns/w1, same pods and flavors: 0/3 nodes are "
+            "available: 3 Insufficient cpu");
+  EXPECT_EQ(r.decisions[3].reason, r.decisions[1].reason);
+  EXPECT_FALSE(r.decisions[0].same_refusal_as.has_value());
+  EXPECT_EQ(r.decisions[1].same_refusal_as, 0u);
+  EXPECT_EQ(r.decisions[3].same_refusal_as, 0u);
+  EXPECT_FALSE(r.decisions[2].same_refusal_as.has_value());
+  EXPECT_EQ(r.decisions[1].assignment.mode, AssignmentMode::kFit);
+  EXPECT_EQ(CpuUsage(admitter, "a"), 0);
+  // The memo lives for one cycle: the next cycle asks the oracle again.
+  oracle.calls = 0;
+  (void)admitter.RunCycle(p, oracle, 200);
+  EXPECT_EQ(oracle.calls, 2);
+}
+
+// Flavors f1 (2 cpu) then f2 (10 cpu). w1 (class 7, 2 cpu) gets f1 and is refused; "filler"
+// (no class) takes f1; w2 (class 7) now gets f2: other nodes, so the oracle is asked.
+TEST(AdmitterTest, RefusedPlacementIsNotReusedWithOtherFlavors) {
+  model::QueueObjects o;
+  o.flavors = {Flavor("f1"), Flavor("f2")};
+  o.cluster_queues = {CpuQueue("a", "", 2000)};
+  o.cluster_queues[0].resource_groups[0].flavors = {
+      testing::FlavorQuotas("f1", {testing::Quota("cpu", 2000)}),
+      testing::FlavorQuotas("f2", {testing::Quota("cpu", 10000)})};
+  Result<QueueModel> built = QueueModel::Build(o);
+  ASSERT_TRUE(built.ok()) << built.error().ToString();
+  const QueueModel& m = *built;
+  std::vector<PendingWorkload> p = {CpuWorkload(m, "w1", "a", 2000, 0, 1),
+                                    CpuWorkload(m, "filler", "a", 2000, 0, 2),
+                                    CpuWorkload(m, "w2", "a", 2000, 0, 3)};
+  p[0].placement_class = p[2].placement_class = 7;
+  RuleOracle oracle({"w1", "w2"});
+  Admitter admitter(m);
+  const CycleResult r = admitter.RunCycle(p, oracle, 100);
+  EXPECT_EQ(AdmittedNames(r, p), (std::vector<std::string>{"filler"}));
+  EXPECT_EQ(oracle.calls, 3);
+  EXPECT_EQ(m.flavor(m.FlavorOf(r.decisions[2].assignment.total[0].fr)).name, "f2");
+  EXPECT_EQ(r.decisions[2].reason,
+            "quota available, no placement: 0/3 nodes are available: 3 Insufficient cpu");
+}
+
+// Victims give node capacity back, so a preemption clears the memo. a: w1 and w2 (class 7,
+// priority 10) are refused by the nodes. b (4 cpu, withinClusterQueue LowerPriority) runs
+// "low" (priority -5, 4 cpu); "p" (priority 5) preempts it. Round 1 tries w1 then p; round 2
+// tries w2, which must ask the oracle again. Without p, w2 reuses w1's refusal.
+int MemoCallsAroundPreemption(bool with_preemptor) {
+  model::QueueObjects o;
+  o.cluster_queues = {CpuQueue("a", "", 10000), CpuQueue("b", "", 4000)};
+  o.cluster_queues[1].preemption.within_cluster_queue = model::PreemptionPolicy::kLowerPriority;
+  const QueueModel m = Build(o);
+  Admitter admitter(m);
+  (void)admitter.AddAdmitted(Running(m, "low", "b", 4000, -5, 0));
+  std::vector<PendingWorkload> p = {CpuWorkload(m, "w1", "a", 2000, 10, 1),
+                                    CpuWorkload(m, "w2", "a", 2000, 10, 2)};
+  if (with_preemptor) p.push_back(CpuWorkload(m, "p", "b", 4000, 5, 1));
+  p[0].placement_class = p[1].placement_class = 7;
+  RuleOracle oracle({"w1", "w2"});
+  const CycleResult r = admitter.RunCycle(p, oracle, 100);
+  EXPECT_EQ(r.preempted.size(), with_preemptor ? 1u : 0u);
+  return oracle.calls;
+}
+
+TEST(AdmitterTest, PreemptionClearsRefusedPlacements) {
+  EXPECT_EQ(MemoCallsAroundPreemption(false), 1);  // w1; w2 reuses its refusal
+  EXPECT_EQ(MemoCallsAroundPreemption(true), 3);   // w1, p, then w2 again
+}
+
 // --- preemption ---
 
 TEST(PreemptionTest, ReclaimsOnlyFromQueuesAboveNominal) {

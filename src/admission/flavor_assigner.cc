@@ -96,6 +96,7 @@ Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
   Assignment a;
   a.cluster_queue = cq;
   a.mode = AssignmentMode::kFit;
+  a.pod_sets.reserve(pod_sets.size());
   std::vector<ResourceAmount> requests;
   for (uint32_t p = 0; p < pod_sets.size(); ++p) {
     const PodSetRequest& ps = pod_sets[p];
@@ -106,6 +107,7 @@ Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
     };
     // Total request of the PodSet per resource.
     requests.clear();
+    requests.reserve(ps.per_pod.size() + 1);
     auto add_request = [&](ResourceId r, int64_t amount) {
       if (amount == 0) return;
       for (ResourceAmount& q : requests) {
@@ -130,6 +132,8 @@ Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
     PodSetAssignment psa;
     psa.pod_set = p;
     psa.count = ps.count;
+    psa.usage.reserve(requests.size());
+    if (a.total.empty()) a.total.reserve(requests.size());
     for (size_t g = 0; g < info.groups.size(); ++g) {
       const ResourceGroup& group = info.groups[g];
       bool requested = false;

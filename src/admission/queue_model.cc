@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
+#include <span>
 #include <utility>
 
 #include "base/check.h"
@@ -24,6 +26,100 @@ Error Located(Error error, std::string_view kind, std::string_view name, std::st
   error.WithObject(kind, name);
   if (!source.empty()) error.WithFile(source);
   return error;
+}
+
+std::string_view OperatorName(model::SelectorOperator op) {
+  switch (op) {
+    case model::SelectorOperator::kIn:
+      return "In";
+    case model::SelectorOperator::kNotIn:
+      return "NotIn";
+    case model::SelectorOperator::kExists:
+      return "Exists";
+    case model::SelectorOperator::kDoesNotExist:
+      return "DoesNotExist";
+    case model::SelectorOperator::kGt:
+      return "Gt";
+    case model::SelectorOperator::kLt:
+      return "Lt";
+  }
+  return "?";
+}
+
+// Compiles a metav1.LabelSelector, checked as metav1.LabelSelectorAsSelector does: only In,
+// NotIn, Exists and DoesNotExist; values required for In and NotIn, forbidden for the others.
+// Errors name the field under `field` (e.g. "spec.namespaceSelector").
+Result<std::vector<LabelRequirement>> CompileLabelSelector(const model::LabelSelectorSpec& selector,
+                                                           std::string_view field) {
+  std::vector<LabelRequirement> out;
+  for (const auto& [key, value] : selector.match_labels) {
+    out.push_back(LabelRequirement{key, model::SelectorOperator::kIn, {value}});
+  }
+  for (size_t i = 0; i < selector.match_expressions.size(); ++i) {
+    const model::NodeSelectorRequirementSpec& e = selector.match_expressions[i];
+    const std::string at = fmt::format("{}.matchExpressions[{}]", field, i);
+    auto fail = [&](std::string_view sub, std::string message) {
+      Error error = InvalidArgument(std::move(message));
+      error.UnderField(fmt::format("{}.{}", at, sub));
+      return error;
+    };
+    if (e.is_field) return fail("key", "matchFields are not allowed in a label selector");
+    switch (e.op) {
+      case model::SelectorOperator::kIn:
+      case model::SelectorOperator::kNotIn:
+        if (e.values.empty()) {
+          return fail("values",
+                      fmt::format("must be non-empty when operator is {}", OperatorName(e.op)));
+        }
+        break;
+      case model::SelectorOperator::kExists:
+      case model::SelectorOperator::kDoesNotExist:
+        if (!e.values.empty()) {
+          return fail("values",
+                      fmt::format("must be empty when operator is {}", OperatorName(e.op)));
+        }
+        break;
+      case model::SelectorOperator::kGt:
+      case model::SelectorOperator::kLt:
+        return fail("operator", fmt::format("\"{}\" is not a valid label selector operator",
+                                            OperatorName(e.op)));
+    }
+    LabelRequirement r{e.key, e.op, e.values};
+    std::sort(r.values.begin(), r.values.end());
+    r.values.erase(std::unique(r.values.begin(), r.values.end()), r.values.end());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// The value of `key` in `labels` (sorted by key), or nullopt.
+std::optional<std::string_view> LabelValue(
+    std::span<const std::pair<std::string, std::string>> labels, std::string_view key) {
+  auto it = std::lower_bound(labels.begin(), labels.end(), key,
+                             [](const auto& label, std::string_view k) { return label.first < k; });
+  if (it == labels.end() || it->first != key) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+bool RequirementMatches(const LabelRequirement& r, std::optional<std::string_view> value) {
+  auto listed = [&] {
+    return std::binary_search(r.values.begin(), r.values.end(), *value,
+                              [](std::string_view a, std::string_view b) { return a < b; });
+  };
+  switch (r.op) {
+    case model::SelectorOperator::kIn:
+      return value.has_value() && listed();
+    case model::SelectorOperator::kNotIn:
+      return !value.has_value() || !listed();
+    case model::SelectorOperator::kExists:
+      return value.has_value();
+    case model::SelectorOperator::kDoesNotExist:
+      return !value.has_value();
+    case model::SelectorOperator::kGt:
+    case model::SelectorOperator::kLt:
+      break;  // rejected when compiled
+  }
+  return false;
 }
 
 }  // namespace
@@ -58,6 +154,7 @@ class QueueModelBuilder {
     }
     DeriveQuotas();
     TESSERA_RETURN_IF_ERROR(LocalQueues());
+    TESSERA_RETURN_IF_ERROR(Namespaces());
     for (const model::WorkloadPriorityClassSpec& pc : objects_.workload_priority_classes) {
       if (!m_.priority_classes_.emplace(pc.name, pc.value).second) {
         return Located(AlreadyExists("duplicate WorkloadPriorityClass"), "WorkloadPriorityClass",
@@ -132,6 +229,14 @@ class QueueModelBuilder {
       info.preemption = cq.preemption;
       info.flavor_fungibility = cq.flavor_fungibility;
       info.stop_policy = cq.stop_policy;
+      if (cq.namespace_selector) {
+        auto selector = CompileLabelSelector(*cq.namespace_selector, "spec.namespaceSelector");
+        if (!selector.ok()) {
+          return Located(std::move(selector).error(), "ClusterQueue", cq.name, cq.source, "");
+        }
+        info.has_namespace_selector = true;
+        info.namespace_selector = std::move(selector).value();
+      }
       m_.cluster_queues_.push_back(std::move(info));
       QuotaNodeInfo node;
       node.name = cq.name;
@@ -203,10 +308,13 @@ class QueueModelBuilder {
     // Depths, children and roots.
     for (size_t i = 0; i < n; ++i) {
       uint32_t depth = 0;
+      QuotaNodeId root = QuotaNodeId::FromIndex(i);
       for (QuotaNodeId p = m_.nodes_[i].parent; p.valid(); p = m_.nodes_[p.index()].parent) {
         ++depth;
+        root = p;
       }
       m_.nodes_[i].depth = depth;
+      m_.nodes_[i].root = root;
       if (m_.nodes_[i].parent.valid()) {
         m_.nodes_[m_.nodes_[i].parent.index()].children.push_back(QuotaNodeId::FromIndex(i));
       } else {
@@ -388,6 +496,31 @@ class QueueModelBuilder {
     return OkStatus();
   }
 
+  Status Namespaces() {
+    for (const model::NamespaceSpec& ns : objects_.namespaces) {
+      const auto id = static_cast<uint32_t>(m_.namespace_labels_.size());
+      if (!m_.namespace_index_.emplace(ns.name, id).second) {
+        return Located(AlreadyExists("duplicate Namespace"), "Namespace", ns.name, ns.source, "");
+      }
+      // The API server sets kubernetes.io/metadata.name to the name, whatever the object says.
+      model::Labels labels;
+      for (const auto& [key, value] : ns.labels) {
+        if (key != kNamespaceNameLabel) labels.emplace_back(key, value);
+      }
+      labels.emplace_back(std::string(kNamespaceNameLabel), ns.name);
+      std::stable_sort(labels.begin(), labels.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t i = 1; i < labels.size(); ++i) {
+        if (labels[i].first == labels[i - 1].first) {
+          return Located(AlreadyExists(fmt::format("label {} is listed twice", labels[i].first)),
+                         "Namespace", ns.name, ns.source, "metadata.labels");
+        }
+      }
+      m_.namespace_labels_.push_back(std::move(labels));
+    }
+    return OkStatus();
+  }
+
   const model::QueueObjects& objects_;
   QueueModel m_;
 };
@@ -426,6 +559,29 @@ std::optional<int32_t> QueueModel::FindPriorityClass(std::string_view name) cons
   auto it = priority_classes_.find(std::string(name));
   if (it == priority_classes_.end()) return std::nullopt;
   return it->second;
+}
+
+std::span<const std::pair<std::string, std::string>> QueueModel::namespace_labels(
+    std::string_view namespace_name) const {
+  auto it = namespace_index_.find(namespace_name);
+  if (it == namespace_index_.end()) return {};
+  return namespace_labels_[it->second];
+}
+
+bool QueueModel::NamespaceAllowed(ClusterQueueId cq, std::string_view namespace_name) const {
+  const ClusterQueueInfo& info = cluster_queue(cq);
+  if (!info.has_namespace_selector) return false;
+  auto it = namespace_index_.find(namespace_name);
+  for (const LabelRequirement& r : info.namespace_selector) {
+    std::optional<std::string_view> value;
+    if (it != namespace_index_.end()) {
+      value = LabelValue(namespace_labels_[it->second], r.key);
+    } else if (r.key == kNamespaceNameLabel) {
+      value = namespace_name;  // a namespace without an object has only this label
+    }
+    if (!RequirementMatches(r, value)) return false;
+  }
+  return true;
 }
 
 ResourceId QueueModel::InternResource(std::string_view name) {

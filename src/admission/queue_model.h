@@ -5,17 +5,22 @@
 // object exists implicitly as a root without quota. Quotas are kept per node and per
 // "flavor-resource" (FlavorResource index = flavor * num_resources + resource), with the
 // derived SubtreeQuota, localQuota (private, never lent) and potentialAvailable precomputed.
+// Namespaces (for namespaceSelector) are compiled too: every Namespace object with its labels,
+// plus the label kubernetes.io/metadata.name=<name> that the API server gives every namespace.
 // Invariant: immutable after Build, except that InternResource may append resource names
 // that no ClusterQueue covers (ids >= num_quota_resources()).
 // Not thread-safe to InternResource while others read; otherwise read-only.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/ids.h"
@@ -37,6 +42,24 @@ using FlavorResource = uint32_t;
 
 inline constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
 inline constexpr int kMaxResourceGroups = 16;
+
+// The label the API server sets on every namespace to its name (Kubernetes >= 1.22).
+inline constexpr std::string_view kNamespaceNameLabel = "kubernetes.io/metadata.name";
+// Kueue's inadmissible message (condition QuotaReserved=False, reason Pending) for a workload
+// whose namespace its ClusterQueue's namespaceSelector does not select
+// (pkg/scheduler/scheduler.go, nominate).
+inline constexpr std::string_view kNamespaceMismatchMessage =
+    "Workload namespace doesn't match ClusterQueue selector";
+
+// One requirement of a compiled label selector. matchLabels {k: v} becomes {k, kIn, [v]}.
+// Kubernetes semantics (labels.Requirement.Matches): In needs the key with one of `values`;
+// NotIn matches when the key is absent or its value is not in `values`; Exists and
+// DoesNotExist look at the key only.
+struct LabelRequirement {
+  std::string key;
+  model::SelectorOperator op = model::SelectorOperator::kIn;  // In, NotIn, Exists, DoesNotExist
+  std::vector<std::string> values;                            // sorted, no duplicates
+};
 
 struct ResourceGroup {
   std::vector<ResourceId> covered;  // coveredResources, in the order written
@@ -60,6 +83,10 @@ struct ClusterQueueInfo {
   model::PreemptionSpec preemption;
   model::FlavorFungibilitySpec flavor_fungibility;
   model::StopPolicy stop_policy = model::StopPolicy::kNone;
+  // spec.namespaceSelector. Absent (nil) selects no namespace, as metav1.LabelSelectorAsSelector
+  // makes labels.Nothing() of nil; present with no requirements ({}) selects every namespace.
+  bool has_namespace_selector = false;
+  std::vector<LabelRequirement> namespace_selector;  // ANDed
 };
 
 struct QuotaNodeInfo {
@@ -70,6 +97,7 @@ struct QuotaNodeInfo {
   bool is_implicit = false;  // a cohort no Cohort object describes
   double fair_sharing_weight = 1;
   uint32_t depth = 0;  // roots are 0
+  QuotaNodeId root;    // the root of the node's tree (itself for a root)
 };
 
 struct LocalQueueInfo {
@@ -112,6 +140,22 @@ class QueueModel {
   LocalQueueId FindLocalQueue(std::string_view namespace_name, std::string_view name) const;
   // The value of a WorkloadPriorityClass, or nullopt when there is none of that name.
   std::optional<int32_t> FindPriorityClass(std::string_view name) const;
+
+  // Whether ClusterQueue `cq`'s spec.namespaceSelector selects the namespace `namespace_name`,
+  // i.e. whether Kueue would consider its workloads at all; when not, they stay pending with
+  // kNamespaceMismatchMessage. The namespace's labels are those of its Namespace object plus
+  // kubernetes.io/metadata.name=<name>; a namespace with no object has just that one label.
+  // An absent selector selects nothing and {} selects everything: the Kueue API reference
+  // says for both kueue.x-k8s.io/v1beta1 and v1beta2 "Defaults to null which is a nothing
+  // selector (no namespaces eligible). If set to an empty selector {}, then all namespaces
+  // are eligible", and Kueue's cache compiles the field with metav1.LabelSelectorAsSelector
+  // (nil -> labels.Nothing()). Requires: a valid `cq`.
+  // Cost: one hash lookup, then O(requirements x log labels); allocates nothing.
+  bool NamespaceAllowed(ClusterQueueId cq, std::string_view namespace_name) const;
+  // The labels of a namespace as NamespaceAllowed sees them, sorted by key; empty when no
+  // Namespace object describes it (it then has only kubernetes.io/metadata.name=<name>).
+  std::span<const std::pair<std::string, std::string>> namespace_labels(
+      std::string_view namespace_name) const;
 
   // The id of a resource name, adding it (uncovered by every ClusterQueue) when unknown,
   // so that workloads can name resources no quota mentions and get a NoFit naming them.
@@ -178,6 +222,13 @@ class QueueModel {
   std::unordered_map<std::string, uint32_t> cohort_index_;       // node ids
   std::unordered_map<std::string, uint32_t> local_queue_index_;  // "namespace/name"
   std::unordered_map<std::string, int32_t> priority_classes_;
+  // Namespace objects: labels sorted by key, metadata.name label included.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<model::Labels> namespace_labels_;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> namespace_index_;
 
   std::vector<uint8_t> declared_;
   std::vector<int64_t> nominal_;

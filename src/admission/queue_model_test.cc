@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "admission/test_objects.h"
 
 namespace tessera::admission {
@@ -161,6 +167,154 @@ TEST(QueueModelTest, RejectsCohortBorrowingLimitAtRoot) {
   EXPECT_EQ(BuildError(o),
             "Cohort root: spec.resourceGroups[0].flavors[0].resources[0].borrowingLimit: must be "
             "nil when parentName is empty");
+}
+
+// --- namespaceSelector (issue #5) ---------------------------------------------------------
+
+using Op = model::SelectorOperator;
+
+model::NodeSelectorRequirementSpec Expr(std::string key, Op op,
+                                        std::vector<std::string> values = {}) {
+  return model::NodeSelectorRequirementSpec{std::move(key), op, std::move(values), false};
+}
+
+model::ClusterQueueSpec SelectingQueue(std::string name,
+                                       std::optional<model::LabelSelectorSpec> selector) {
+  model::ClusterQueueSpec cq = CpuQueue(std::move(name), "", 1);
+  cq.namespace_selector = std::move(selector);
+  return cq;
+}
+
+// Namespaces: "gold-a" {team: a, tier: gold}, "silver-b" {team: b, tier: silver},
+// "bare" {} (an object without labels); "ghost" is used but has no Namespace object.
+model::QueueObjects WithNamespaces(std::vector<model::ClusterQueueSpec> queues) {
+  model::QueueObjects o = Base();
+  o.cluster_queues = std::move(queues);
+  o.namespaces = {{"gold-a", "", {{"team", "a"}, {"tier", "gold"}}},
+                  {"silver-b", "", {{"tier", "silver"}, {"team", "b"}}},
+                  {"bare", "", {}}};
+  return o;
+}
+
+// Which of the four namespaces `cq` admits from, in the order gold-a, silver-b, bare, ghost.
+std::string Allowed(const QueueModel& m, std::string_view cq) {
+  std::string out;
+  for (std::string_view ns : {"gold-a", "silver-b", "bare", "ghost"}) {
+    if (!m.NamespaceAllowed(m.FindClusterQueue(cq), ns)) continue;
+    if (!out.empty()) out += ",";
+    out += ns;
+  }
+  return out;
+}
+
+TEST(QueueModelNamespaceTest, MatchLabelsSelectsNamespacesWithEveryLabel) {
+  model::QueueObjects o = WithNamespaces({
+      SelectingQueue("team-a", model::LabelSelectorSpec{{{"team", "a"}}, {}}),
+      SelectingQueue("team-a-silver",
+                     model::LabelSelectorSpec{{{"team", "a"}, {"tier", "silver"}}, {}}),
+  });
+  Result<QueueModel> m = QueueModel::Build(o);
+  ASSERT_TRUE(m.ok()) << m.error().ToString();
+  EXPECT_EQ(Allowed(*m, "team-a"), "gold-a");
+  EXPECT_EQ(Allowed(*m, "team-a-silver"), "");  // the labels are ANDed
+}
+
+TEST(QueueModelNamespaceTest, MatchExpressionsFollowKubernetesOperators) {
+  model::QueueObjects o = WithNamespaces({
+      SelectingQueue("in",
+                     model::LabelSelectorSpec{{}, {Expr("tier", Op::kIn, {"silver", "gold"})}}),
+      // NotIn also matches namespaces without the key (labels.Requirement.Matches).
+      SelectingQueue("not-in", model::LabelSelectorSpec{{}, {Expr("team", Op::kNotIn, {"a"})}}),
+      SelectingQueue("exists", model::LabelSelectorSpec{{}, {Expr("team", Op::kExists)}}),
+      SelectingQueue("does-not-exist",
+                     model::LabelSelectorSpec{{}, {Expr("team", Op::kDoesNotExist)}}),
+      // matchLabels and matchExpressions are ANDed.
+      SelectingQueue(
+          "both", model::LabelSelectorSpec{{{"tier", "gold"}}, {Expr("team", Op::kNotIn, {"b"})}}),
+  });
+  Result<QueueModel> m = QueueModel::Build(o);
+  ASSERT_TRUE(m.ok()) << m.error().ToString();
+  EXPECT_EQ(Allowed(*m, "in"), "gold-a,silver-b");
+  EXPECT_EQ(Allowed(*m, "not-in"), "silver-b,bare,ghost");
+  EXPECT_EQ(Allowed(*m, "exists"), "gold-a,silver-b");
+  EXPECT_EQ(Allowed(*m, "does-not-exist"), "bare,ghost");
+  EXPECT_EQ(Allowed(*m, "both"), "gold-a");
+}
+
+TEST(QueueModelNamespaceTest, EmptySelectorSelectsEveryNamespaceAndAbsentSelectsNone) {
+  model::QueueObjects o = WithNamespaces({
+      SelectingQueue("everyone", model::LabelSelectorSpec{}),  // namespaceSelector: {}
+      SelectingQueue("no-one", std::nullopt),                  // namespaceSelector not set
+  });
+  Result<QueueModel> m = QueueModel::Build(o);
+  ASSERT_TRUE(m.ok()) << m.error().ToString();
+  EXPECT_EQ(Allowed(*m, "everyone"), "gold-a,silver-b,bare,ghost");
+  EXPECT_EQ(Allowed(*m, "no-one"), "");
+  EXPECT_TRUE(m->cluster_queue(m->FindClusterQueue("everyone")).has_namespace_selector);
+  EXPECT_FALSE(m->cluster_queue(m->FindClusterQueue("no-one")).has_namespace_selector);
+}
+
+TEST(QueueModelNamespaceTest, NamespaceWithoutObjectHasOnlyItsNameLabel) {
+  model::QueueObjects o = WithNamespaces({
+      SelectingQueue("by-name",
+                     model::LabelSelectorSpec{{{"kubernetes.io/metadata.name", "ghost"}}, {}}),
+      SelectingQueue("by-names",
+                     model::LabelSelectorSpec{
+                         {}, {Expr("kubernetes.io/metadata.name", Op::kIn, {"bare", "gold-a"})}}),
+      SelectingQueue(
+          "named",
+          model::LabelSelectorSpec{{}, {Expr("kubernetes.io/metadata.name", Op::kExists)}}),
+  });
+  Result<QueueModel> m = QueueModel::Build(o);
+  ASSERT_TRUE(m.ok()) << m.error().ToString();
+  EXPECT_EQ(Allowed(*m, "by-name"), "ghost");
+  EXPECT_EQ(Allowed(*m, "by-names"), "gold-a,bare");
+  EXPECT_EQ(Allowed(*m, "named"), "gold-a,silver-b,bare,ghost");
+  EXPECT_TRUE(m->namespace_labels("ghost").empty());
+}
+
+TEST(QueueModelNamespaceTest, ObjectsCarryTheirNameLabelWhateverTheySay) {
+  model::QueueObjects o = Base();
+  o.cluster_queues = {
+      SelectingQueue("q", model::LabelSelectorSpec{{{"kubernetes.io/metadata.name", "real"}}, {}})};
+  o.namespaces = {{"real", "", {{"kubernetes.io/metadata.name", "fake"}, {"a", "1"}}},
+                  {"fake", "", {}}};
+  Result<QueueModel> m = QueueModel::Build(o);
+  ASSERT_TRUE(m.ok()) << m.error().ToString();
+  const ClusterQueueId q = m->FindClusterQueue("q");
+  EXPECT_TRUE(m->NamespaceAllowed(q, "real"));
+  EXPECT_FALSE(m->NamespaceAllowed(q, "fake"));
+  const auto labels = m->namespace_labels("real");
+  ASSERT_EQ(labels.size(), 2u);
+  EXPECT_EQ(labels[0], (std::pair<std::string, std::string>{"a", "1"}));
+  EXPECT_EQ(labels[1],
+            (std::pair<std::string, std::string>{"kubernetes.io/metadata.name", "real"}));
+}
+
+TEST(QueueModelNamespaceTest, RejectsSelectorsLabelSelectorAsSelectorRejects) {
+  model::QueueObjects o = Base();
+  o.cluster_queues = {SelectingQueue(
+      "a", model::LabelSelectorSpec{
+               {}, {Expr("tier", Op::kIn, {"gold"}), Expr("size", Op::kGt, {"3"})}})};
+  o.cluster_queues[0].source = "q.yaml";
+  EXPECT_EQ(BuildError(o),
+            "q.yaml: ClusterQueue a: spec.namespaceSelector.matchExpressions[1].operator: \"Gt\" "
+            "is not a valid label selector operator");
+  o.cluster_queues = {SelectingQueue("a", model::LabelSelectorSpec{{}, {Expr("t", Op::kNotIn)}})};
+  EXPECT_EQ(BuildError(o),
+            "ClusterQueue a: spec.namespaceSelector.matchExpressions[0].values: must be non-empty "
+            "when operator is NotIn");
+  o.cluster_queues = {
+      SelectingQueue("a", model::LabelSelectorSpec{{}, {Expr("t", Op::kExists, {"x"})}})};
+  EXPECT_EQ(BuildError(o),
+            "ClusterQueue a: spec.namespaceSelector.matchExpressions[0].values: must be empty "
+            "when operator is Exists");
+}
+
+TEST(QueueModelNamespaceTest, RejectsDuplicateNamespace) {
+  model::QueueObjects o = Base();
+  o.namespaces = {{"ml", "a.yaml", {}}, {"ml", "b.yaml", {}}};
+  EXPECT_EQ(BuildError(o), "b.yaml: Namespace ml: duplicate Namespace");
 }
 
 }  // namespace
