@@ -58,6 +58,10 @@ CLI::App* AddScheduleCommand(CLI::App& app, ScheduleFlags& flags) {
   command->add_flag("--check", flags.check,
                     "Verify after every decision that no node, device or capacity is "
                     "over-allocated, gangs are whole and quotas hold (docs/robustness.md)");
+  command->add_flag("--no-consolidation", flags.no_consolidation,
+                    "Never move running pods to make room for a gang (KAI's consolidation is on "
+                    "by default: preemptible pods, priority below 100, may move when they fit "
+                    "again)");
   command->footer(
       R"(Reads Nodes, Pods, PriorityClasses, DRA objects, Jobs, JobSets, Kueue queues,
 Topologies and PodGroups from YAML or JSON manifests and writes every Pod back: with
@@ -111,6 +115,7 @@ int RunSchedule(const ScheduleFlags& flags, std::istream& in, std::ostream& out,
   }
   options.gangs = &loaded->gangs;
   options.check = flags.check;
+  options.consolidate = !flags.no_consolidation;
   auto engine = engine::Engine::Create(loaded->snapshot, options);
   if (!engine.ok()) {
     err << "error: " << engine.error().ToString() << '\n';

@@ -20,6 +20,7 @@ struct ScheduleFlags {
   std::string output = "yaml";             // -o: yaml, json or table
   std::string policy = "least-allocated";  // --policy
   bool check = false;                      // --check
+  bool no_consolidation = false;           // --no-consolidation
 };
 
 // Registers `schedule` on `app`; parsing writes into `flags`, which must outlive `app`.

@@ -136,6 +136,8 @@ void Engine::Impl::RollbackTo(internal::Mark mark) {
     const internal::JournalEntry& e = journal.back();
     if (e.owners != nullptr) {
       (*e.owners)[e.domain] = e.old_owner;
+    } else if (e.released) {
+      for (auto& topology : topologies) topology->OnReserve(e.pod, e.node);
     } else {
       for (auto& topology : topologies) topology->OnRelease(e.pod, e.node);
       held_begin[e.pod.index()] = held_end[e.pod.index()] = 0;  // its held entries go below
@@ -144,6 +146,16 @@ void Engine::Impl::RollbackTo(internal::Mark mark) {
   }
   held.resize(mark.held);
   overlay.RollbackTo(mark.overlay);
+}
+
+void Engine::Impl::Unbind(std::span<const PodId> pods) {
+  for (PodId pod : pods) {
+    const NodeId node = overlay.node_of(pod);
+    if (!node.valid()) continue;
+    overlay.Unreserve(pod);
+    for (auto& topology : topologies) topology->OnRelease(pod, node);
+    journal.push_back({.pod = pod, .node = node, .released = true});
+  }
 }
 
 Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
@@ -265,13 +277,18 @@ class EngineOracle final : public admission::PlacementOracle {
 
   admission::PlaceResult TryPlace(const admission::PendingWorkload& workload,
                                   const admission::Assignment& assignment,
-                                  std::span<const admission::WorkloadHandle>) override {
+                                  std::span<const admission::WorkloadHandle> victims) override {
     const auto w = static_cast<size_t>(&workload - pending_.data());
     const model::WorkloadSpec& spec = m_.options.queues->workloads[spec_of_[w]];
     // Every PodSet's pods are restricted to its flavors' nodes; a gang has one scope, so
     // PodSets with different flavors are placed as separate gangs in order, all undone if a
     // later one fails.
     const internal::Mark mark = m_.TakeMark();
+    // The workloads this admission preempts leave first: their pods are off their nodes
+    // (devices their claims hold stay allocated; docs/queues.md).
+    for (admission::WorkloadHandle v : victims) {
+      if (const Engine::Impl::RunningWorkload* r = m_.FindRunning(v)) m_.Unbind(r->pods);
+    }
     for (const admission::PodSetAssignment& ps : assignment.pod_sets) {
       AllowFlavors(ps);
       FlavorTolerations(ps);
@@ -297,15 +314,24 @@ class EngineOracle final : public admission::PlacementOracle {
   void AllowFlavors(const admission::PodSetAssignment& ps) {
     const Snapshot& s = m_.snapshot;
     allowed_.clear();
+    // The labels to match, looked up once; one that no node has leaves no node.
+    labels_.clear();
+    for (const admission::FlavorResourceAmount& u : ps.usage) {
+      const admission::FlavorInfo& flavor = queues_.flavor(queues_.FlavorOf(u.fr));
+      for (const auto& [key, value] : flavor.node_labels) {
+        const auto k = s.FindLabelKey(key);
+        const auto v = s.FindLabelValue(value);
+        if (!k || !v) return;
+        labels_.emplace_back(*k, *v);
+      }
+    }
     for (size_t n = 0; n < s.num_nodes(); ++n) {
       bool ok = true;
-      for (const admission::FlavorResourceAmount& u : ps.usage) {
-        const admission::FlavorInfo& flavor = queues_.flavor(queues_.FlavorOf(u.fr));
-        for (const auto& [key, value] : flavor.node_labels) {
-          const auto k = s.FindLabelKey(key);
-          const auto v = s.FindLabelValue(value);
-          const auto have = k ? s.NodeLabel(NodeId::FromIndex(n), *k) : std::nullopt;
-          if (!v || !have || *have != *v) ok = false;
+      for (const auto& [k, v] : labels_) {
+        const auto have = s.NodeLabel(NodeId::FromIndex(n), k);
+        if (!have || *have != v) {
+          ok = false;
+          break;
         }
       }
       if (ok) allowed_.push_back(NodeId::FromIndex(n));
@@ -356,6 +382,7 @@ class EngineOracle final : public admission::PlacementOracle {
   std::vector<Decision>& decisions_;
   std::vector<std::optional<Decision>>& blocked_;
   std::vector<NodeId> allowed_;
+  std::vector<std::pair<model::LabelKeyId, model::LabelValueId>> labels_;
 };
 
 }  // namespace
@@ -382,6 +409,7 @@ void Engine::Impl::Admit(ScheduleResult& result) {
   std::vector<admission::PendingWorkload> pending;
   std::vector<std::vector<std::vector<PodId>>> pods;  // per pending workload, per PodSet
   std::vector<uint32_t> spec_of;                      // pending index -> spec index
+  running_workloads.clear();
   result.workloads.resize(specs.size());
   for (uint32_t w = 0; w < specs.size(); ++w) {
     const model::WorkloadSpec& spec = specs[w];
@@ -431,14 +459,30 @@ void Engine::Impl::Admit(ScheduleResult& result) {
       // flavors assignment would give it now.
       const admission::Assignment a =
           admission::AssignFlavors(admitter.state(), p.cluster_queue, p.pod_sets);
-      admitter.AddAdmitted({.name = p.name,
-                            .cluster_queue = p.cluster_queue,
-                            .priority = p.priority,
-                            .creation_unix_seconds = p.creation_unix_seconds,
-                            .admission_unix_seconds = p.creation_unix_seconds,
-                            .usage = a.total});
+      const admission::WorkloadHandle handle =
+          admitter.AddAdmitted({.name = p.name,
+                                .cluster_queue = p.cluster_queue,
+                                .priority = p.priority,
+                                .creation_unix_seconds = p.creation_unix_seconds,
+                                .admission_unix_seconds = p.creation_unix_seconds,
+                                .usage = a.total});
       out.admitted = true;
       out.pod_sets = PodSetAdmissions(spec, a);
+      // Its bound pods, which preemption would evict.
+      std::vector<PodId> bound;
+      for (const auto& set : set_pods) {
+        for (PodId pod : set) {
+          if (snapshot.pod(pod).node.valid()) bound.push_back(pod);
+        }
+      }
+      running_workloads.push_back({handle, w, std::move(bound)});
+      continue;
+    }
+    // Kueue: a workload whose namespace the ClusterQueue's namespaceSelector does not select
+    // is inadmissible (an inactive ClusterQueue is reported first).
+    if (queues->cluster_queue(p.cluster_queue).stop_policy == model::StopPolicy::kNone &&
+        !queues->NamespaceAllowed(p.cluster_queue, spec.namespace_name)) {
+      out.message = std::string(admission::kNamespaceMismatchMessage);
       continue;
     }
     pending.push_back(std::move(p));
@@ -457,14 +501,42 @@ void Engine::Impl::Admit(ScheduleResult& result) {
     if (d.outcome == admission::AdmissionOutcome::kAdmitted) {
       out.admitted = true;
       out.pod_sets = PodSetAdmissions(spec, d.assignment);
+      // Its victims: evicted, their pods deleted.
+      for (admission::WorkloadHandle v : d.victims) {
+        const RunningWorkload* r = FindRunning(v);
+        if (r == nullptr) continue;
+        model::WorkloadDecision& victim = result.workloads[r->spec];
+        victim.admitted = false;
+        victim.evicted = true;
+        victim.pod_sets.clear();
+        victim.message = fmt::format("Preempted to accommodate workload {}/{}",
+                                     spec.namespace_name, spec.name);
+        for (PodId pod : r->pods) {
+          Decision& pd = result.decisions[pod.index()];
+          pd.outcome = Outcome::kPreempted;
+          pd.message = fmt::format("preempted: workload {}/{} is evicted to accommodate "
+                                   "workload {}/{}",
+                                   specs[r->spec].namespace_name, specs[r->spec].name,
+                                   spec.namespace_name, spec.name);
+        }
+      }
       continue;
     }
     out.message = d.reason;
     out.blocked = std::move(blocked[d.workload]);
   }
   if (options.check && result.check_error.empty()) {
-    // Quotas at every level, and every admitted workload placed whole.
+    // Quotas at every level, every admitted workload placed whole, every preempted one gone.
     result.check_error = admission::CheckQuotaLimits(admitter.state(), baseline);
+    for (const RunningWorkload& r : running_workloads) {
+      if (!result.check_error.empty() || !result.workloads[r.spec].evicted) continue;
+      for (PodId pod : r.pods) {
+        if (overlay.node_of(pod).valid()) {
+          result.check_error = fmt::format("pod {} of a preempted workload still holds its node",
+                                           snapshot.pod(pod).name);
+        }
+      }
+    }
     for (const admission::AdmissionDecision& d : cycle.decisions) {
       if (!result.check_error.empty()) break;
       ++result.checked_decisions;
@@ -485,7 +557,7 @@ void Engine::Impl::Admit(ScheduleResult& result) {
   // Pods of workloads that were not admitted wait, with the workload's reason.
   for (uint32_t w = 0; w < specs.size(); ++w) {
     const model::WorkloadDecision& out = result.workloads[w];
-    if (specs[w].queue_name.empty() || out.admitted) continue;
+    if (specs[w].queue_name.empty() || out.admitted || out.evicted) continue;
     for (const model::PodSetSpec& ps : specs[w].pod_sets) {
       for (const std::string& name : ps.pod_names) {
         auto id = snapshot.FindPod(specs[w].namespace_name, name);
@@ -695,6 +767,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
   }
   for (size_t n = 0; n < snapshot.num_nodes(); ++n) impl->all_nodes.push_back(NodeId::FromIndex(n));
   impl->CompileGangs();
+  impl->moved.assign(snapshot.num_pods(), 0);
   impl->held_begin.assign(snapshot.num_pods(), 0);
   impl->held_end.assign(snapshot.num_pods(), 0);
   impl->feasible.reserve(snapshot.num_nodes());
@@ -751,7 +824,10 @@ ScheduleResult Engine::ScheduleAll() {
       const internal::GangPlan& gang = m.gangs[g];
       std::string reason;
       std::optional<Decision> blocked;
-      const bool placed = m.PlaceGang(gang, m.all_nodes, result.decisions, reason, blocked);
+      bool placed = m.PlaceGang(gang, m.all_nodes, result.decisions, reason, blocked);
+      if (!placed && m.options.consolidate && m.Consolidate(gang, m.all_nodes, result.decisions)) {
+        placed = true;
+      }
       if (m.options.check && result.check_error.empty()) {
         ++result.checked_decisions;
         int32_t bound = 0;
@@ -764,7 +840,11 @@ ScheduleResult Engine::ScheduleAll() {
         } else if (!placed && bound != 0) {
           result.check_error = fmt::format("{} failed but kept {} pods", gang.label, bound);
         } else {
-          result.check_error = m.CheckPlaced(gang.pods);
+          std::vector<PodId> touched = gang.pods;
+          for (size_t p = 0; p < m.snapshot.num_pods(); ++p) {
+            if (result.decisions[p].outcome == Outcome::kMoved) touched.push_back(PodId::FromIndex(p));
+          }
+          result.check_error = m.CheckPlaced(touched);
         }
       }
       if (!placed) {
@@ -807,7 +887,10 @@ Engine::GangOutcome Engine::PlaceGang(const model::GangSpec& gang,
                                       std::span<const NodeId> nodes) {
   Impl& m = *impl_;
   const internal::GangPlan plan = m.CompileGang(gang, {});
-  std::vector<Decision> decisions(m.snapshot.num_pods());
+  // Decisions by PodId, sized once for the engine's life; only the gang's entries are read.
+  std::vector<Decision>& decisions = m.gang_decisions;
+  if (decisions.size() != m.snapshot.num_pods()) decisions.resize(m.snapshot.num_pods());
+  for (PodId p : plan.pods) decisions[p.index()] = Decision{.pod = p};
   GangOutcome out;
   std::optional<Decision> blocked;
   out.placed =

@@ -49,6 +49,10 @@ struct Options {
   // every quota within its limits at every cohort level and every admitted workload wholly
   // placed; at the end, the device ledger equal to what the claims' results say.
   bool check = false;
+  // KAI's consolidation: a gang that does not fit may move running preemptible pods
+  // (priority below 100, no DRA claims, in no gang) to other nodes, when every moved pod
+  // fits again; moved pods get Outcome::kMoved. Applies to gangs outside the queues.
+  bool consolidate = true;
 };
 
 // The order pods are tried in: priority (high first), then creation timestamp (old first;

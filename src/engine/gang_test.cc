@@ -473,3 +473,70 @@ TEST(GangTest, MinMemberSizesTheDomainChoice) {
 
 }  // namespace
 }  // namespace tessera::engine
+
+namespace tessera::engine {
+namespace {
+
+// Consolidation: six 8-GPU nodes, a small running pod on each of the first four; a gang of
+// four whole-node pods fits only if two of them move. Victims go lowest priority and
+// smallest first, one more per scenario: moving run-0 frees 3 nodes, run-0 and run-1 free 4.
+// They fit again on n2 and n3 (least-allocated spreads them).
+ClusterBuilder ConsolidationCluster(int32_t running_priority) {
+  ClusterBuilder b;
+  for (int n = 0; n < 6; ++n) {
+    b.Node(fmt::format("n{}", n)).Cpu("64").Pods("110").Extended("nvidia.com/gpu", "8");
+  }
+  for (int n = 0; n < 4; ++n) {
+    b.Pod(fmt::format("run-{}", n)).Cpu("1").Extended("nvidia.com/gpu", "1")
+        .Priority(running_priority).OnNode(fmt::format("n{}", n));
+  }
+  return b;
+}
+
+TEST(GangConsolidationTest, MovesTheFewestSmallPodsSoThatTheGangFits) {
+  ClusterBuilder b = ConsolidationCluster(0);
+  GangObjects objects;
+  AddGang(b, objects, "gang", 4, "8");
+  GangRunResult run = Schedule(std::move(b), objects);
+  EXPECT_EQ(run.NodeOf("gang-0"), "n0");
+  EXPECT_EQ(run.NodeOf("gang-1"), "n1");
+  EXPECT_EQ(run.NodeOf("gang-2"), "n4");
+  EXPECT_EQ(run.NodeOf("gang-3"), "n5");
+  const model::Decision& moved = run.Of("run-0");
+  EXPECT_EQ(moved.outcome, Outcome::kMoved);
+  EXPECT_EQ(run.snapshot.node_name(moved.node), "n2");
+  EXPECT_EQ(moved.message, "moved from node n0 to n2 so that Job default/gang fits (consolidation)");
+  EXPECT_EQ(run.snapshot.node_name(run.Of("run-1").node), "n3");
+  EXPECT_EQ(run.Of("run-2").outcome, Outcome::kBound);  // not needed, not moved
+  EXPECT_EQ(run.Of("run-3").outcome, Outcome::kBound);
+}
+
+TEST(GangConsolidationTest, NonPreemptiblePodsStayAndTheGangWaits) {
+  // Priority 100 and above is not preemptible (KAI's default): nothing moves.
+  ClusterBuilder b = ConsolidationCluster(100);
+  GangObjects objects;
+  AddGang(b, objects, "gang", 4, "8");
+  GangRunResult run = Schedule(std::move(b), objects);
+  EXPECT_EQ(run.Of("gang-0").outcome, Outcome::kWaiting);
+  EXPECT_EQ(run.Of("run-0").outcome, Outcome::kBound);
+}
+
+TEST(GangConsolidationTest, NoMoveWhenTheMovedPodsWouldNotFitAgain) {
+  // Four nodes only: after the gang takes all four, the victims have nowhere to go.
+  ClusterBuilder b;
+  for (int n = 0; n < 4; ++n) {
+    b.Node(fmt::format("n{}", n)).Cpu("64").Pods("110").Extended("nvidia.com/gpu", "8");
+    b.Pod(fmt::format("run-{}", n)).Cpu("1").Extended("nvidia.com/gpu", "1").OnNode(fmt::format("n{}", n));
+  }
+  GangObjects objects;
+  AddGang(b, objects, "gang", 4, "8");
+  GangRunResult run = Schedule(std::move(b), objects);
+  EXPECT_EQ(run.Of("gang-0").outcome, Outcome::kWaiting);
+  for (int n = 0; n < 4; ++n) EXPECT_EQ(run.Of(fmt::format("run-{}", n)).outcome, Outcome::kBound);
+  // And nothing is held: the overlay is the snapshot's.
+  model::Overlay fresh(run.snapshot);
+  EXPECT_TRUE(std::ranges::equal(run.overlay->used_for_test(), fresh.used_for_test()));
+}
+
+}  // namespace
+}  // namespace tessera::engine

@@ -880,6 +880,111 @@ void Engine::Impl::CompileGangs() {
   }
 }
 
+namespace {
+// KAI's default: priority classes below 100 (e.g. its "train" class, 50) are preemptible.
+constexpr int32_t kPreemptiblePriorityBelow = 100;
+constexpr size_t kMaxConsolidationVictims = 32;
+}  // namespace
+
+bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> scope,
+                               std::vector<Decision>& decisions) {
+  if (gang.pods.empty()) return false;
+  const PodId rep = gang.pods.front();
+  // Nodes where taking every candidate off could host at least one pod of the gang.
+  const size_t dims = snapshot.num_resources();
+  std::vector<PodId> candidates;
+  std::vector<int64_t> freeable;
+  std::vector<uint8_t> in_scope(snapshot.num_nodes(), 0);
+  for (NodeId node : scope) in_scope[node.index()] = 1;
+  std::vector<std::vector<PodId>> on_node(snapshot.num_nodes());
+  for (size_t p = 0; p < snapshot.num_pods(); ++p) {
+    const PodId pod = PodId::FromIndex(p);
+    const model::Pod& spec = snapshot.pod(pod);
+    const NodeId node = overlay.node_of(pod);
+    if (!spec.node.valid() || node != spec.node || !in_scope[node.index()]) continue;
+    if (spec.priority >= kPreemptiblePriorityBelow || moved[p] != 0) continue;
+    if (!catalog->instances_of(pod).empty() || gang_spec_of_pod[p] >= 0) continue;
+    on_node[node.index()].push_back(pod);
+  }
+  for (NodeId node : scope) {
+    auto& pods = on_node[node.index()];
+    if (pods.empty()) continue;
+    freeable.assign(dims, 0);
+    for (size_t r = 0; r < dims; ++r) {
+      freeable[r] = snapshot.allocatable(node)[r].value() - overlay.used(node)[r].value();
+    }
+    for (PodId pod : pods) {
+      freeable[model::kPods.index()] += 1;
+      for (const model::ResourceAmount& ra : snapshot.pod_requests(pod)) {
+        freeable[ra.resource.index()] += ra.amount.value();
+      }
+    }
+    bool helps = freeable[model::kPods.index()] >= 1;
+    for (const model::ResourceAmount& ra : snapshot.pod_requests(rep)) {
+      helps &= freeable[ra.resource.index()] >= ra.amount.value();
+    }
+    placement::Rejections ignored;
+    helps &= placement::PassesStaticFilters(snapshot, rep, node, ignored);
+    if (helps) candidates.insert(candidates.end(), pods.begin(), pods.end());
+  }
+  if (candidates.empty()) return false;
+  auto size_of = [&](PodId pod) {
+    double size = 0;
+    for (const model::ResourceAmount& ra : snapshot.pod_requests(pod)) {
+      const int64_t most = max_allocatable.empty() ? 0 : max_allocatable[ra.resource.index()];
+      if (most > 0) size = std::max(size, static_cast<double>(ra.amount.value()) / static_cast<double>(most));
+    }
+    return size;
+  };
+  std::stable_sort(candidates.begin(), candidates.end(), [&](PodId x, PodId y) {
+    const int32_t px = snapshot.pod(x).priority, py = snapshot.pod(y).priority;
+    if (px != py) return px < py;
+    return size_of(x) < size_of(y);
+  });
+  if (candidates.size() > kMaxConsolidationVictims) candidates.resize(kMaxConsolidationVictims);
+
+  for (size_t k = 1; k <= candidates.size(); ++k) {
+    const internal::Mark mark = TakeMark();
+    // What this scenario may overwrite: the gang's and the victims' decisions.
+    std::vector<Decision> saved;
+    for (PodId p : gang.pods) saved.push_back(decisions[p.index()]);
+    for (size_t i = 0; i < k; ++i) saved.push_back(decisions[candidates[i].index()]);
+    for (size_t i = 0; i < k; ++i) {
+      const PodId victim = candidates[i];
+      const NodeId node = overlay.node_of(victim);
+      overlay.Unreserve(victim);
+      for (auto& topology : topologies) topology->OnRelease(victim, node);
+      journal.push_back({.pod = victim, .node = node, .released = true});
+    }
+    std::string reason;
+    std::optional<Decision> blocked;
+    bool ok = PlaceGang(gang, scope, decisions, reason, blocked);
+    for (size_t i = 0; ok && i < k; ++i) {
+      const PodId victim = candidates[i];
+      Decision d = DecideAmong(victim, all_nodes);
+      if (d.outcome != Outcome::kPlaced) {
+        ok = false;
+        break;
+      }
+      const NodeId from = snapshot.pod(victim).node;
+      if (d.node == from) continue;  // it could stay where it was
+      d.outcome = Outcome::kMoved;
+      d.message = fmt::format("moved from node {} to {} so that {} fits (consolidation)",
+                              snapshot.node_name(from), snapshot.node_name(d.node), gang.label);
+      decisions[victim.index()] = std::move(d);
+    }
+    if (ok) {
+      for (size_t i = 0; i < k; ++i) moved[candidates[i].index()] = 1;
+      return true;
+    }
+    RollbackTo(mark);
+    size_t at = 0;
+    for (PodId p : gang.pods) decisions[p.index()] = std::move(saved[at++]);
+    for (size_t i = 0; i < k; ++i) decisions[candidates[i].index()] = std::move(saved[at++]);
+  }
+  return false;
+}
+
 bool Engine::Impl::PlaceGang(const GangPlan& gang, std::span<const NodeId> scope,
                              std::vector<Decision>& decisions, std::string& reason,
                              std::optional<Decision>& blocked) {

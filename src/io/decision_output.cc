@@ -279,6 +279,15 @@ YAML::Node PodWithDecision(const LoadedManifests& manifests, const Decision& dec
     }
     case Outcome::kBound:
       break;
+    case Outcome::kMoved:
+      // Consolidation: the pod is evicted and comes back on `node`; the condition says why.
+      ChildMap(pod, "spec")["nodeName"] = StringNode(manifests.snapshot.node_name(decision.node));
+      SetCondition(pod, "DisruptionTarget", "True", "Consolidation", decision.message);
+      break;
+    case Outcome::kPreempted:
+      // Kueue evicts the preempted workload; its pods are deleted.
+      SetCondition(pod, "DisruptionTarget", "True", "Preempted", decision.message);
+      break;
     case Outcome::kEvicted:
       // The condition Kubernetes' device taint manager adds before it deletes the pod.
       SetCondition(pod, "DisruptionTarget", "True", "DeletionByDeviceTaintManager",
@@ -441,6 +450,12 @@ std::array<std::string, 5> TableRow(const model::Snapshot& snapshot, const Decis
     case Outcome::kEvicted:
       return {pod.namespace_name, pod.name, snapshot.node_name(pod.node), "Evicting",
               EvictionMessage(snapshot, decision, claims)};
+    case Outcome::kMoved:
+      return {pod.namespace_name, pod.name, snapshot.node_name(decision.node), "Moved",
+              decision.message};
+    case Outcome::kPreempted:
+      return {pod.namespace_name, pod.name, snapshot.node_name(pod.node), "Preempted",
+              decision.message};
     case Outcome::kWaiting:
     case Outcome::kInfeasible:
       break;
@@ -712,6 +727,10 @@ YAML::Node WorkloadObject(const LoadedManifests& manifests, const model::Workloa
                                              "Quota reserved in ClusterQueue " + wd.cluster_queue));
     status["conditions"].push_back(
         Condition("Admitted", true, "Admitted", "The workload is admitted"));
+  } else if (wd.evicted) {
+    // Kueue's conditions on a preempted workload: evicted, quota released, requeued.
+    status["conditions"].push_back(Condition("Evicted", true, "Preempted", wd.message));
+    status["conditions"].push_back(Condition("QuotaReserved", false, "Preempted", wd.message));
   } else {
     std::string message = wd.message;
     if (wd.blocked)
@@ -729,7 +748,8 @@ std::array<std::string, 5> WorkloadRow(const LoadedManifests& manifests,
   if (wd.blocked)
     message += " (" + UnschedulableMessage(manifests.snapshot, *wd.blocked, claims) + ")";
   return {spec.namespace_name, spec.name, wd.cluster_queue.empty() ? "<none>" : wd.cluster_queue,
-          wd.admitted ? "Admitted" : "Pending", wd.admitted ? "" : message};
+          wd.admitted ? "Admitted" : wd.evicted ? "Preempted" : "Pending",
+          wd.admitted ? "" : message};
 }
 
 }  // namespace

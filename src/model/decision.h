@@ -21,6 +21,10 @@ enum class Outcome : uint8_t {
   kInfeasible,  // fits no node even if it were empty, as the cluster stands
   kEvicted,     // bound, but a device of one of its claims has an untolerated NoExecute
                 // taint: Kubernetes' device taint manager deletes the pod
+  kMoved,       // bound, and moved to `node` by consolidation so that a pending gang fits
+                // (KAI evicts it and its controller recreates it there); `message` says why
+  kPreempted,   // bound, in a running queued workload that admission preempted for a
+                // higher-priority one; `message` names it
 };
 
 // Why one node was rejected, in kube-scheduler's filter order.
@@ -123,7 +127,8 @@ struct WorkloadDecision {
   bool admitted = false;
   std::string cluster_queue;  // admitted: where; pending: the queue it waits in, if known
   std::vector<PodSetAdmission> pod_sets;  // admitted
-  std::string message;                    // pending: why
+  std::string message;                    // pending or evicted: why
+  bool evicted = false;  // was running (admitted) and is preempted: its pods are evicted
   // Pending although its quota fits: the decision of the first pod that fit no node (its
   // `reasons` say why, node by node).
   std::optional<Decision> blocked;

@@ -60,8 +60,9 @@ struct GangPlan {
 // An undo record for what the overlay does not track: topology free capacity and the
 // owners of exclusive domains.
 struct JournalEntry {
-  model::PodId pod;  // reserve: the pod; owner: invalid
+  model::PodId pod;  // reserve or release: the pod; owner: invalid
   model::NodeId node;
+  bool released = false;  // a bound pod taken off its node (consolidation)
   std::vector<int32_t>* owners = nullptr;
   uint32_t domain = 0;
   int32_t old_owner = -1;
@@ -133,6 +134,7 @@ struct Engine::Impl {
   std::vector<int64_t> taint_counts;
   std::vector<Quantity> empty_node;  // a row of zeros: "what if the node were empty"
   std::vector<model::ReasonCount> reasons_scratch;
+  std::vector<model::Decision> gang_decisions;  // Engine::PlaceGang's, by PodId
   std::vector<int32_t> node_room;    // gangs: per node, pods of the current shape that fit
   std::vector<std::vector<int64_t>> domain_room;  // gangs: per level, per domain
   std::vector<int64_t> max_allocatable;           // gangs: per resource, over all nodes
@@ -148,6 +150,23 @@ struct Engine::Impl {
     overlay.Commit();
     journal.clear();
   }
+
+  // Admit: the queued workloads that were already running, with their bound pods, which
+  // preemption evicts.
+  struct RunningWorkload {
+    admission::WorkloadHandle handle;
+    uint32_t spec = 0;  // index into QueueObjects::workloads
+    std::vector<model::PodId> pods;
+  };
+  std::vector<RunningWorkload> running_workloads;
+  const RunningWorkload* FindRunning(admission::WorkloadHandle handle) const {
+    for (const RunningWorkload& r : running_workloads) {
+      if (r.handle == handle) return &r;
+    }
+    return nullptr;
+  }
+  // Takes bound pods off their nodes (undoable until Commit; topologies follow).
+  void Unbind(std::span<const model::PodId> pods);
 
   // Admits the queued workloads through the queues and places their pods (all or none).
   void Admit(ScheduleResult& result);
@@ -182,6 +201,15 @@ struct Engine::Impl {
   bool PlaceGang(const internal::GangPlan& gang, std::span<const model::NodeId> scope,
                  std::vector<model::Decision>& decisions, std::string& reason,
                  std::optional<model::Decision>& blocked);
+  // Consolidation (KAI): when the gang does not fit, move running preemptible pods (bound,
+  // priority below 100, no DRA claims, in no gang) elsewhere so that it does. Scenarios
+  // take victims one more at a time, from the lowest priority and smallest, on nodes where
+  // freeing them could host a pod of the gang; a scenario commits only if the gang lands and
+  // every victim fits again. On success the gang's decisions and the victims' kMoved
+  // decisions are in `decisions`; otherwise nothing changed.
+  bool Consolidate(const internal::GangPlan& gang, std::span<const model::NodeId> scope,
+                   std::vector<model::Decision>& decisions);
+  std::vector<uint8_t> moved;  // per pod: already moved once in this run
   // Index of gang specs by pod (Options::gangs), for GangOfWorkload: -1 when none.
   std::vector<int32_t> gang_spec_of_pod;
 };
