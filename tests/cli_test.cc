@@ -590,6 +590,113 @@ TEST(CliGangsTest, KueueTasSampleLandsInOneRack) {
   EXPECT_NE(r.out.find("Admitted"), std::string::npos) << r.out;
 }
 
+TEST(CliGangsTest, ConsolidationMovesTwoNotebooksSoTheTrainingJobFits) {
+  RunResult r = Tessera("schedule -f examples/consolidation/ -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD          NODE    STATUS      REASON\n"
+            "default     notebook-0   gpu-2   Moved       moved from node gpu-0 to gpu-2 so that "
+            "Job default/train fits (consolidation)\n"
+            "default     notebook-1   gpu-3   Moved       moved from node gpu-1 to gpu-3 so that "
+            "Job default/train fits (consolidation)\n"
+            "default     notebook-2   gpu-2   Running\n"
+            "default     notebook-3   gpu-3   Running\n"
+            "default     train-0      gpu-0   Scheduled\n"
+            "default     train-1      gpu-1   Scheduled\n"
+            "default     train-2      gpu-4   Scheduled\n"
+            "default     train-3      gpu-5   Scheduled\n");
+  RunResult off = Tessera("schedule -f examples/consolidation/ -o table --no-consolidation");
+  ASSERT_EQ(off.status, kExitOk) << off.err;
+  EXPECT_EQ(off.out.find("Moved"), std::string::npos) << off.out;
+  EXPECT_NE(off.out.find("train-0      <none>   Pending"), std::string::npos) << off.out;
+  // YAML: the moved pod has its new node and the Consolidation condition.
+  RunResult yaml = Tessera("schedule -f examples/consolidation/");
+  const size_t at = yaml.out.find("  name: notebook-0\n");
+  ASSERT_NE(at, std::string::npos) << yaml.out;
+  const std::string pod = yaml.out.substr(at, yaml.out.find("---", at) - at);
+  EXPECT_NE(pod.find("nodeName: gpu-2"), std::string::npos) << pod;
+  EXPECT_NE(pod.find("reason: Consolidation"), std::string::npos) << pod;
+}
+
+TEST(CliQueuesTest, PreemptsTheLowPriorityRunningWorkload) {
+  RunResult r = Tessera("schedule -f examples/preemption/ -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD       NODE    STATUS      REASON\n"
+            "default     sweep-0   gpu-1   Preempted   preempted: workload default/job-sweep is "
+            "evicted to accommodate workload default/job-train\n"
+            "default     train-0   gpu-1   Scheduled\n"
+            "\n"
+            "NAMESPACE   WORKLOAD    CLUSTERQUEUE   STATUS      REASON\n"
+            "default     job-sweep   research       Preempted   Preempted to accommodate "
+            "workload default/job-train\n"
+            "default     job-train   research       Admitted\n");
+  EXPECT_EQ(r.err, "--check: every invariant held after each of 1 decisions\n");
+  RunResult yaml = Tessera("schedule -f examples/preemption/");
+  const size_t at = yaml.out.find("kind: Workload\nmetadata:\n  name: job-sweep\n");
+  ASSERT_NE(at, std::string::npos) << yaml.out;
+  const std::string workload = yaml.out.substr(at, yaml.out.find("---", at) - at);
+  EXPECT_NE(workload.find("type: Evicted"), std::string::npos) << workload;
+  EXPECT_NE(workload.find("reason: Preempted"), std::string::npos) << workload;
+}
+
+// A ClusterQueue selecting only namespaces labelled team=a: a workload in another
+// namespace stays pending with Kueue's message.
+TEST(CliQueuesTest, NamespaceSelectorKeepsOtherNamespacesOut) {
+  const fs::path file = Scratch() / "namespaces.yaml";
+  WriteFile(file, R"(apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {allocatable: {cpu: "8", memory: 16Gi, pods: "110"}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: team-a, labels: {team: a}}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ResourceFlavor
+metadata: {name: default-flavor}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ClusterQueue
+metadata: {name: only-a}
+spec:
+  namespaceSelector: {matchLabels: {team: a}}
+  resourceGroups:
+  - coveredResources: ["cpu"]
+    flavors:
+    - name: default-flavor
+      resources: [{name: cpu, nominalQuota: 8}]
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: LocalQueue
+metadata: {namespace: team-a, name: q}
+spec: {clusterQueue: only-a}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: LocalQueue
+metadata: {namespace: team-b, name: q}
+spec: {clusterQueue: only-a}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: team-a, labels: {kueue.x-k8s.io/queue-name: q}}
+spec: {containers: [{name: c, image: x, resources: {requests: {cpu: "1"}}}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: team-b, labels: {kueue.x-k8s.io/queue-name: q}}
+spec: {containers: [{name: c, image: x, resources: {requests: {cpu: "1"}}}]}
+)");
+  RunResult r = Tessera(fmt::format("schedule -f {} -o table --check", ShellQuote(file.string())));
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("team-a      a     n1       Scheduled"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("team-b      pod-b      only-a         Pending    Workload namespace "
+                       "doesn't match ClusterQueue selector"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(CliQueuesTest, AdmitsOnlyWhatCanBePlaced) {
   RunResult r = Tessera("schedule -f examples/queues/ -o table --check");
   ASSERT_EQ(r.status, kExitOk) << r.err;
@@ -684,6 +791,53 @@ TEST(CliBadInputTest, EveryListedFileFailsWithItsExactError) {
     ++checked;
   }
   std::cout << "checked " << checked << " bad-input files\n";
+}
+
+// --- backfill experiment (docs/backfill.md) ---------------------------------------------
+
+TEST(CliSimulateTest, BackfillExperimentPrintsTheTable) {
+  RunResult r = Tessera("simulate --experiment backfill --seeds 42 --threads 2");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("backfill on backfill-gangs (32 nodes, 256 GPUs; 1434 jobs per seed, "
+                       "11.0 of them 64-GPU gangs), 1 seed, reservation depth 1\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("POLICY     GANG WAIT P50 min   GANG WAIT P99 min   GANG WAIT MAX min"),
+            std::string::npos)
+      << r.out;
+  for (const char* policy : {"\nfifo ", "\ngreedy ", "\nbackfill "}) {
+    EXPECT_NE(r.out.find(policy), std::string::npos) << policy << "\n" << r.out;
+  }
+  EXPECT_NE(r.out.find("3 runs in "), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "");  // no progress bar: stderr is not a terminal
+}
+
+TEST(CliSimulateTest, BackfillExperimentJsonHasEveryRunAndTheGuarantee) {
+  RunResult r = Tessera(
+      "simulate --experiment backfill --policies backfill --seeds 7 --reservations 2 --check "
+      "-o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  for (const char* key :
+       {"\"experiment\": \"backfill\"", "\"reservation_depth\": 2", "\"checked\": true",
+        "\"big_gang_wait_p99_s\"", "\"small_job_wait_p50_s\"", "\"gpu_utilisation_pct\"",
+        "\"makespan_s\"", "\"reserve\":", "\"reserve-moved\":", "\"head_reservations_broken\": 0",
+        "\"seed\": 7"}) {
+    EXPECT_NE(r.out.find(key), std::string::npos) << key << "\n" << r.out.substr(0, 3000);
+  }
+}
+
+TEST(CliSimulateTest, BackfillExperimentRejectsOtherInputsAndPolicies) {
+  RunResult r = Tessera("simulate --experiment backfill --policies fgd");
+  EXPECT_EQ(r.status, kExitUsage);
+  EXPECT_NE(r.err.find("--policies: unknown gang policy \"fgd\" (valid: fifo, greedy, backfill)"),
+            std::string::npos)
+      << r.err;
+  r = Tessera("simulate --experiment backfill --scenario examples/scenarios/small-mixed.yaml");
+  EXPECT_EQ(r.status, kExitUsage);
+  EXPECT_NE(r.err.find("runs its built-in gang scenario"), std::string::npos) << r.err;
+  r = Tessera("simulate --experiment backfill --report x.html");
+  EXPECT_EQ(r.status, kExitUsage);
+  EXPECT_NE(r.err.find("has no HTML report"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "exit_status.h"
 #include "io/trace.h"
+#include "sim/backfill_experiment.h"
 #include "sim/policies.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
@@ -26,6 +27,7 @@ namespace tessera::cli {
 namespace {
 
 constexpr const char* kDefaultPolicies = "whole-gpu,least-allocated,fgd,tessera";
+constexpr const char* kDefaultGangPolicies = "fifo,greedy,backfill";
 constexpr const char* kBuiltinReport = "tessera-simulate.html";
 
 // "42-51", "42,43" or a mix ("1,5-7"). Errors name the bad part.
@@ -161,6 +163,27 @@ const sim::Stat* At(const std::vector<std::pair<int, sim::Stat>>& v, int pct) {
   return nullptr;
 }
 
+// Prints rows as aligned columns, three spaces apart; the first row is the header.
+void PrintRows(const std::vector<std::vector<std::string>>& rows, std::ostream& out) {
+  std::vector<size_t> width(rows[0].size(), 0);
+  auto display = [](const std::string& s) {  // "±" is two bytes, one column
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
+    return n;
+  };
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], display(row[i]));
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i] + std::string(width[i] - display(row[i]) + (i + 1 < row.size() ? 3 : 0), ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  }
+}
+
 void WriteTable(const sim::SimResult& r, size_t num_seeds, std::ostream& out) {
   const bool fill = r.experiment == sim::Experiment::kFill;
   out << fmt::format("{} on {} ({} nodes, {} GPUs), {} seed{}{}\n", fill ? "fill" : "replay",
@@ -185,26 +208,173 @@ void WriteTable(const sim::SimResult& r, size_t num_seeds, std::ostream& out) {
                       MeanSd(s.wait_p99_s, 0), MeanSd(s.wait_max_s, 0), MeanSd(s.failed, 1)});
     }
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  auto display = [](const std::string& s) {  // "±" is two bytes, one column
-    size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
-    return n;
-  };
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], display(row[i]));
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i] + std::string(width[i] - display(row[i]) + (i + 1 < row.size() ? 3 : 0), ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
-  }
+  PrintRows(rows, out);
 }
 
 std::string Stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+
+// --- --experiment backfill ---------------------------------------------------------------
+
+nlohmann::json WaitJson(const sim::WaitStats& w) {
+  return {{"jobs", w.jobs},
+          {"mean_s", w.mean_s},
+          {"p50_s", w.p50_s},
+          {"p99_s", w.p99_s},
+          {"max_s", w.max_s}};
+}
+
+void WriteBackfillJson(const sim::BackfillResult& r, const std::vector<uint64_t>& seeds,
+                       bool checked, std::ostream& out) {
+  nlohmann::json j = {{"experiment", "backfill"},
+                      {"workload", r.workload},
+                      {"cluster", {{"nodes", r.nodes}, {"gpus", r.gpus}}},
+                      {"seeds", seeds},
+                      {"reservation_depth", r.reservation_depth},
+                      {"checked", checked}};
+  nlohmann::json summary = nlohmann::json::array();
+  for (const sim::BackfillSummary& s : r.summary) {
+    summary.push_back({{"policy", s.policy},
+                       {"seeds", s.seeds},
+                       {"big_gang_wait_p50_s", StatJson(s.big_p50_s)},
+                       {"big_gang_wait_p99_s", StatJson(s.big_p99_s)},
+                       {"big_gang_wait_max_s", StatJson(s.big_max_s)},
+                       {"big_gang_wait_mean_s", StatJson(s.big_mean_s)},
+                       {"small_job_wait_p50_s", StatJson(s.small_p50_s)},
+                       {"small_job_wait_p99_s", StatJson(s.small_p99_s)},
+                       {"small_job_wait_mean_s", StatJson(s.small_mean_s)},
+                       {"gpu_utilisation_pct", StatJson(s.gpu_utilisation_pct)},
+                       {"gpu_utilisation_arriving_pct", StatJson(s.gpu_utilisation_arriving_pct)},
+                       {"makespan_s", StatJson(s.makespan_s)}});
+  }
+  j["summary"] = std::move(summary);
+  nlohmann::json runs = nlohmann::json::array();
+  for (const sim::BackfillRun& run : r.runs) {
+    nlohmann::json events = nlohmann::json::object();
+    for (int k = 0; k < sim::kGangEventKinds; ++k) {
+      events[std::string(sim::GangEventKindName(static_cast<sim::GangEventKind>(k)))] =
+          run.event_counts[static_cast<size_t>(k)];
+    }
+    runs.push_back({{"policy", run.policy},
+                    {"seed", run.seed},
+                    {"jobs", run.jobs},
+                    {"big_gangs", run.big_gangs},
+                    {"completed", run.completed},
+                    {"big_gang_wait", WaitJson(run.big)},
+                    {"small_job_wait", WaitJson(run.small)},
+                    {"gpu_utilisation_pct", run.gpu_utilisation_pct},
+                    {"gpu_utilisation_arriving_pct", run.gpu_utilisation_arriving_pct},
+                    {"makespan_s", run.makespan_s},
+                    {"events", std::move(events)},
+                    {"passes", run.passes},
+                    {"engine_calls", run.engine_calls},
+                    {"head_reservations_broken", run.head_reservations_broken},
+                    {"wall_seconds", run.wall_seconds}});
+  }
+  j["runs"] = std::move(runs);
+  out << j.dump(2) << '\n';
+}
+
+void WriteBackfillTable(const sim::BackfillResult& r, size_t num_seeds, std::ostream& out) {
+  int64_t jobs = 0, gangs = 0;
+  for (const sim::BackfillRun& run : r.runs) {
+    jobs += run.jobs;
+    gangs += run.big_gangs;
+  }
+  const double runs = static_cast<double>(std::max<size_t>(r.runs.size(), 1));
+  out << fmt::format(
+      "backfill on {} ({} nodes, {} GPUs; {:.0f} jobs per seed, {:.1f} of them 64-GPU gangs), {} "
+      "seed{}, reservation depth {}\n",
+      r.workload, r.nodes, r.gpus, static_cast<double>(jobs) / runs,
+      static_cast<double>(gangs) / runs, num_seeds, num_seeds == 1 ? "" : "s", r.reservation_depth);
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"POLICY", "GANG WAIT P50 min", "GANG WAIT P99 min", "GANG WAIT MAX min",
+                  "SMALL WAIT P50 min", "SMALL WAIT P99 min", "GPU UTIL %", "UTIL % ARRIVING",
+                  "MAKESPAN h"});
+  auto minutes = [](const sim::Stat& s) { return MeanSd({s.mean / 60, s.sd / 60}, 1); };
+  for (const sim::BackfillSummary& s : r.summary) {
+    rows.push_back({s.policy, minutes(s.big_p50_s), minutes(s.big_p99_s), minutes(s.big_max_s),
+                    minutes(s.small_p50_s), minutes(s.small_p99_s),
+                    MeanSd(s.gpu_utilisation_pct, 1), MeanSd(s.gpu_utilisation_arriving_pct, 1),
+                    MeanSd({s.makespan_s.mean / 3600, s.makespan_s.sd / 3600}, 2)});
+  }
+  PrintRows(rows, out);
+}
+
+// A progress bar on stderr once a run has taken a second, when stderr is a terminal.
+sim::Progress ProgressBar(const sim::WallClock& clock, std::ostream& err, std::string& last_bar) {
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  return [tty, clock, &err, &last_bar](double fraction) {
+    if (!tty) return;
+    const double elapsed = clock();
+    if (elapsed < 1.0 && fraction < 1.0) return;
+    const int filled = static_cast<int>(fraction * 30);
+    std::string bar =
+        fmt::format("\r[{}{}] {:3.0f}%  {:.1f}s", std::string(static_cast<size_t>(filled), '#'),
+                    std::string(static_cast<size_t>(30 - filled), '.'), fraction * 100, elapsed);
+    if (bar != last_bar) {
+      err << bar << std::flush;
+      last_bar = bar;
+    }
+  };
+}
+
+int RunBackfill(const SimulateFlags& flags, const sim::WallClock& clock, std::ostream& out,
+                std::ostream& err) {
+  if (!flags.nodes.empty() || !flags.scenario.empty() || !flags.arrivals.empty()) {
+    err << "error: --experiment backfill runs its built-in gang scenario; --nodes, --pods, "
+           "--scenario and --arrivals do not apply\n";
+    return kExitUsage;
+  }
+  if (!flags.report.empty()) {
+    err << "error: --report: the backfill experiment has no HTML report; use -o json\n";
+    return kExitUsage;
+  }
+  sim::BackfillConfig config;
+  auto seeds = ParseSeeds(flags.seeds);
+  if (!seeds.ok()) {
+    err << "error: " << seeds.error().message() << '\n';
+    return kExitUsage;
+  }
+  config.seeds = *seeds;
+  config.policies = SplitList(flags.policies.empty() ? kDefaultGangPolicies : flags.policies);
+  for (const std::string& p : config.policies) {
+    if (auto policy = sim::ParseGangPolicy(p); !policy.ok()) {
+      err << "error: --policies: " << policy.error().message() << '\n';
+      return kExitUsage;
+    }
+  }
+  if (flags.reservation_depth < 1) {
+    err << "error: --reservations: must be at least 1\n";
+    return kExitUsage;
+  }
+  config.reservation_depth = flags.reservation_depth;
+  config.check = flags.check;
+  const unsigned cores = std::thread::hardware_concurrency();
+  config.threads = flags.threads > 0 ? flags.threads : static_cast<int>(std::max(cores, 1u));
+  std::string last_bar;
+  auto result = sim::RunBackfillExperiment(config, ProgressBar(clock, err, last_bar), clock);
+  if (!last_bar.empty()) err << '\n';
+  if (!result.ok()) {
+    err << "error: " << result.error().ToString() << '\n';
+    return kExitInvalidInput;
+  }
+  if (flags.output == "json") {
+    WriteBackfillJson(*result, config.seeds, config.check, out);
+    return kExitOk;
+  }
+  WriteBackfillTable(*result, config.seeds.size(), out);
+  out << fmt::format("{} runs in {:.1f}s on {} thread{}\n", result->runs.size(), clock(),
+                     config.threads, config.threads == 1 ? "" : "s");
+  if (config.check) {
+    int64_t starts = 0;
+    for (const sim::BackfillRun& run : result->runs) starts += run.checked;
+    out << fmt::format(
+        "--check: every invariant held after each of {} gang starts, and the fit model agreed "
+        "with the engine on every attempt\n",
+        starts);
+  }
+  return kExitOk;
+}
 
 }  // namespace
 
@@ -215,8 +385,10 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
   cmd->add_option(
          "--experiment", flags.experiment,
          "fill: the FGD paper's protocol (arrivals only, inflated to --tune x capacity); "
-         "replay: tasks arrive and leave at their trace times, waiting when they do not fit")
-      ->check(CLI::IsMember({"fill", "replay"}));
+         "replay: tasks arrive and leave at their trace times, waiting when they do not fit; "
+         "backfill: 64-GPU gangs among small jobs under fifo, greedy and backfill with "
+         "reservations (built-in scenario, docs/backfill.md)")
+      ->check(CLI::IsMember({"fill", "replay", "backfill"}));
   auto* nodes =
       cmd->add_option("--nodes", flags.nodes, "openb node list CSV")->check(CLI::ExistingFile);
   auto* pods =
@@ -237,6 +409,10 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
   for (std::string_view n : sim::PolicyNames()) {
     policy_help += std::string(n) + (n == sim::PolicyNames().back() ? "" : ", ");
   }
+  policy_help += "; backfill experiment (default " + std::string(kDefaultGangPolicies) + "): ";
+  for (std::string_view n : sim::GangPolicyNames()) {
+    policy_help += std::string(n) + (n == sim::GangPolicyNames().back() ? "" : ", ");
+  }
   cmd->add_option("--policies", flags.policies, policy_help);
   cmd->add_option("--seeds", flags.seeds, "seeds, as a range and/or list: 42-51 or 42,43")
       ->capture_default_str();
@@ -249,6 +425,10 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
                       std::string(kBuiltinReport) + " unless this is given)");
   cmd->add_option("--threads", flags.threads, "worker threads (default: one per core)")
       ->check(CLI::Range(0, 256));
+  cmd->add_option("--reservations", flags.reservation_depth,
+                  "backfill: how many blocked jobs, in queue order, get a reservation each pass")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   cmd->add_flag("--check", flags.check,
                 "verify after every decision that no device, capacity or node is over-allocated "
                 "and that the device ledger agrees with every claim (slower)");
@@ -257,6 +437,7 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
   tessera simulate --nodes examples/trace/nodes.csv --pods examples/trace/pods.csv \
       --experiment replay --policies fgd,tessera --seeds 42
   tessera simulate --scenario examples/scenarios/small-mixed.yaml -o json
+  tessera simulate --experiment backfill --seeds 42-51   # gangs: fifo, greedy, backfill
   tessera simulate --nodes openb_node_list_gpu_node.csv --pods openb_pod_list_default.csv \
       --policies random,dot-product,gpu-clustering,gpu-packing,best-fit,fgd,tessera \
       --seeds 42-51 --report openb.html)");
@@ -273,6 +454,7 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
     err << "error: " << e.ToString() << '\n';
     return kExitInvalidInput;
   };
+  if (flags.experiment == "backfill") return RunBackfill(flags, clock, out, err);
 
   sim::SimConfig config;
   config.experiment =
@@ -326,21 +508,8 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
     config.workload = scenario.name;
   }
 
-  const bool tty = isatty(STDERR_FILENO) != 0;
   std::string last_bar;
-  sim::Progress progress = [&](double fraction) {
-    if (!tty) return;
-    const double elapsed = clock();
-    if (elapsed < 1.0 && fraction < 1.0) return;
-    const int filled = static_cast<int>(fraction * 30);
-    std::string bar =
-        fmt::format("\r[{}{}] {:3.0f}%  {:.1f}s", std::string(static_cast<size_t>(filled), '#'),
-                    std::string(static_cast<size_t>(30 - filled), '.'), fraction * 100, elapsed);
-    if (bar != last_bar) {
-      err << bar << std::flush;
-      last_bar = bar;
-    }
-  };
+  const sim::Progress progress = ProgressBar(clock, err, last_bar);
   auto result = sim::Simulate(config, progress, clock);
   if (!last_bar.empty()) err << '\n';
   if (!result.ok()) return fail(result.error());

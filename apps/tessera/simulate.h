@@ -1,6 +1,7 @@
 // `tessera simulate`: replays a trace or scenario on a modelled cluster under several
 // placement policies and seeds, and reports GPU allocation, fragmentation and queueing
-// (docs/simulate.md). Invariant: stdout carries only the results (table or JSON); progress
+// (docs/simulate.md); `--experiment backfill` replays gang jobs under queueing policies
+// (docs/backfill.md). Invariant: stdout carries only the results (table or JSON); progress
 // and the report's path go to stderr.
 #pragma once
 
@@ -21,9 +22,10 @@ struct SimulateFlags {
   std::string seeds = "42-51";
   double tune = 1.3;
   std::string output = "table";
-  std::string report;  // HTML file; the built-in scenario writes tessera-simulate.html
-  int threads = 0;     // 0: one per core
-  bool check = false;  // run the invariant checker after every decision
+  std::string report;         // HTML file; the built-in scenario writes tessera-simulate.html
+  int threads = 0;            // 0: one per core
+  bool check = false;         // run the invariant checker after every decision
+  int reservation_depth = 1;  // backfill experiment: blocked jobs that get a reservation
 };
 
 CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags);

@@ -1,0 +1,175 @@
+// A discrete-event replay of gang jobs on a GPU cluster, driven through the engine's
+// incremental API (Engine::PlaceGang / Engine::Release), under three queueing policies:
+//  - fifo: strict head of line; nothing behind a blocked job starts.
+//  - greedy: first fit; any job that fits starts, in queue order. Big gangs can starve.
+//  - backfill: EASY backfill with reservations, as Slurm's sched/backfill. When a job does
+//    not fit, it gets a reservation: the earliest time T at which, releasing the running jobs
+//    in order of their declared end (start + declared runtime), it would fit, and the whole
+//    nodes it would use then. A later job starts now only if it stays off every reservation
+//    whose T falls before its own declared end. Recomputed at every scheduling pass.
+// Invariant: the node-level fit model here is exact for the jobs it accepts (homogeneous
+// pods asking cpu and nvidia.com/gpu, optionally all in one block or rack): it says "fits"
+// exactly when Engine::PlaceGang places the gang. With `check` every attempt is asked of both
+// and a disagreement ends the replay with an internal error. That exactness is what makes
+// the backfill guarantee hold: the job at the head of the queue never starts later than the
+// first reservation made for it (docs/backfill.md has the argument).
+//
+// Worked example (GangReplayTest.BackfillStartsWhatEndsBeforeTheReservationAndTheGangExactlyThen):
+// 2 nodes x 8 GPUs; job a (1 pod x 8 GPUs, runtime 10) runs from t=0 on node 0. Gang g
+// (2 pods x 8 GPUs) arrives at t=1 and does not fit: releasing a at its declared end, g fits
+// at T=10 on both nodes, which are reserved for [10, 20). 4-GPU jobs declaring 4 s arrive
+// every 2 s from t=2: those arriving at 2, 4 and 6 end by 10 and start at once on node 1;
+// the one arriving at 8 would run past 10 on a reserved node and waits. At t=10 a leaves and
+// g starts, exactly at T. Under fifo none of the small jobs starts before g; under greedy
+// node 1 is never empty while the stream lasts and g waits until t=34.
+// Not thread-safe; ReplayGangs keeps all of its state local, so runs may go on many threads.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "placement/scorers.h"
+
+namespace tessera::sim {
+
+enum class GangPolicy : uint8_t { kFifo, kGreedy, kBackfill };
+
+// "fifo", "greedy" or "backfill"; an error lists the valid names.
+Result<GangPolicy> ParseGangPolicy(std::string_view name);
+std::string_view GangPolicyName(GangPolicy policy);
+std::span<const std::string_view> GangPolicyNames();
+
+// The topology labels every node carries: block and rack (values unique cluster-wide, e.g.
+// "b00" and "b00-r01") and kubernetes.io/hostname.
+inline constexpr std::string_view kBlockLabel = "cloud.provider.com/topology-block";
+inline constexpr std::string_view kRackLabel = "cloud.provider.com/topology-rack";
+inline constexpr std::string_view kGpuResource = "nvidia.com/gpu";
+
+// A regular cluster: blocks x racks per block x nodes per rack identical GPU nodes, named
+// "b00-r00-n00" in (block, rack, node) order, which is also NodeId order.
+struct GangCluster {
+  int32_t blocks = 1;
+  int32_t racks_per_block = 4;
+  int32_t nodes_per_rack = 8;
+  int32_t gpus_per_node = 8;
+  int64_t cpu_milli_per_node = 128'000;
+  int32_t pods_per_node = 110;
+
+  int32_t racks() const { return blocks * racks_per_block; }
+  int32_t nodes() const { return racks() * nodes_per_rack; }
+  int64_t gpus() const { return int64_t{nodes()} * gpus_per_node; }
+};
+
+// Where all pods of a job must be (Kueue podset-required-topology, KAI
+// requiredTopologyLevel): anywhere, one block, or one rack.
+enum class RequiredDomain : uint8_t { kNone, kBlock, kRack };
+
+// A job: a gang of `pods` identical pods, placed all or nothing.
+struct GangJob {
+  std::string name;  // unique; its pods are "<name>-<i>"
+  int32_t pods = 1;
+  int32_t gpus_per_pod = 0;
+  int64_t cpu_milli_per_pod = 1000;
+  RequiredDomain required = RequiredDomain::kNone;
+  int32_t priority = 0;  // higher first; equal priorities go by arrival
+  int64_t arrival_s = 0;
+  int64_t duration_s = 1;  // how long it actually runs once started (> 0)
+  // Its runtime limit, as Kueue's maximumExecutionTimeSeconds or Slurm's --time: the
+  // planner's only knowledge of when it ends. Requires >= duration_s.
+  int64_t declared_s = 1;
+
+  int64_t gpus() const { return int64_t{pods} * gpus_per_pod; }
+};
+
+struct GangWorkload {
+  std::string name;  // for reports
+  GangCluster cluster;
+  std::vector<GangJob> jobs;
+};
+
+struct GangReplayOptions {
+  GangPolicy policy = GangPolicy::kBackfill;
+  // backfill: how many blocked jobs, in queue order, get a reservation in each pass (Slurm
+  // reserves for every job it tests; EASY backfill for the head only). At least 1.
+  int32_t reservation_depth = 1;
+  // Jobs with at least this many GPUs count as big gangs in the wait statistics.
+  int64_t big_gang_gpus = 64;
+  // The engine's node scorer (pods of a gang that has no topology constraint, and the nodes
+  // inside a domain): most-allocated packs small jobs onto busy nodes and keeps whole nodes
+  // free for whole-node pods, as GPU clusters are usually run.
+  placement::ScorePolicy score = placement::ScorePolicy::kMostAllocated;
+  // After every start: no node over its allocatable (dra::CheckNodes), every pod of the job
+  // placed, the required domain honoured; every 256 starts and at the end, the engine's
+  // full check, and at the end every node empty again. Every fit the model answers, yes or
+  // no, is asked of the engine as well. A failure ends the replay with an internal error.
+  bool check = false;
+  bool keep_events = true;  // fill GangReplayResult::events (counts are always kept)
+};
+
+enum class GangEventKind : uint8_t {
+  kArrive,
+  kStart,
+  kEnd,
+  kReserve,       // a job got its first reservation
+  kReserveMoved,  // a later pass gave it a different time or different nodes
+};
+inline constexpr int kGangEventKinds = 5;
+std::string_view GangEventKindName(GangEventKind kind);
+
+struct GangEvent {
+  int64_t time_s = 0;
+  GangEventKind kind = GangEventKind::kArrive;
+  int32_t job = 0;                // index into GangWorkload::jobs
+  int64_t reserved_start_s = -1;  // kReserve, kReserveMoved: the reservation's time T
+  std::vector<int32_t> nodes;     // kStart: the nodes its pods went to; kReserve*: reserved
+};
+
+struct GangJobOutcome {
+  int64_t start_s = -1;  // -1: never started
+  int64_t end_s = -1;
+  std::vector<int32_t> nodes;  // distinct node indices its pods ran on, ascending
+  // backfill: T of the first reservation made for it while it was the first blocked job of
+  // the queue (-1: never); with equal priorities it never starts later than this.
+  int64_t head_reservation_s = -1;
+  int32_t reservations = 0;  // reservations made or moved for it
+};
+
+struct WaitStats {
+  int64_t jobs = 0;  // jobs that started
+  double mean_s = 0;
+  int64_t p50_s = 0, p99_s = 0, max_s = 0;  // nearest rank
+};
+
+struct GangReplayResult {
+  GangPolicy policy = GangPolicy::kBackfill;
+  std::vector<GangJobOutcome> jobs;  // per job, in workload order
+  std::vector<GangEvent> events;     // in time order (options.keep_events)
+  std::array<int64_t, kGangEventKinds> event_counts{};
+  WaitStats big;    // jobs with >= big_gang_gpus GPUs
+  WaitStats small;  // the others
+  // Time-weighted GPUs allocated / cluster GPUs, from the first arrival to the last end.
+  double gpu_utilisation_pct = 0;
+  // The same from the first arrival to the last: while work keeps arriving, before the
+  // queue drains (0 when every job arrives at once).
+  double gpu_utilisation_arriving_pct = 0;
+  int64_t makespan_s = 0;  // first arrival to last end
+  int64_t completed = 0;
+  int64_t passes = 0;        // scheduling passes (one per distinct event time)
+  int64_t engine_calls = 0;  // Engine::PlaceGang calls
+  int64_t checked = 0;       // starts verified (options.check)
+};
+
+// Builds the cluster and a pending pod for every pod of every job, creates one engine and
+// replays the jobs. Errors (kInvalidArgument, naming the job): a job with no pods, negative
+// resources, duration <= 0, declared < duration, a duplicate name, or one that could not
+// fit even on the empty cluster. An internal error means the fit model and the engine
+// disagreed or a check failed (a bug). Deterministic: same workload and options, same result.
+Result<GangReplayResult> ReplayGangs(const GangWorkload& workload,
+                                     const GangReplayOptions& options);
+
+}  // namespace tessera::sim
