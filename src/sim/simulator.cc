@@ -391,6 +391,8 @@ tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& polic
   return run;
 }
 
+}  // namespace
+
 Stat MeanSd(const std::vector<double>& v) {
   Stat s;
   if (v.empty()) return s;
@@ -402,8 +404,6 @@ Stat MeanSd(const std::vector<double>& v) {
   }
   return s;
 }
-
-}  // namespace
 
 std::vector<model::TraceTask> FillOrder(std::span<const model::TraceTask> original,
                                         int64_t gpu_capacity_milli, double tune, uint64_t seed) {

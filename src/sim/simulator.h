@@ -49,6 +49,9 @@ using WallClock = std::function<double()>;
 tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& progress = {},
                                     const WallClock& clock = {});
 
+// Mean and sample standard deviation of per-seed figures (sd 0 for one value).
+Stat MeanSd(const std::vector<double>& v);
+
 // The fill protocol's arrival order for one seed: shuffled originals, then the tuned
 // copies named "<source>-tuned-<k>". Exposed for tests.
 std::vector<model::TraceTask> FillOrder(std::span<const model::TraceTask> original,

@@ -573,23 +573,9 @@ model::GangSpec ExpandVolcanoJob(const VolcanoJobIntake& job,
 
       // Every node is made in `pool`'s memory (see ExpandWorkload).
       YAML::Node object = pool[pool_size++];
-      SetString(object["apiVersion"], "v1");
-      SetString(object["kind"], "Pod");
-      YAML::Node meta = object["metadata"];
-      SetString(meta["name"], pod.name);
-      SetString(meta["namespace"], pod.namespace_name);
-      if (!job.creation_timestamp.empty()) {
-        SetString(meta["creationTimestamp"], job.creation_timestamp);
-      }
-      YAML::Node labels = meta["labels"];
-      for (const auto& [key, value] : pod.labels) SetString(labels[key], value);
-      YAML::Node annotations = meta["annotations"];
-      if (task.tmpl.annotations.IsDefined() && task.tmpl.annotations.IsMap()) {
-        for (const auto& kv : task.tmpl.annotations) {
-          SetString(annotations[kv.first.Scalar()],
-                    kv.second.IsScalar() ? kv.second.Scalar() : std::string());
-        }
-      }
+      YAML::Node annotations =
+          WriteControllerPodObject(object, pod, job.creation_timestamp, task.tmpl.annotations,
+                                   {"batch.volcano.sh/v1alpha1", "Job", job.name, job.uid});
       SetString(annotations[kVolcanoTaskAnnotation], task.name);
       SetString(annotations[kVolcanoGroupAnnotation], job.name);
       SetString(annotations[kVolcanoJobNameKey], job.name);
@@ -597,13 +583,6 @@ model::GangSpec ExpandVolcanoJob(const VolcanoJobIntake& job,
       SetString(annotations[kVolcanoJobVersionKey], "0");
       SetString(annotations[kVolcanoTemplateKey], template_key);
       SetString(annotations[kVolcanoTaskIndexKey], std::to_string(i));
-      YAML::Node owner = meta["ownerReferences"][0];
-      SetString(owner["apiVersion"], "batch.volcano.sh/v1alpha1");
-      SetString(owner["kind"], "Job");
-      SetString(owner["name"], job.name);
-      if (!job.uid.empty()) SetString(owner["uid"], job.uid);
-      owner["controller"] = std::string("true");  // untagged: a boolean
-      owner["blockOwnerDeletion"] = std::string("true");
       object["spec"] = spec;
 
       member.pod_names.push_back(pod.name);

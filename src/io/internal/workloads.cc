@@ -357,36 +357,11 @@ Result<std::vector<model::PodSetSpec>> ExpandWorkload(
         // which over many pods is quadratic; sharing one pool also lets all pods share the
         // template's spec node (output clones a pod before changing it).
         YAML::Node object = pool[pool_size++];
-        SetString(object["apiVersion"], "v1");
-        SetString(object["kind"], "Pod");
-        YAML::Node meta = object["metadata"];
-        SetString(meta["name"], pod.name);
-        SetString(meta["namespace"], pod.namespace_name);
-        if (!w.creation_timestamp.empty()) {
-          SetString(meta["creationTimestamp"], w.creation_timestamp);
-        }
-        YAML::Node labels = meta["labels"];
-        for (const auto& [key, value] : pod.labels) SetString(labels[key], value);
-        if (ps.indexed || (ps.tmpl.annotations.IsDefined() && ps.tmpl.annotations.IsMap() &&
-                           ps.tmpl.annotations.size() > 0)) {
-          YAML::Node annotations = meta["annotations"];
-          if (ps.tmpl.annotations.IsDefined() && ps.tmpl.annotations.IsMap()) {
-            for (const auto& kv : ps.tmpl.annotations) {
-              // Values were checked to be strings.
-              SetString(annotations[kv.first.Scalar()],
-                        kv.second.IsScalar() ? kv.second.Scalar() : std::string());
-            }
-          }
-          // The Job controller records the index of an Indexed Job's pod here too.
-          if (ps.indexed) SetString(annotations[kCompletionIndex], std::to_string(i));
-        }
-        YAML::Node owner = meta["ownerReferences"][0];
-        SetString(owner["apiVersion"], "batch/v1");
-        SetString(owner["kind"], "Job");
-        SetString(owner["name"], job);
-        if (!jobset && !w.uid.empty()) SetString(owner["uid"], w.uid);
-        owner["controller"] = std::string("true");  // untagged: a boolean
-        owner["blockOwnerDeletion"] = std::string("true");
+        YAML::Node annotations = WriteControllerPodObject(
+            object, pod, w.creation_timestamp, ps.tmpl.annotations,
+            {"batch/v1", "Job", job, jobset ? std::string_view() : std::string_view(w.uid)});
+        // The Job controller records the index of an Indexed Job's pod here too.
+        if (ps.indexed) SetString(annotations[kCompletionIndex], std::to_string(i));
         object["spec"] = ps.tmpl.spec;
 
         set.pod_names.push_back(pod.name);
@@ -398,6 +373,36 @@ Result<std::vector<model::PodSetSpec>> ExpandWorkload(
     out.push_back(std::move(set));
   }
   return out;
+}
+
+YAML::Node WriteControllerPodObject(YAML::Node object, const model::PodSpec& pod,
+                                    const std::string& creation_timestamp,
+                                    const YAML::Node& template_annotations,
+                                    const ControllerRef& owner) {
+  SetString(object["apiVersion"], "v1");
+  SetString(object["kind"], "Pod");
+  YAML::Node meta = object["metadata"];
+  SetString(meta["name"], pod.name);
+  SetString(meta["namespace"], pod.namespace_name);
+  if (!creation_timestamp.empty()) SetString(meta["creationTimestamp"], creation_timestamp);
+  YAML::Node labels = meta["labels"];
+  for (const auto& [key, value] : pod.labels) SetString(labels[key], value);
+  YAML::Node annotations = meta["annotations"];
+  if (template_annotations.IsDefined() && template_annotations.IsMap()) {
+    for (const auto& kv : template_annotations) {
+      // Values were checked to be strings.
+      SetString(annotations[kv.first.Scalar()],
+                kv.second.IsScalar() ? kv.second.Scalar() : std::string());
+    }
+  }
+  YAML::Node ref = meta["ownerReferences"][0];
+  SetString(ref["apiVersion"], std::string(owner.api_version));
+  SetString(ref["kind"], std::string(owner.kind));
+  SetString(ref["name"], std::string(owner.name));
+  if (!owner.uid.empty()) SetString(ref["uid"], std::string(owner.uid));
+  ref["controller"] = std::string("true");  // untagged: a boolean
+  ref["blockOwnerDeletion"] = std::string("true");
+  return annotations;
 }
 
 model::WorkloadSpec NewWorkloadSpec(const WorkloadIntake& w,

@@ -125,6 +125,23 @@ Result<std::vector<model::PodSetSpec>> ExpandWorkload(
     const std::function<std::vector<ExistingJobPod>(const std::string&)>& existing,
     const std::function<void(size_t, model::PodSpec, YAML::Node)>& add_pod);
 
+// The Pod object a controller (the Job controller, Volcano's job controller) would create for
+// `pod`, built in `object` (a node of the caller's shared yaml-cpp pool): apiVersion, kind,
+// metadata name, namespace, creationTimestamp (when not empty), labels, the pod template's
+// annotations, and one controller ownerReference to `owner` (`uid` only when not empty).
+// The spec is the caller's. Returns the metadata.annotations node, for the caller's own
+// annotations (it is only materialised when something is written to it).
+struct ControllerRef {
+  std::string_view api_version;
+  std::string_view kind;
+  std::string_view name;
+  std::string_view uid;
+};
+YAML::Node WriteControllerPodObject(YAML::Node object, const model::PodSpec& pod,
+                                    const std::string& creation_timestamp,
+                                    const YAML::Node& template_annotations,
+                                    const ControllerRef& owner);
+
 // The Workload of a queued Job or JobSet, without priority and source.
 model::WorkloadSpec NewWorkloadSpec(const WorkloadIntake& w,
                                     std::vector<model::PodSetSpec> pod_sets);
