@@ -840,5 +840,39 @@ TEST(CliSimulateTest, BackfillExperimentRejectsOtherInputsAndPolicies) {
   EXPECT_NE(r.err.find("has no HTML report"), std::string::npos) << r.err;
 }
 
+TEST(CliSimulateTest, BackfillExperimentInjectsFailuresThroughTheLifecycle) {
+  RunResult r = Tessera(
+      "simulate --experiment backfill --policies backfill --seeds 3 --threads 1 "
+      "--pod-failure-rate 0.05 --node-mtbf-hours 200 --max-restarts 2");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("failures (pod failure rate 0.05, node MTBF 200 h, maxRestarts 2), "
+                       "summed over seeds:\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("POD FAILURES"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("JOBSET RESTARTS"), std::string::npos) << r.out;
+
+  r = Tessera(
+      "simulate --experiment backfill --policies greedy --seeds 3 --pod-failure-rate 0.05 "
+      "-o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  for (const char* key :
+       {"\"pod_failure_rate\": 0.05", "\"max_restarts\": 3", "\"pod_failures\":",
+        "\"replacements\":", "\"JobSetRestarted\":", "\"JobSetCompleted\":", "\"PodFailed\":"}) {
+    EXPECT_NE(r.out.find(key), std::string::npos) << key << "\n" << r.out.substr(0, 3000);
+  }
+  // Off by default: no lifecycle section.
+  r = Tessera("simulate --experiment backfill --policies greedy --seeds 3 -o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out.find("\"lifecycle\""), std::string::npos);
+
+  r = Tessera("simulate --experiment backfill --pod-failure-rate 1.5");
+  EXPECT_EQ(r.status, kExitUsage);
+  EXPECT_NE(r.err.find("--pod-failure-rate: must be in [0, 1]"), std::string::npos) << r.err;
+  r = Tessera("simulate --experiment fill --node-mtbf-hours 10");
+  EXPECT_EQ(r.status, kExitUsage);
+  EXPECT_NE(r.err.find("apply to --experiment backfill only"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace tessera

@@ -231,6 +231,11 @@ void WriteBackfillJson(const sim::BackfillResult& r, const std::vector<uint64_t>
                       {"seeds", seeds},
                       {"reservation_depth", r.reservation_depth},
                       {"checked", checked}};
+  if (r.lifecycle) {
+    j["lifecycle"] = {{"pod_failure_rate", r.pod_failure_probability},
+                      {"node_mtbf_hours", r.node_mtbf_hours},
+                      {"max_restarts", r.max_restarts}};
+  }
   nlohmann::json summary = nlohmann::json::array();
   for (const sim::BackfillSummary& s : r.summary) {
     summary.push_back({{"policy", s.policy},
@@ -269,6 +274,19 @@ void WriteBackfillJson(const sim::BackfillResult& r, const std::vector<uint64_t>
                     {"engine_calls", run.engine_calls},
                     {"head_reservations_broken", run.head_reservations_broken},
                     {"wall_seconds", run.wall_seconds}});
+    if (r.lifecycle) {
+      nlohmann::json counts = nlohmann::json::object();
+      for (int k = 0; k < sim::kEventKindCount; ++k) {
+        counts[std::string(sim::EventKindName(static_cast<sim::EventKind>(k)))] =
+            run.lifecycle_counts[static_cast<size_t>(k)];
+      }
+      runs.back()["lifecycle"] = {{"failed", run.failed},
+                                  {"pod_failures", run.pod_failures},
+                                  {"node_failures", run.node_failures},
+                                  {"node_failures_hit", run.node_failures_hit},
+                                  {"replacements", run.replacements},
+                                  {"events", std::move(counts)}};
+    }
   }
   j["runs"] = std::move(runs);
   out << j.dump(2) << '\n';
@@ -298,6 +316,38 @@ void WriteBackfillTable(const sim::BackfillResult& r, size_t num_seeds, std::ost
                     MeanSd({s.makespan_s.mean / 3600, s.makespan_s.sd / 3600}, 2)});
   }
   PrintRows(rows, out);
+  if (!r.lifecycle) return;
+  // The lifecycle's transitions, summed over each policy's seeds.
+  out << fmt::format(
+      "\nfailures (pod failure rate {}, node MTBF {} h, maxRestarts {}), summed over seeds:\n",
+      r.pod_failure_probability, r.node_mtbf_hours, r.max_restarts);
+  std::vector<std::vector<std::string>> lc_rows;
+  lc_rows.push_back({"POLICY", "POD FAILURES", "NODE FAILURES (HIT)", "JOBSET RESTARTS",
+                     "RE-PLACEMENTS", "COMPLETED", "FAILED", "PODS FAILED", "PODS SUCCEEDED"});
+  auto count = [](const sim::BackfillRun& run, sim::EventKind k) {
+    return run.lifecycle_counts[static_cast<size_t>(k)];
+  };
+  for (const sim::BackfillSummary& s : r.summary) {
+    int64_t pod_failures = 0, node_failures = 0, hit = 0, restarts = 0, replaced = 0;
+    int64_t completed = 0, failed = 0, pods_failed = 0, pods_succeeded = 0;
+    for (const sim::BackfillRun& run : r.runs) {
+      if (run.policy != s.policy) continue;
+      pod_failures += run.pod_failures;
+      node_failures += run.node_failures;
+      hit += run.node_failures_hit;
+      restarts += count(run, sim::EventKind::kJobSetRestarted);
+      replaced += run.replacements;
+      completed += count(run, sim::EventKind::kJobSetCompleted);
+      failed += count(run, sim::EventKind::kJobSetFailed);
+      pods_failed += count(run, sim::EventKind::kPodFailed);
+      pods_succeeded += count(run, sim::EventKind::kPodSucceeded);
+    }
+    lc_rows.push_back({s.policy, std::to_string(pod_failures),
+                       fmt::format("{} ({})", node_failures, hit), std::to_string(restarts),
+                       std::to_string(replaced), std::to_string(completed), std::to_string(failed),
+                       std::to_string(pods_failed), std::to_string(pods_succeeded)});
+  }
+  PrintRows(lc_rows, out);
 }
 
 // A progress bar on stderr once a run has taken a second, when stderr is a terminal.
@@ -349,6 +399,21 @@ int RunBackfill(const SimulateFlags& flags, const sim::WallClock& clock, std::os
   }
   config.reservation_depth = flags.reservation_depth;
   config.check = flags.check;
+  if (!(flags.pod_failure_rate >= 0 && flags.pod_failure_rate <= 1)) {
+    err << "error: --pod-failure-rate: must be in [0, 1]\n";
+    return kExitUsage;
+  }
+  if (!(flags.node_mtbf_hours >= 0) || !std::isfinite(flags.node_mtbf_hours)) {
+    err << "error: --node-mtbf-hours: must be >= 0 (0: no node failures)\n";
+    return kExitUsage;
+  }
+  if (flags.max_restarts < 0) {
+    err << "error: --max-restarts: must be >= 0\n";
+    return kExitUsage;
+  }
+  config.pod_failure_probability = flags.pod_failure_rate;
+  config.node_mtbf_hours = flags.node_mtbf_hours;
+  config.max_restarts = flags.max_restarts;
   const unsigned cores = std::thread::hardware_concurrency();
   config.threads = flags.threads > 0 ? flags.threads : static_cast<int>(std::max(cores, 1u));
   std::string last_bar;
@@ -429,6 +494,18 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
                   "backfill: how many blocked jobs, in queue order, get a reservation each pass")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--pod-failure-rate", flags.pod_failure_rate,
+                  "backfill: probability that a pod's run fails (JobSet lifecycle: the gang "
+                  "restarts under failurePolicy, up to --max-restarts); 0: off")
+      ->capture_default_str();
+  cmd->add_option("--node-mtbf-hours", flags.node_mtbf_hours,
+                  "backfill: each node's mean time between failures, in hours; a failure fails "
+                  "the pods on it; 0: off")
+      ->capture_default_str();
+  cmd->add_option("--max-restarts", flags.max_restarts,
+                  "backfill with failures: the JobSets' failurePolicy.maxRestarts")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   cmd->add_flag("--check", flags.check,
                 "verify after every decision that no device, capacity or node is over-allocated "
                 "and that the device ledger agrees with every claim (slower)");
@@ -455,6 +532,11 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
     return kExitInvalidInput;
   };
   if (flags.experiment == "backfill") return RunBackfill(flags, clock, out, err);
+  if (flags.pod_failure_rate != 0 || flags.node_mtbf_hours != 0) {
+    err << "error: --pod-failure-rate and --node-mtbf-hours apply to --experiment backfill "
+           "only\n";
+    return kExitUsage;
+  }
 
   sim::SimConfig config;
   config.experiment =

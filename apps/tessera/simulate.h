@@ -26,6 +26,10 @@ struct SimulateFlags {
   int threads = 0;            // 0: one per core
   bool check = false;         // run the invariant checker after every decision
   int reservation_depth = 1;  // backfill experiment: blocked jobs that get a reservation
+  // Backfill experiment: failure injection through the JobSet lifecycle (0: off).
+  double pod_failure_rate = 0;  // probability that a pod's run fails
+  double node_mtbf_hours = 0;   // each node's mean time between failures
+  int max_restarts = 3;         // the JobSets' failurePolicy.maxRestarts
 };
 
 CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags);

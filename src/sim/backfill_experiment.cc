@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/rng.h"
+#include "sim/simulator.h"
 
 namespace tessera::sim {
 namespace {
@@ -30,18 +31,6 @@ int64_t Declared(Rng& rng, int64_t duration_s, double factor, int64_t round_s) {
   const double raw = static_cast<double>(duration_s) * (1.0 + (factor - 1.0) * rng.UniformReal());
   const auto s = static_cast<int64_t>(std::ceil(raw));
   return round_s > 0 ? (s + round_s - 1) / round_s * round_s : s;
-}
-
-Stat MeanSd(const std::vector<double>& v) {
-  Stat s;
-  if (v.empty()) return s;
-  s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  if (v.size() > 1) {
-    double sq = 0;
-    for (double x : v) sq += (x - s.mean) * (x - s.mean);
-    s.sd = std::sqrt(sq / static_cast<double>(v.size() - 1));
-  }
-  return s;
 }
 
 }  // namespace
@@ -107,7 +96,11 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
   BackfillResult result{.workload = "backfill-gangs",
                         .nodes = config.scenario.cluster.nodes(),
                         .gpus = config.scenario.cluster.gpus(),
-                        .reservation_depth = config.reservation_depth};
+                        .reservation_depth = config.reservation_depth,
+                        .lifecycle = config.lifecycle(),
+                        .pod_failure_probability = config.pod_failure_probability,
+                        .node_mtbf_hours = config.node_mtbf_hours,
+                        .max_restarts = config.max_restarts};
   struct Task {
     size_t policy;
     uint64_t seed;
@@ -125,10 +118,16 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
     for (size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) {
       const double start = clock ? clock() : 0;
       const GangWorkload workload = BackfillScenario(tasks[i].seed, config.scenario);
-      const GangReplayOptions options{.policy = policies[tasks[i].policy],
-                                      .reservation_depth = config.reservation_depth,
-                                      .check = config.check,
-                                      .keep_events = false};
+      const GangReplayOptions options{
+          .policy = policies[tasks[i].policy],
+          .reservation_depth = config.reservation_depth,
+          .check = config.check,
+          .keep_events = false,
+          .lifecycle = {.enable = config.lifecycle(),
+                        .max_restarts = config.max_restarts,
+                        .pod_failure_probability = config.pod_failure_probability,
+                        .node_mtbf_s = config.node_mtbf_hours * 3600,
+                        .seed = tasks[i].seed}};
       auto replay = ReplayGangs(workload, options);
       if (!replay.ok()) {
         errors[i] = replay.error();
@@ -157,6 +156,12 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
       run.passes = r.passes;
       run.engine_calls = r.engine_calls;
       run.checked = r.checked;
+      run.lifecycle_counts = r.lifecycle_counts;
+      run.failed = r.failed;
+      run.pod_failures = r.pod_failures;
+      run.node_failures = r.node_failures;
+      run.node_failures_hit = r.node_failures_hit;
+      run.replacements = r.replacements;
       run.wall_seconds = clock ? clock() - start : 0;
       const size_t finished = done.fetch_add(1) + 1;
       if (progress) {

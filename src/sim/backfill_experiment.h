@@ -52,6 +52,14 @@ struct BackfillConfig {
   bool check = false;  // GangReplayOptions::check on every run
   int32_t reservation_depth = 1;
   BackfillScenarioOptions scenario;
+  // Failure injection through the JobSet lifecycle (GangLifecycleOptions): each pod run
+  // fails with this probability; each node fails with this mean time between failures.
+  // Both 0 (the default): no lifecycle, the replay is the plain one. The failures' seed is
+  // the run's seed.
+  double pod_failure_probability = 0;
+  double node_mtbf_hours = 0;
+  int32_t max_restarts = 3;  // the JobSets' failurePolicy.maxRestarts
+  bool lifecycle() const { return pod_failure_probability > 0 || node_mtbf_hours > 0; }
 };
 
 struct BackfillRun {
@@ -71,6 +79,13 @@ struct BackfillRun {
   // Backfill: jobs whose start came later than the first reservation made for them as head
   // of the queue. Always 0 when every priority is equal (the property docs/backfill.md proves).
   int64_t head_reservations_broken = 0;
+  // With failure injection (BackfillConfig::lifecycle()): as GangReplayResult.
+  EventCounts lifecycle_counts{};
+  int64_t failed = 0;
+  int64_t pod_failures = 0;
+  int64_t node_failures = 0;
+  int64_t node_failures_hit = 0;
+  int64_t replacements = 0;
   double wall_seconds = 0;  // by the clock given (0 without one)
 };
 
@@ -88,6 +103,10 @@ struct BackfillResult {
   int64_t nodes = 0;
   int64_t gpus = 0;
   int32_t reservation_depth = 1;
+  bool lifecycle = false;  // failure injection was on (the three knobs below)
+  double pod_failure_probability = 0;
+  double node_mtbf_hours = 0;
+  int32_t max_restarts = 0;
   std::vector<BackfillRun> runs;         // by policy (as asked), then seed
   std::vector<BackfillSummary> summary;  // one per policy, in the order asked
 };

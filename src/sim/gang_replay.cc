@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/check.h"
+#include "base/rng.h"
 #include "dra/invariants.h"
 #include "engine/engine.h"
 #include "model/gang_specs.h"
@@ -131,6 +132,44 @@ class Replay {
   Status CheckRefusal(int32_t j, int64_t now, const std::vector<uint8_t>& usable);
   Status CheckStart(int32_t j, const engine::Engine::GangOutcome& out,
                     const std::vector<NodeId>& touched);
+  // The lifecycle (options.lifecycle.enable).
+  bool lifecycle() const { return o_.lifecycle.enable; }
+  JobSetLifecycle& lc(int32_t j) { return lifecycles_[static_cast<size_t>(j)]; }
+  bool IsRunning(int32_t j) const {
+    return std::find(running_.begin(), running_.end(), j) != running_.end();
+  }
+  bool Before(int32_t a, int32_t b) const {
+    const GangJob& x = job(a);
+    const GangJob& y = job(b);
+    if (x.priority != y.priority) return x.priority > y.priority;
+    if (x.arrival_s != y.arrival_s) return x.arrival_s < y.arrival_s;
+    return a < b;
+  }
+  void Enqueue(int32_t j) {
+    queue_.insert(std::upper_bound(queue_.begin(), queue_.end(), j,
+                                   [&](int32_t a, int32_t b) { return Before(a, b); }),
+                  j);
+  }
+  Status BuildLifecycles();
+  // Copies the lifecycle's new events into the replay's log.
+  void Drain(int32_t j);
+  // Carries out the lifecycle's actions for job `j`.
+  Status Apply(int32_t j, int64_t now);
+  // The running gang's pods go back to the engine; its run is over.
+  Status ReleaseRun(int32_t j);
+  void Finish(int32_t j, int64_t now, bool failed);
+  // Lifecycle inputs once job `j` was placed at `now`, and its failures for this run.
+  Status Placed(int32_t j, int64_t now);
+  Status PodFailure(int64_t now, int32_t j, int32_t run, int32_t pod);
+  Status NodeFailure(int64_t now);
+  // The time of the node failure after one at `from`: exponential gaps, mean MTBF / nodes.
+  int64_t NextNodeFailure(int64_t from) {
+    const double mean = o_.lifecycle.node_mtbf_s / static_cast<double>(num_nodes());
+    const double gap = -std::log(1.0 - node_rng_.UniformReal()) * mean;
+    return from + std::max<int64_t>(1, std::llround(std::min(gap, 1e15)));
+  }
+  Status Succeeded(int32_t j, int64_t now);
+
   void Log(GangEvent e) {
     ++result_.event_counts[static_cast<size_t>(e.kind)];
     if (o_.keep_events) result_.events.push_back(std::move(e));
@@ -155,6 +194,20 @@ class Replay {
   std::vector<Reservation> reservations_;                                   // this pass
   std::vector<std::pair<int64_t, std::vector<int32_t>>> last_reservation_;  // per job
   int64_t running_gpus_ = 0;
+  std::vector<int64_t> run_start_;  // per job: when its current (or last) run started
+  int64_t last_finish_ = 0;
+
+  // The lifecycle: one per job, each job's run number (bumped when a run is released, so
+  // ends and failures of an older run are recognised and dropped), pending pod failures
+  // (time, job, run, pod) and the next node failure.
+  std::vector<JobSetLifecycle> lifecycles_;
+  std::vector<size_t> logged_;
+  std::vector<int32_t> run_;
+  using Failure = std::tuple<int64_t, int32_t, int32_t, int32_t>;
+  std::priority_queue<Failure, std::vector<Failure>, std::greater<>> failures_;
+  Rng pod_rng_{1};
+  Rng node_rng_{2};
+  int64_t next_node_failure_ = kNever;
 
   // Per-pass scratch.
   std::vector<int64_t> free_, work_;
@@ -387,6 +440,217 @@ Status Replay::Build() {
   result_.jobs.resize(w_.jobs.size());
   placement_.resize(w_.jobs.size());
   last_reservation_.assign(w_.jobs.size(), {-1, {}});
+  run_start_.assign(w_.jobs.size(), -1);
+  if (lifecycle()) TESSERA_RETURN_IF_ERROR(BuildLifecycles());
+  return Status();
+}
+
+Status Replay::BuildLifecycles() {
+  const GangLifecycleOptions& lo = o_.lifecycle;
+  if (!(lo.pod_failure_probability >= 0 && lo.pod_failure_probability <= 1)) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("pod failure probability {} is not in [0, 1]", lo.pod_failure_probability));
+  }
+  if (!(lo.node_mtbf_s >= 0) || !std::isfinite(lo.node_mtbf_s)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("node MTBF {} s must be >= 0 (0: no node failures)", lo.node_mtbf_s));
+  }
+  if (lo.max_restarts < 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("maxRestarts {} must be >= 0", lo.max_restarts));
+  }
+  for (const GangPodFailure& f : lo.injected) {
+    if (f.job < 0 || static_cast<size_t>(f.job) >= w_.jobs.size() || f.pod < 0 ||
+        f.pod >= job(f.job).pods || f.run < 0 || f.after_s < 0) {
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("injected pod failure (job {}, pod {}, run {}, after {} s) names "
+                               "no pod or a negative run or time",
+                               f.job, f.pod, f.run, f.after_s));
+    }
+  }
+  lifecycles_.reserve(w_.jobs.size());
+  for (const GangJob& g : w_.jobs) {
+    JobSetSpec spec{.name = g.name,
+                    .replicated_jobs = {ReplicatedJobSpec{.name = "gang",
+                                                          .replicas = 1,
+                                                          .parallelism = g.pods,
+                                                          .completions = g.pods,
+                                                          .backoff_limit = 0}},
+                    .failure_policy = FailurePolicySpec{.max_restarts = lo.max_restarts}};
+    TESSERA_ASSIGN_OR_RETURN(
+        JobSetLifecycle l,
+        JobSetLifecycle::Create(std::move(spec), WaitForPodsReadyConfig{}, g.arrival_s,
+                                LifecycleOptions{.keep_event_log = o_.keep_events}));
+    lifecycles_.push_back(std::move(l));
+  }
+  logged_.assign(w_.jobs.size(), 0);
+  run_.assign(w_.jobs.size(), 0);
+  pod_rng_ = Rng(lo.seed);
+  node_rng_ = Rng(lo.seed ^ 0x9e3779b97f4a7c15ULL);
+  return Status();
+}
+
+void Replay::Drain(int32_t j) {
+  if (!o_.keep_events) return;
+  const std::vector<Event>& events = lc(j).events();
+  size_t& logged = logged_[static_cast<size_t>(j)];
+  for (; logged < events.size(); ++logged) {
+    result_.lifecycle_events.push_back({.job = j, .event = events[logged]});
+  }
+}
+
+Status Replay::ReleaseRun(int32_t j) {
+  for (PodId p : info_[static_cast<size_t>(j)].pods) engine_->Release(p);
+  running_.erase(std::find(running_.begin(), running_.end(), j));
+  running_gpus_ -= job(j).gpus();
+  ++run_[static_cast<size_t>(j)];
+  if (o_.check) {
+    if (std::string broken = engine_->CheckInvariants(); !broken.empty()) {
+      return Error(ErrorCode::kInternal,
+                   fmt::format("after releasing job \"{}\": {}", job(j).name, broken));
+    }
+  }
+  return Status();
+}
+
+void Replay::Finish(int32_t j, int64_t now, bool failed) {
+  GangJobOutcome& o = outcome(j);
+  o.end_s = now;
+  o.failed = failed;
+  last_finish_ = std::max(last_finish_, now);
+  if (failed) {
+    ++result_.failed;
+    return;
+  }
+  ++result_.completed;
+  Log({.time_s = now, .kind = GangEventKind::kEnd, .job = j});
+}
+
+Status Replay::Apply(int32_t j, int64_t now) {
+  bool create = false;
+  std::vector<Action> actions;
+  while (!lc(j).actions().empty()) {
+    actions = lc(j).actions();
+    lc(j).ClearActions();
+    bool deleted = false;
+    for (const Action& a : actions) {
+      switch (a.kind) {
+        case ActionKind::kCreateJob:
+          break;
+        case ActionKind::kCreatePod:
+          create = true;
+          break;
+        case ActionKind::kDeleteJob:
+          if (IsRunning(j)) TESSERA_RETURN_IF_ERROR(ReleaseRun(j));
+          deleted = true;
+          break;
+        case ActionKind::kCompleteJobSet:
+        case ActionKind::kFailJobSet:
+          if (IsRunning(j)) TESSERA_RETURN_IF_ERROR(ReleaseRun(j));
+          Finish(j, now, a.kind == ActionKind::kFailJobSet);
+          break;
+        case ActionKind::kEvictWorkload:
+        case ActionKind::kDeactivateWorkload:
+          return Error(ErrorCode::kInternal, fmt::format("job \"{}\": {} without waitForPodsReady",
+                                                         job(j).name, ActionKindName(a.kind)));
+      }
+    }
+    // The engine released the pods at once: the deleted Jobs' pods are gone.
+    if (deleted) lc(j).OldPodsGone(now);
+    Drain(j);
+  }
+  if (create && !lc(j).finished()) {
+    // The recreated pods want nodes: the gang queues again, in its old place.
+    if (IsRunning(j) || std::find(queue_.begin(), queue_.end(), j) != queue_.end()) {
+      return Error(ErrorCode::kInternal,
+                   fmt::format("job \"{}\": pods recreated while the gang is running or queued",
+                               job(j).name));
+    }
+    Enqueue(j);
+  }
+  return Status();
+}
+
+Status Replay::Placed(int32_t j, int64_t now) {
+  JobSetLifecycle& l = lc(j);
+  if (l.state() == WorkloadState::kQueued) {
+    l.Admitted(now);
+    // Its Job and pods are created; they are the ones just placed.
+    for (const Action& a : l.actions()) {
+      TESSERA_CHECK(a.kind == ActionKind::kCreateJob || a.kind == ActionKind::kCreatePod)
+          << job(j).name << ": " << l.FormatAction(a);
+    }
+    l.ClearActions();
+  }
+  const GangJob& g = job(j);
+  for (int32_t p = 0; p < g.pods; ++p) {
+    TESSERA_CHECK(l.PodScheduled(now, 0, p)) << g.name << " pod " << p;
+    TESSERA_CHECK(l.PodReady(now, 0, p)) << g.name << " pod " << p;
+  }
+  Drain(j);
+  TESSERA_RETURN_IF_ERROR(Apply(j, now));
+  // This run's failures: the injected ones, then one draw per pod.
+  const int32_t run = run_[static_cast<size_t>(j)];
+  for (const GangPodFailure& f : o_.lifecycle.injected) {
+    if (f.job == j && f.run == run && f.after_s < g.duration_s) {
+      failures_.emplace(now + f.after_s, j, run, f.pod);
+    }
+  }
+  const double p_fail = o_.lifecycle.pod_failure_probability;
+  if (p_fail > 0) {
+    for (int32_t p = 0; p < g.pods; ++p) {
+      if (pod_rng_.UniformReal() >= p_fail) continue;
+      const auto after =
+          static_cast<int64_t>(pod_rng_.UniformReal() * static_cast<double>(g.duration_s));
+      failures_.emplace(now + std::min(after, g.duration_s - 1), j, run, p);
+    }
+  }
+  return Status();
+}
+
+Status Replay::PodFailure(int64_t now, int32_t j, int32_t run, int32_t pod) {
+  if (run != run_[static_cast<size_t>(j)] || !IsRunning(j)) return Status();  // an old run
+  ++result_.pod_failures;
+  lc(j).PodFailed(now, 0, pod, PodFailureCause::kError);
+  Drain(j);
+  return Apply(j, now);
+}
+
+Status Replay::NodeFailure(int64_t now) {
+  ++result_.node_failures;
+  const auto node = static_cast<uint32_t>(node_rng_.Uniform(num_nodes()));
+  next_node_failure_ = NextNodeFailure(now);
+  const std::vector<int32_t> running = running_;
+  bool hit = false;
+  std::vector<PodRef> pods;
+  for (int32_t j : running) {
+    pods.clear();
+    const std::vector<PodId>& ids = info_[static_cast<size_t>(j)].pods;
+    for (size_t p = 0; p < ids.size(); ++p) {
+      const NodeId at = engine_->overlay().node_of(ids[p]);
+      if (at.valid() && at.index() == node)
+        pods.push_back({.job = 0, .pod = static_cast<int32_t>(p)});
+    }
+    if (pods.empty()) continue;
+    hit = true;
+    lc(j).NodeFailed(now, pods);
+    Drain(j);
+    TESSERA_RETURN_IF_ERROR(Apply(j, now));
+  }
+  if (hit) ++result_.node_failures_hit;
+  return Status();
+}
+
+Status Replay::Succeeded(int32_t j, int64_t now) {
+  for (int32_t p = 0; p < job(j).pods; ++p) lc(j).PodSucceeded(now, 0, p);
+  Drain(j);
+  TESSERA_RETURN_IF_ERROR(Apply(j, now));
+  if (outcome(j).end_s != now) {
+    return Error(ErrorCode::kInternal,
+                 fmt::format("job \"{}\": every pod succeeded but the JobSet did not complete",
+                             job(j).name));
+  }
   return Status();
 }
 
@@ -473,7 +737,9 @@ Status Replay::Start(int32_t j, int64_t now, const std::vector<uint8_t>& usable)
   std::sort(placed.begin(), placed.end());
   std::vector<NodeId> touched;
   GangJobOutcome& o = outcome(j);
-  o.start_s = now;
+  if (o.start_s < 0) o.start_s = now;
+  run_start_[static_cast<size_t>(j)] = now;
+  if (++o.runs > 1) ++result_.replacements;
   o.nodes.clear();
   for (const auto& [n, count] : placed) {
     touched.emplace_back(static_cast<uint32_t>(n));
@@ -492,6 +758,7 @@ Status Replay::Start(int32_t j, int64_t now, const std::vector<uint8_t>& usable)
   running_.push_back(j);
   running_gpus_ += g.gpus();
   Log({.time_s = now, .kind = GangEventKind::kStart, .job = j, .nodes = o.nodes});
+  if (lifecycle()) TESSERA_RETURN_IF_ERROR(Placed(j, now));
   return Status();
 }
 
@@ -500,6 +767,7 @@ void Replay::End(int32_t j, int64_t now) {
   running_.erase(std::find(running_.begin(), running_.end(), j));
   running_gpus_ -= job(j).gpus();
   outcome(j).end_s = now;
+  last_finish_ = now;
   ++result_.completed;
   Log({.time_s = now, .kind = GangEventKind::kEnd, .job = j});
 }
@@ -510,7 +778,7 @@ void Replay::Reserve(int32_t j, int64_t now, bool is_head) {
   std::vector<std::pair<int64_t, int32_t>> releases;
   std::vector<int64_t> times = {now};
   for (int32_t r : running_) {
-    const int64_t end = outcome(r).start_s + job(r).declared_s;
+    const int64_t end = run_start_[static_cast<size_t>(r)] + job(r).declared_s;
     releases.emplace_back(end, r);
     times.push_back(end);
   }
@@ -597,37 +865,51 @@ Status Replay::Run() {
   for (size_t j = 0; j < jobs; ++j) arrivals[j] = static_cast<int32_t>(j);
   std::stable_sort(arrivals.begin(), arrivals.end(),
                    [&](int32_t a, int32_t b) { return job(a).arrival_s < job(b).arrival_s; });
-  auto before = [&](int32_t a, int32_t b) {
-    const GangJob& x = job(a);
-    const GangJob& y = job(b);
-    if (x.priority != y.priority) return x.priority > y.priority;
-    if (x.arrival_s != y.arrival_s) return x.arrival_s < y.arrival_s;
-    return a < b;
-  };
-  using Departure = std::pair<int64_t, int32_t>;  // (actual end, job)
+  using Departure = std::tuple<int64_t, int32_t, int32_t>;  // (actual end, job, run)
   std::priority_queue<Departure, std::vector<Departure>, std::greater<>> ends;
   size_t next_arrival = 0;
   int64_t last_time = jobs > 0 ? job(arrivals.front()).arrival_s : 0;
   const int64_t first_arrival = last_time;
   const int64_t last_arrival = jobs > 0 ? job(arrivals.back()).arrival_s : 0;
   double busy_gpu_seconds = 0, busy_arriving = 0;
+  const bool node_failures = lifecycle() && o_.lifecycle.node_mtbf_s > 0;
+  if (node_failures && jobs > 0) next_node_failure_ = NextNodeFailure(first_arrival);
   while (next_arrival < jobs || !ends.empty()) {
     int64_t now = kNever;
     if (next_arrival < jobs) now = job(arrivals[next_arrival]).arrival_s;
-    if (!ends.empty()) now = std::min(now, ends.top().first);
+    if (!ends.empty()) now = std::min(now, std::get<0>(ends.top()));
+    // A run's pod failures lie before its end; those of released runs are dropped when due.
+    if (!failures_.empty()) now = std::min(now, std::get<0>(failures_.top()));
+    if (node_failures && ends.empty()) {
+      // Nothing ran while the cluster was idle: the failures then hit no pod.
+      while (next_node_failure_ < now) next_node_failure_ = NextNodeFailure(next_node_failure_);
+    }
+    if (!ends.empty()) now = std::min(now, next_node_failure_);
     busy_gpu_seconds += static_cast<double>(running_gpus_) * static_cast<double>(now - last_time);
     if (last_time < last_arrival) {
       busy_arriving += static_cast<double>(running_gpus_) *
                        static_cast<double>(std::min(now, last_arrival) - last_time);
     }
     last_time = now;
-    while (!ends.empty() && ends.top().first == now) {
-      End(ends.top().second, now);
+    // Node failures, then pod failures, then ends, then arrivals; then one pass.
+    while (next_node_failure_ == now) TESSERA_RETURN_IF_ERROR(NodeFailure(now));
+    while (!failures_.empty() && std::get<0>(failures_.top()) == now) {
+      const auto [t, j, run, pod] = failures_.top();
+      failures_.pop();
+      TESSERA_RETURN_IF_ERROR(PodFailure(now, j, run, pod));
+    }
+    while (!ends.empty() && std::get<0>(ends.top()) == now) {
+      const auto [t, j, run] = ends.top();
       ends.pop();
+      if (!lifecycle()) {
+        End(j, now);
+      } else if (run == run_[static_cast<size_t>(j)] && IsRunning(j)) {
+        TESSERA_RETURN_IF_ERROR(Succeeded(j, now));
+      }
     }
     for (; next_arrival < jobs && job(arrivals[next_arrival]).arrival_s == now; ++next_arrival) {
       const int32_t j = arrivals[next_arrival];
-      queue_.insert(std::upper_bound(queue_.begin(), queue_.end(), j, before), j);
+      Enqueue(j);
       Log({.time_s = now, .kind = GangEventKind::kArrive, .job = j});
     }
     const size_t running_before = running_.size();
@@ -635,10 +917,19 @@ Status Replay::Run() {
     // Jobs started in this pass are the last ones in running_.
     for (size_t i = running_before; i < running_.size(); ++i) {
       const int32_t j = running_[i];
-      ends.emplace(now + job(j).duration_s, j);
+      ends.emplace(now + job(j).duration_s, j, lifecycle() ? run_[static_cast<size_t>(j)] : 0);
     }
   }
   TESSERA_CHECK(queue_.empty()) << queue_.size() << " jobs never started";
+  if (lifecycle()) {
+    TESSERA_CHECK(result_.completed + result_.failed == static_cast<int64_t>(jobs))
+        << result_.completed << " completed and " << result_.failed << " failed of " << jobs;
+    for (const JobSetLifecycle& l : lifecycles_) {
+      for (size_t k = 0; k < l.counts().size(); ++k) result_.lifecycle_counts[k] += l.counts()[k];
+    }
+    // Ends and failures of released runs may lie past the last job's finish.
+    last_time = last_finish_;
+  }
   if (o_.check) {
     // Every job has left: the whole ledger and every node must be back to empty.
     if (std::string broken = engine_->CheckInvariants(); !broken.empty()) {

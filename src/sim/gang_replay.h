@@ -34,6 +34,7 @@
 
 #include "base/status.h"
 #include "placement/scorers.h"
+#include "sim/lifecycle.h"
 
 namespace tessera::sim {
 
@@ -92,6 +93,37 @@ struct GangWorkload {
   std::vector<GangJob> jobs;
 };
 
+// A pod failure injected at a known time: pod `pod` of job `job` fails `after_s` seconds
+// into the job's run number `run` (0: its first placement, 1: after its first restart...).
+// A failure at or past the run's end does not happen.
+struct GangPodFailure {
+  int32_t job = 0;
+  int32_t pod = 0;
+  int32_t run = 0;
+  int64_t after_s = 1;
+};
+
+// Drives one JobSetLifecycle (sim/lifecycle.h) per job: each job is a JobSet of one Job with
+// parallelism = completions = its pods, backoffLimit 0 (a gang with a failed member is
+// failed) and failurePolicy {maxRestarts, no rules: RestartJobSet}. Placing the gang admits
+// the workload and schedules and readies its pods; the pods succeed at the job's duration;
+// injected failures fail pods (kError) or every pod on a failed node (kDisruption). The
+// lifecycle's actions are carried out: DeleteJob releases the gang's pods and reports them
+// gone at once, the recreated pods queue the job again (same queue position) and are placed
+// as a gang again, running the full duration; Completed or Failed ends the job.
+// waitForPodsReady is off: a placed gang's pods are ready at once.
+struct GangLifecycleOptions {
+  bool enable = false;
+  int32_t max_restarts = 3;
+  // Each pod of each run fails with this probability, at a uniform time inside the run.
+  double pod_failure_probability = 0;
+  // Mean time between failures of one node (0: none). Failures hit the cluster as a Poisson
+  // stream of rate nodes / MTBF, each on a uniformly drawn node that is replaced at once.
+  double node_mtbf_s = 0;
+  uint64_t seed = 1;
+  std::vector<GangPodFailure> injected;
+};
+
 struct GangReplayOptions {
   GangPolicy policy = GangPolicy::kBackfill;
   // backfill: how many blocked jobs, in queue order, get a reservation in each pass (Slurm
@@ -109,6 +141,7 @@ struct GangReplayOptions {
   // no, is asked of the engine as well. A failure ends the replay with an internal error.
   bool check = false;
   bool keep_events = true;  // fill GangReplayResult::events (counts are always kept)
+  GangLifecycleOptions lifecycle;
 };
 
 enum class GangEventKind : uint8_t {
@@ -137,6 +170,15 @@ struct GangJobOutcome {
   // the queue (-1: never); with equal priorities it never starts later than this.
   int64_t head_reservation_s = -1;
   int32_t reservations = 0;  // reservations made or moved for it
+  // With the lifecycle: start_s is the first placement, end_s when the JobSet finished.
+  int32_t runs = 0;     // placements (1 + re-placements after restarts)
+  bool failed = false;  // the JobSet Failed (e.g. maxRestarts used up)
+};
+
+// One lifecycle transition in the replay's log: the job and the lifecycle's Event.
+struct GangLifecycleEvent {
+  int32_t job = 0;
+  Event event;
 };
 
 struct WaitStats {
@@ -162,13 +204,24 @@ struct GangReplayResult {
   int64_t passes = 0;        // scheduling passes (one per distinct event time)
   int64_t engine_calls = 0;  // Engine::PlaceGang calls
   int64_t checked = 0;       // starts verified (options.check)
+  // Lifecycle (options.lifecycle.enable): every transition of every job's JobSetLifecycle,
+  // counted by kind and (options.keep_events) logged in time order.
+  EventCounts lifecycle_counts{};
+  std::vector<GangLifecycleEvent> lifecycle_events;
+  int64_t failed = 0;             // jobs whose JobSet Failed
+  int64_t pod_failures = 0;       // injected pod failures that hit a running pod
+  int64_t node_failures = 0;      // node failures drawn
+  int64_t node_failures_hit = 0;  // of them, on a node with running pods
+  int64_t replacements = 0;       // gangs placed again after a restart
 };
 
 // Builds the cluster and a pending pod for every pod of every job, creates one engine and
 // replays the jobs. Errors (kInvalidArgument, naming the job): a job with no pods, negative
 // resources, duration <= 0, declared < duration, a duplicate name, or one that could not
-// fit even on the empty cluster. An internal error means the fit model and the engine
-// disagreed or a check failed (a bug). Deterministic: same workload and options, same result.
+// fit even on the empty cluster; with options.lifecycle, a probability outside [0, 1], a
+// negative MTBF or maxRestarts, or an injected failure naming no pod. An internal error means the
+// fit model and the engine disagreed or a check failed (a bug). Deterministic: same workload and
+// options, same result.
 Result<GangReplayResult> ReplayGangs(const GangWorkload& workload,
                                      const GangReplayOptions& options);
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <numeric>
 
 #include "base/rng.h"
 #include "sim/backfill_experiment.h"
@@ -426,6 +427,242 @@ TEST(BackfillExperimentTest, RunsEveryPolicyAndSeedAndKeepsTheGuarantee) {
   auto bad = RunBackfillExperiment({.policies = {"fifo", "lifo"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message().find("unknown gang policy \"lifo\""), std::string::npos);
+}
+
+// --- The lifecycle driven by the replay ------------------------------------------------
+
+// Kinds of job `j`'s lifecycle events, in log order.
+std::vector<EventKind> KindsOf(const GangReplayResult& r, int32_t j) {
+  std::vector<EventKind> kinds;
+  for (const GangLifecycleEvent& e : r.lifecycle_events) {
+    if (e.job == j) kinds.push_back(e.event.kind);
+  }
+  return kinds;
+}
+
+// The first event of job `j` of `kind` at or after position `from` in its log, or -1.
+int64_t TimeOf(const GangReplayResult& r, int32_t j, EventKind kind, int64_t after = -1) {
+  for (const GangLifecycleEvent& e : r.lifecycle_events) {
+    if (e.job == j && e.event.kind == kind && e.event.time_s > after) return e.event.time_s;
+  }
+  return -1;
+}
+
+int64_t Count(const GangReplayResult& r, EventKind kind) {
+  return r.lifecycle_counts[static_cast<size_t>(kind)];
+}
+
+// 2 nodes x 8 GPUs. Gang `a` (2 pods x 8 GPUs, runtime 10) starts at t=0 on both nodes; `b`
+// (1 x 8 GPUs, runtime 5) arrives at t=1 and waits. Pod a-1 fails at t=4 (injected). With
+// failurePolicy maxRestarts 1 the JobSet restarts: the gang's pods leave the nodes, the Job
+// is recreated and, first in the queue, the gang is placed again at t=4 and runs its full
+// 10 s to t=14; then b runs 14-19.
+GangWorkload FailingGang() {
+  return {.name = "failing-gang",
+          .cluster = Nodes(1, 2),
+          .jobs = {Job("a", 2, 8, 0, 10, 10), Job("b", 1, 8, 1, 5, 5)}};
+}
+
+GangReplayOptions WithLifecycle(GangPolicy policy, int32_t max_restarts,
+                                std::vector<GangPodFailure> injected) {
+  return {.policy = policy,
+          .check = true,
+          .lifecycle = {.enable = true, .max_restarts = max_restarts, .injected = injected}};
+}
+
+TEST(GangLifecycleTest, APodFailureRestartsTheJobSetAndTheGangIsPlacedAgain) {
+  const GangWorkload w = FailingGang();
+  for (GangPolicy policy : {GangPolicy::kFifo, GangPolicy::kGreedy, GangPolicy::kBackfill}) {
+    SCOPED_TRACE(GangPolicyName(policy));
+    auto r = ReplayGangs(w, WithLifecycle(policy, 1, {{.job = 0, .pod = 1, .after_s = 4}}));
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    const GangJobOutcome& a = r->jobs[0];
+    EXPECT_EQ(a.start_s, 0);
+    EXPECT_EQ(a.runs, 2);
+    EXPECT_EQ(a.end_s, 14);
+    EXPECT_FALSE(a.failed);
+    EXPECT_EQ(a.nodes, (std::vector<int32_t>{0, 1}));
+    EXPECT_EQ(r->jobs[1].start_s, 14);
+    EXPECT_EQ(r->jobs[1].end_s, 19);
+    EXPECT_EQ(r->completed, 2);
+    EXPECT_EQ(r->failed, 0);
+    EXPECT_EQ(r->pod_failures, 1);
+    EXPECT_EQ(r->replacements, 1);
+    EXPECT_EQ(r->makespan_s, 19);
+
+    // a's log: admitted and running at 0, the failure and the restart at 4, its pods
+    // scheduled again at 4, success at 14 -- in this order.
+    const std::vector<EventKind> want = {
+        EventKind::kAdmitted,        EventKind::kPodScheduled, EventKind::kPodReady,
+        EventKind::kPodsReady,       EventKind::kPodFailed,    EventKind::kJobFailed,
+        EventKind::kJobSetRestarted, EventKind::kJobDeleted,   EventKind::kJobGone,
+        EventKind::kJobCreated,      EventKind::kPodScheduled, EventKind::kPodReady,
+        EventKind::kPodSucceeded,    EventKind::kJobSucceeded, EventKind::kJobSetCompleted};
+    const std::vector<EventKind> got = KindsOf(*r, 0);
+    size_t at = 0;
+    for (EventKind k : got) {
+      if (at < want.size() && k == want[at]) ++at;
+    }
+    EXPECT_EQ(at, want.size()) << "missing from a's log: " << EventKindName(want[at]);
+    EXPECT_EQ(TimeOf(*r, 0, EventKind::kPodFailed), 4);
+    EXPECT_EQ(TimeOf(*r, 0, EventKind::kJobSetRestarted), 4);
+    EXPECT_EQ(TimeOf(*r, 0, EventKind::kPodScheduled, 0), 4);  // re-placed at once
+    EXPECT_EQ(TimeOf(*r, 0, EventKind::kJobSetCompleted), 14);
+    EXPECT_EQ(TimeOf(*r, 1, EventKind::kAdmitted), 14);
+    EXPECT_EQ(TimeOf(*r, 1, EventKind::kJobSetCompleted), 19);
+
+    // Two starts of a (0 and 4), one of b; two ends.
+    int64_t a_starts = 0;
+    for (const GangEvent& e : r->events) {
+      if (e.kind == GangEventKind::kStart && e.job == 0) ++a_starts;
+    }
+    EXPECT_EQ(a_starts, 2);
+    EXPECT_EQ(r->event_counts[static_cast<size_t>(GangEventKind::kEnd)], 2);
+
+    // Counts add up: every logged event is counted, and the counts tell the story.
+    EXPECT_EQ(static_cast<int64_t>(r->lifecycle_events.size()),
+              std::accumulate(r->lifecycle_counts.begin(), r->lifecycle_counts.end(), int64_t{0}));
+    EXPECT_EQ(Count(*r, EventKind::kAdmitted), 2);
+    EXPECT_EQ(Count(*r, EventKind::kPodScheduled), 2 + 2 + 1);
+    EXPECT_EQ(Count(*r, EventKind::kPodFailed), 1);
+    EXPECT_EQ(Count(*r, EventKind::kJobSetRestarted), 1);
+    EXPECT_EQ(Count(*r, EventKind::kPodSucceeded), 2 + 1);
+    EXPECT_EQ(Count(*r, EventKind::kJobSetCompleted), 2);
+    EXPECT_EQ(Count(*r, EventKind::kJobSetFailed), 0);
+    for (size_t i = 1; i < r->lifecycle_events.size(); ++i) {
+      EXPECT_LE(r->lifecycle_events[i - 1].event.time_s, r->lifecycle_events[i].event.time_s);
+    }
+  }
+}
+
+TEST(GangLifecycleTest, MaxRestartsUsedUpFailsTheJobSetAndFreesItsNodes) {
+  const GangWorkload w = FailingGang();
+  // maxRestarts 0: the failure at t=4 fails the JobSet; b starts at once.
+  auto r =
+      ReplayGangs(w, WithLifecycle(GangPolicy::kBackfill, 0, {{.job = 0, .pod = 1, .after_s = 4}}));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(r->jobs[0].failed);
+  EXPECT_EQ(r->jobs[0].end_s, 4);
+  EXPECT_EQ(r->jobs[0].runs, 1);
+  EXPECT_EQ(r->jobs[1].start_s, 4);
+  EXPECT_EQ(r->completed, 1);
+  EXPECT_EQ(r->failed, 1);
+  EXPECT_EQ(Count(*r, EventKind::kJobSetFailed), 1);
+  EXPECT_EQ(Count(*r, EventKind::kJobSetRestarted), 0);
+  EXPECT_EQ(r->makespan_s, 9);
+
+  // maxRestarts 1, failing in both runs: restarted once, then failed at 4 + 3.
+  r = ReplayGangs(w, WithLifecycle(GangPolicy::kBackfill, 1,
+                                   {{.job = 0, .pod = 1, .run = 0, .after_s = 4},
+                                    {.job = 0, .pod = 0, .run = 1, .after_s = 3}}));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(r->jobs[0].failed);
+  EXPECT_EQ(r->jobs[0].runs, 2);
+  EXPECT_EQ(r->jobs[0].end_s, 7);
+  EXPECT_EQ(r->jobs[1].start_s, 7);
+  EXPECT_EQ(Count(*r, EventKind::kJobSetRestarted), 1);
+  EXPECT_EQ(Count(*r, EventKind::kJobSetFailed), 1);
+
+  // An injected failure names a pod that does not exist.
+  auto bad = ReplayGangs(w, WithLifecycle(GangPolicy::kBackfill, 1, {{.job = 1, .pod = 1}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("names no pod"), std::string::npos);
+}
+
+TEST(GangLifecycleTest, WithoutFailuresTheLifecycleChangesNoNumber) {
+  BackfillScenarioOptions small;
+  small.arrival_window_s = 3 * 3600;
+  const GangWorkload w = BackfillScenario(7, small);
+  for (GangPolicy policy : {GangPolicy::kFifo, GangPolicy::kBackfill}) {
+    auto plain = ReplayGangs(w, {.policy = policy, .keep_events = false});
+    auto driven =
+        ReplayGangs(w, {.policy = policy, .keep_events = false, .lifecycle = {.enable = true}});
+    ASSERT_TRUE(plain.ok() && driven.ok());
+    for (size_t j = 0; j < w.jobs.size(); ++j) {
+      EXPECT_EQ(plain->jobs[j].start_s, driven->jobs[j].start_s) << w.jobs[j].name;
+      EXPECT_EQ(plain->jobs[j].end_s, driven->jobs[j].end_s) << w.jobs[j].name;
+    }
+    EXPECT_EQ(plain->makespan_s, driven->makespan_s);
+    EXPECT_EQ(plain->gpu_utilisation_pct, driven->gpu_utilisation_pct);
+    EXPECT_EQ(plain->event_counts, driven->event_counts);
+    EXPECT_EQ(Count(*driven, EventKind::kJobSetCompleted), static_cast<int64_t>(w.jobs.size()));
+    EXPECT_EQ(Count(*plain, EventKind::kJobSetCompleted), 0);  // no lifecycle, no counts
+  }
+}
+
+TEST(GangLifecycleTest, SeededFailuresAreDeterministicAndTheCountsAddUp) {
+  BackfillScenarioOptions small;
+  small.arrival_window_s = 3 * 3600;
+  const GangWorkload w = BackfillScenario(11, small);
+  int64_t pods = 0;
+  for (const GangJob& g : w.jobs) pods += g.pods;
+  const GangReplayOptions options{
+      .policy = GangPolicy::kBackfill,
+      .check = true,  // no node over its allocatable, the ledger consistent, all empty at the end
+      .lifecycle = {.enable = true,
+                    .max_restarts = 2,
+                    .pod_failure_probability = 0.05,
+                    .node_mtbf_s = 20 * 3600,
+                    .seed = 3}};
+  auto r = ReplayGangs(w, options);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const auto jobs = static_cast<int64_t>(w.jobs.size());
+  EXPECT_GT(r->pod_failures, 0);
+  EXPECT_GT(r->node_failures_hit, 0);
+  EXPECT_GT(r->replacements, 0);
+  EXPECT_EQ(r->completed + r->failed, jobs);
+  EXPECT_EQ(Count(*r, EventKind::kAdmitted), jobs);
+  EXPECT_EQ(Count(*r, EventKind::kJobSetCompleted), r->completed);
+  EXPECT_EQ(Count(*r, EventKind::kJobSetFailed), r->failed);
+  // Every restart puts the gang on nodes again; every run schedules all its pods.
+  EXPECT_EQ(Count(*r, EventKind::kJobSetRestarted), r->replacements);
+  int64_t runs = 0, scheduled = 0;
+  for (size_t j = 0; j < w.jobs.size(); ++j) {
+    runs += r->jobs[j].runs;
+    scheduled += int64_t{r->jobs[j].runs} * w.jobs[j].pods;
+  }
+  EXPECT_EQ(runs, jobs + r->replacements);
+  EXPECT_EQ(Count(*r, EventKind::kPodScheduled), scheduled);
+  EXPECT_EQ(r->event_counts[static_cast<size_t>(GangEventKind::kStart)], runs);
+  // Pods that failed: the injected ones plus those on failed nodes; each run ended by a
+  // failure is one restart or one JobSet failure.
+  EXPECT_GE(Count(*r, EventKind::kPodFailed), r->pod_failures + r->node_failures_hit);
+  EXPECT_EQ(Count(*r, EventKind::kJobFailed),
+            Count(*r, EventKind::kJobSetRestarted) + Count(*r, EventKind::kJobSetFailed));
+  EXPECT_EQ(Count(*r, EventKind::kPodSucceeded), [&] {
+    int64_t n = 0;
+    for (size_t j = 0; j < w.jobs.size(); ++j) n += r->jobs[j].failed ? 0 : w.jobs[j].pods;
+    return n;
+  }());
+  EXPECT_LE(Count(*r, EventKind::kPodSucceeded), pods);
+  EXPECT_EQ(static_cast<int64_t>(r->lifecycle_events.size()),
+            std::accumulate(r->lifecycle_counts.begin(), r->lifecycle_counts.end(), int64_t{0}));
+
+  auto again = ReplayGangs(w, options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->lifecycle_counts, r->lifecycle_counts);
+  EXPECT_EQ(again->makespan_s, r->makespan_s);
+  EXPECT_EQ(again->lifecycle_events.size(), r->lifecycle_events.size());
+}
+
+TEST(BackfillExperimentTest, FailureInjectionCountsTheLifecycleEvents) {
+  BackfillConfig config;
+  config.policies = {"backfill"};
+  config.seeds = {5};
+  config.check = true;
+  config.scenario.arrival_window_s = 3 * 3600;
+  config.pod_failure_probability = 0.05;
+  config.node_mtbf_hours = 24;
+  auto result = RunBackfillExperiment(config);
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  ASSERT_TRUE(result->lifecycle);
+  const BackfillRun& run = result->runs[0];
+  EXPECT_EQ(run.completed + run.failed, run.jobs);
+  EXPECT_GT(run.pod_failures, 0);
+  EXPECT_EQ(run.lifecycle_counts[static_cast<size_t>(EventKind::kJobSetRestarted)],
+            run.replacements);
+  config.pod_failure_probability = 1.5;
+  EXPECT_FALSE(RunBackfillExperiment(config).ok());
 }
 
 }  // namespace
