@@ -540,3 +540,37 @@ TEST(GangConsolidationTest, NoMoveWhenTheMovedPodsWouldNotFitAgain) {
 
 }  // namespace
 }  // namespace tessera::engine
+
+namespace tessera::engine {
+namespace {
+
+// KAI: a PodGroup required in one block and preferring one rack, with two subgroups of two
+// whole-node pods: the four pods fit one rack (4 nodes), so they share one.
+TEST(GangTest, KaiRequiredBlockWithPreferredRackKeepsTheGroupInOneRack) {
+  ClusterBuilder b;
+  AddCluster(b);
+  GangObjects objects = Topology();
+  GangSpec gang{.name = "pg", .source = "test", .kind = GangKind::kKaiPodGroup};
+  gang.topology = {.topology = "default", .required_level = kBlock, .preferred_level = kRack};
+  for (const char* sub : {"a", "b"}) {
+    GangMemberSpec m{.name = sub};
+    for (int i = 0; i < 2; ++i) {
+      const std::string pod = fmt::format("{}-{}", sub, i);
+      b.Pod(pod).Cpu("1").Extended("nvidia.com/gpu", "8");
+      m.pod_names.push_back(pod);
+    }
+    gang.members.push_back(std::move(m));
+  }
+  objects.gangs.push_back(gang);
+  GangRunResult run = Schedule(std::move(b), objects);
+  std::set<std::string> racks;
+  for (const char* pod : {"a-0", "a-1", "b-0", "b-1"}) {
+    const std::string node = run.NodeOf(pod);
+    ASSERT_FALSE(node.empty()) << pod;
+    racks.insert(node.substr(0, 5));
+  }
+  EXPECT_EQ(racks.size(), 1u);
+}
+
+}  // namespace
+}  // namespace tessera::engine

@@ -292,13 +292,14 @@ bool GangPlacer::PlacePodByPod(const GangGroup& g, std::span<const PodId> pods, 
         return true;
       }
       const model::Pod& spec = m_.snapshot.pod(pods[next_]);
-      run_.why = static_cast<int32_t>(pods.size()) == need && pods.size() > 1
-                     ? fmt::format("pod {}/{} of {} fits no node", spec.namespace_name,
-                                   spec.name, g.name)
-                     : fmt::format("pod {}/{} fits no node ({} of {} placed, {} needed)",
-                                   spec.namespace_name, spec.name, placed, pods.size(), need);
+      const std::string pod = fmt::format("pod {}/{}", spec.namespace_name, spec.name);
       if (pods.size() == 1) {
-        run_.why = fmt::format("pod {}/{} fits no node", spec.namespace_name, spec.name);
+        run_.why = pod + " fits no node";
+      } else if (static_cast<int32_t>(pods.size()) == need) {
+        run_.why = fmt::format("{} of {} fits no node", pod, g.name);
+      } else {
+        run_.why = fmt::format("{} fits no node ({} of {} placed, {} needed)", pod, placed,
+                               pods.size(), need);
       }
       return false;
     }
@@ -575,7 +576,10 @@ bool GangPlacer::PlaceGroup(int gi, std::span<const NodeId> scope) {
     return s;
   };
   const bool all = scope.size() == m_.snapshot.num_nodes();
-  auto try_level = [&](int level, int within_level, uint32_t within) {
+  // One domain of `level` (inside domain `within` of `within_level`, when >= 0) that holds
+  // the group; at the required level, a preferred finer domain inside it first (KAI).
+  std::function<bool(int, int, uint32_t)> try_level = [&](int level, int within_level,
+                                                          uint32_t within) {
     std::vector<uint32_t> cands;
     for (uint32_t d = 0; d < t.num_domains(level); ++d) {
       if (slack(level, d) < 1) continue;
@@ -596,24 +600,7 @@ bool GangPlacer::PlaceGroup(int gi, std::span<const NodeId> scope) {
               : Intersect(scope, t.nodes(level, cands[i]));
       bool ok = false;
       if (level == c.required) {
-        for (int l = c.preferred; l > c.required && !ok; --l) {
-          const RunMark inner = Save();
-          ok = false;
-          std::vector<uint32_t> subs;
-          for (uint32_t d = 0; d < t.num_domains(l); ++d) {
-            uint32_t up = d;
-            for (int k = l; k > level; --k) up = t.parent(k, up);
-            if (up == cands[i] && slack(l, d) >= 1) subs.push_back(d);
-          }
-          std::sort(subs.begin(), subs.end(), [&](uint32_t x, uint32_t y) {
-            return slack(l, x) != slack(l, y) ? slack(l, x) < slack(l, y) : x < y;
-          });
-          for (size_t j = 0; j < subs.size() && j < kMaxDomainTries && !ok; ++j) {
-            const std::vector<NodeId> subsub = Intersect(sub, t.nodes(l, subs[j]));
-            ok = PlaceOwnAndChildren(gi, subsub);
-            if (!ok) Restore(inner);
-          }
-        }
+        for (int l = c.preferred; l > c.required && !ok; --l) ok = try_level(l, level, cands[i]);
       }
       if (!ok) ok = PlaceOwnAndChildren(gi, sub);
       if (ok) return true;
