@@ -273,7 +273,9 @@ class EngineOracle final : public admission::PlacementOracle {
         pods_(pods),
         spec_of_(spec_of),
         decisions_(decisions),
-        blocked_(blocked) {}
+        blocked_(blocked) {
+    CompileFlavors();
+  }
 
   admission::PlaceResult TryPlace(const admission::PendingWorkload& workload,
                                   const admission::Assignment& assignment,
@@ -339,39 +341,46 @@ class EngineOracle final : public admission::PlacementOracle {
   }
   // Kueue adds the tolerations of the PodSet's flavors to its pods.
   void FlavorTolerations(const admission::PodSetAssignment& ps) {
-    const Snapshot& s = m_.snapshot;
     m_.extra_tolerations.clear();
     for (const admission::FlavorResourceAmount& u : ps.usage) {
-      const std::string& name = queues_.flavor(queues_.FlavorOf(u.fr)).name;
-      for (const model::ResourceFlavorSpec& f : m_.options.queues->flavors) {
-        if (f.name != name) continue;
-        for (const model::TolerationSpec& t : f.tolerations) {
-          model::Toleration compiled{.op = t.op, .any_effect = !t.effect.has_value()};
-          if (t.effect) compiled.effect = *t.effect;
-          if (!t.key.empty()) {
-            const auto key = s.FindLabelKey(t.key);
-            if (!key) continue;  // no taint in the cluster has this key
-            compiled.key = *key;
-          }
-          if (t.op == model::TolerationOperator::kEqual) {
-            const auto value = s.FindLabelValue(t.value);
-            if (!value) continue;  // no taint has this value
-            compiled.value = *value;
-          }
-          m_.extra_tolerations.push_back(compiled);
-        }
-      }
+      const auto& add = flavor_tolerations_[queues_.FlavorOf(u.fr).index()];
+      m_.extra_tolerations.insert(m_.extra_tolerations.end(), add.begin(), add.end());
     }
   }
   // The topologyName of the first flavor of the PodSet that has one.
   std::string FlavorTopology(const admission::PodSetAssignment& ps) const {
     for (const admission::FlavorResourceAmount& u : ps.usage) {
-      const std::string& name = queues_.flavor(queues_.FlavorOf(u.fr)).name;
-      for (const model::ResourceFlavorSpec& f : m_.options.queues->flavors) {
-        if (f.name == name && !f.topology_name.empty()) return f.topology_name;
-      }
+      const std::string& name = flavor_topology_[queues_.FlavorOf(u.fr).index()];
+      if (!name.empty()) return name;
     }
     return {};
+  }
+  // Per flavor, once: its tolerations against the snapshot's taint keys and values, and
+  // its topologyName.
+  void CompileFlavors() {
+    const Snapshot& s = m_.snapshot;
+    flavor_tolerations_.resize(queues_.num_flavors());
+    flavor_topology_.resize(queues_.num_flavors());
+    for (const model::ResourceFlavorSpec& f : m_.options.queues->flavors) {
+      const admission::FlavorId id = queues_.FindFlavor(f.name);
+      if (!id.valid()) continue;
+      flavor_topology_[id.index()] = f.topology_name;
+      for (const model::TolerationSpec& t : f.tolerations) {
+        model::Toleration compiled{.op = t.op, .any_effect = !t.effect.has_value()};
+        if (t.effect) compiled.effect = *t.effect;
+        if (!t.key.empty()) {
+          const auto key = s.FindLabelKey(t.key);
+          if (!key) continue;  // no taint in the cluster has this key
+          compiled.key = *key;
+        }
+        if (t.op == model::TolerationOperator::kEqual) {
+          const auto value = s.FindLabelValue(t.value);
+          if (!value) continue;  // no taint has this value
+          compiled.value = *value;
+        }
+        flavor_tolerations_[id.index()].push_back(compiled);
+      }
+    }
   }
 
   Engine::Impl& m_;
@@ -383,6 +392,8 @@ class EngineOracle final : public admission::PlacementOracle {
   std::vector<std::optional<Decision>>& blocked_;
   std::vector<NodeId> allowed_;
   std::vector<std::pair<model::LabelKeyId, model::LabelValueId>> labels_;
+  std::vector<std::vector<model::Toleration>> flavor_tolerations_;  // by FlavorId
+  std::vector<std::string> flavor_topology_;                        // by FlavorId
 };
 
 }  // namespace
@@ -765,7 +776,15 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
       }
     }
   }
-  for (size_t n = 0; n < snapshot.num_nodes(); ++n) impl->all_nodes.push_back(NodeId::FromIndex(n));
+  impl->max_allocatable.assign(snapshot.num_resources(), 0);
+  for (size_t n = 0; n < snapshot.num_nodes(); ++n) {
+    const NodeId node = NodeId::FromIndex(n);
+    impl->all_nodes.push_back(node);
+    for (size_t r = 0; r < snapshot.num_resources(); ++r) {
+      impl->max_allocatable[r] =
+          std::max(impl->max_allocatable[r], snapshot.allocatable(node)[r].value());
+    }
+  }
   impl->CompileGangs();
   impl->moved.assign(snapshot.num_pods(), 0);
   impl->held_begin.assign(snapshot.num_pods(), 0);

@@ -626,6 +626,17 @@ bool GangPlacer::PlaceGroup(int gi, std::span<const NodeId> scope) {
 
 // --- compile ---------------------------------------------------------------------------
 
+double Engine::Impl::PodSize(PodId pod) const {
+  double size = static_cast<double>(catalog->instances_of(pod).size());
+  for (const model::ResourceAmount& ra : snapshot.pod_requests(pod)) {
+    const int64_t most = max_allocatable[ra.resource.index()];
+    if (most > 0) {
+      size = std::max(size, static_cast<double>(ra.amount.value()) / static_cast<double>(most));
+    }
+  }
+  return size;
+}
+
 placement::TopologyIndex* Engine::Impl::TopologyFor(const std::vector<std::string>& levels) {
   for (auto& t : topologies) {
     if (t->level_keys() == levels) return t.get();
@@ -711,23 +722,6 @@ internal::GangPlan Engine::Impl::CompileGang(const model::GangSpec& spec,
   plan.groups.resize(spec.members.size() + 1);
   plan.groups[0].name = "the gang";
   plan.groups[0].constraint = Resolve(spec.topology, flavor_topology);
-  // Size of a pod relative to the largest node, per resource; the largest ratio counts.
-  if (max_allocatable.empty()) {
-    max_allocatable.assign(snapshot.num_resources(), 0);
-    for (NodeId node : all_nodes) {
-      for (size_t r = 0; r < snapshot.num_resources(); ++r) {
-        max_allocatable[r] = std::max(max_allocatable[r], snapshot.allocatable(node)[r].value());
-      }
-    }
-  }
-  auto pod_size = [&](PodId pod) {
-    double size = static_cast<double>(catalog->instances_of(pod).size());
-    for (const model::ResourceAmount& ra : snapshot.pod_requests(pod)) {
-      const int64_t most = max_allocatable[ra.resource.index()];
-      if (most > 0) size = std::max(size, static_cast<double>(ra.amount.value()) / static_cast<double>(most));
-    }
-    return size;
-  };
   for (size_t i = 0; i < spec.members.size(); ++i) {
     const model::GangMemberSpec& m = spec.members[i];
     GangGroup& g = plan.groups[i + 1];
@@ -747,7 +741,7 @@ internal::GangPlan Engine::Impl::CompileGang(const model::GangSpec& spec,
     g.constraint = Resolve(m.topology, flavor_topology);
     if (!g.constraint.problem.empty()) g.constraint.problem = g.name + ": " + g.constraint.problem;
     g.pods_per_job = m.pods_per_job;
-    for (PodId pod : g.pods) g.size = std::max(g.size, pod_size(pod));
+    for (PodId pod : g.pods) g.size = std::max(g.size, PodSize(pod));
   }
   // A parent chain that loops (io rejects those) is cut at the gang.
   for (size_t i = 1; i < plan.groups.size(); ++i) {
@@ -806,11 +800,7 @@ model::GangSpec Engine::Impl::GangOfWorkload(const model::WorkloadSpec& spec,
   model::GangMemberSpec member;
   member.name = ps.name;
   member.pod_names = ps.pod_names;
-  member.topology.required_level = ps.required_topology;
-  member.topology.preferred_level = ps.preferred_topology;
-  member.topology.unconstrained = ps.unconstrained_topology;
-  member.topology.slice_level = ps.slice_required_topology;
-  member.topology.slice_size = ps.slice_size;
+  member.topology = model::TopologyOf(ps);
   // The JobSet's exclusive placement, as io read it for these pods.
   for (const std::string& name : ps.pod_names) {
     auto id = snapshot.FindPod(spec.namespace_name, name);
@@ -915,18 +905,10 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
     if (helps) candidates.insert(candidates.end(), pods.begin(), pods.end());
   }
   if (candidates.empty()) return false;
-  auto size_of = [&](PodId pod) {
-    double size = 0;
-    for (const model::ResourceAmount& ra : snapshot.pod_requests(pod)) {
-      const int64_t most = max_allocatable.empty() ? 0 : max_allocatable[ra.resource.index()];
-      if (most > 0) size = std::max(size, static_cast<double>(ra.amount.value()) / static_cast<double>(most));
-    }
-    return size;
-  };
   std::stable_sort(candidates.begin(), candidates.end(), [&](PodId x, PodId y) {
     const int32_t px = snapshot.pod(x).priority, py = snapshot.pod(y).priority;
     if (px != py) return px < py;
-    return size_of(x) < size_of(y);
+    return PodSize(x) < PodSize(y);
   });
   if (candidates.size() > kMaxConsolidationVictims) candidates.resize(kMaxConsolidationVictims);
 

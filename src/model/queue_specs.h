@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/quantity.h"
+#include "model/gang_specs.h"
 #include "model/specs.h"
 
 namespace tessera::model {
@@ -143,6 +144,17 @@ struct PodSetSpec {
   std::string slice_required_topology;
   int32_t slice_size = 0;
 };
+
+// A PodSet's Kueue topology annotations as a gang member's constraint.
+inline TopologyConstraintSpec TopologyOf(const PodSetSpec& ps) {
+  TopologyConstraintSpec c;
+  c.required_level = ps.required_topology;
+  c.preferred_level = ps.preferred_topology;
+  c.unconstrained = ps.unconstrained_topology;
+  c.slice_level = ps.slice_required_topology;
+  c.slice_size = ps.slice_size;
+  return c;
+}
 
 struct OwnerReferenceSpec {
   std::string api_version;  // "batch/v1", "jobset.x-k8s.io/v1alpha2", "v1"

@@ -137,7 +137,10 @@ struct Engine::Impl {
   std::vector<model::Decision> gang_decisions;  // Engine::PlaceGang's, by PodId
   std::vector<int32_t> node_room;    // gangs: per node, pods of the current shape that fit
   std::vector<std::vector<int64_t>> domain_room;  // gangs: per level, per domain
-  std::vector<int64_t> max_allocatable;           // gangs: per resource, over all nodes
+  std::vector<int64_t> max_allocatable;           // per resource, over all nodes
+  // A pod's size for "larger first": its largest request relative to the largest node's
+  // allocatable, and at least its number of DRA claims.
+  double PodSize(model::PodId pod) const;
 
   // Decides one pod among `nodes` (every node: all_nodes) and reserves the best one.
   model::Decision DecideAmong(model::PodId pod, std::span<const model::NodeId> nodes);

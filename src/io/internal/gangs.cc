@@ -611,11 +611,7 @@ model::GangSpec NewWorkloadGang(const WorkloadIntake& w,
     model::GangMemberSpec member;
     member.name = set.name;
     member.pod_names = set.pod_names;
-    member.topology.required_level = set.required_topology;
-    member.topology.preferred_level = set.preferred_topology;
-    member.topology.unconstrained = set.unconstrained_topology;
-    member.topology.slice_level = set.slice_required_topology;
-    member.topology.slice_size = set.slice_size;
+    member.topology = model::TopologyOf(set);
     member.pods_per_job = jobset && i < w.pod_sets.size() ? w.pod_sets[i].pods_per_job : 0;
     gang.members.push_back(std::move(member));
   }
