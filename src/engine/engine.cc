@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
+#include <utility>
 
 #include "admission/quota_check.h"
 #include "base/check.h"
@@ -158,12 +160,8 @@ void Engine::Impl::Unbind(std::span<const PodId> pods) {
   }
 }
 
-Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
-  Decision d;
-  d.pod = pod;
-  d.nodes_total = static_cast<uint32_t>(snapshot.num_nodes());
-  const bool has_claims = !catalog->instances_of(pod).empty();
-
+std::pair<NodeId, int64_t> Engine::Impl::Scan(PodId pod, std::span<const NodeId> nodes,
+                                               bool has_claims, Decision& d) {
   feasible.clear();
   // Why nodes were rejected goes to a reused buffer, and into the decision only when the pod
   // fits nowhere: a placed pod's decision allocates nothing.
@@ -205,10 +203,12 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
     feasible.push_back(node);
   }
 
+  NodeId best;
+  int64_t best_score = -1;
   if (feasible.empty()) {
     d.outcome = may_fit_later ? Outcome::kWaiting : Outcome::kInfeasible;
     d.reasons.assign(reasons.begin(), reasons.end());
-    return d;
+    return {};
   }
 
   taint_counts.resize(feasible.size());
@@ -217,8 +217,6 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
     taint_counts[i] = placement::CountPreferNoScheduleTaints(snapshot, pod, feasible[i]);
     max_taints = std::max(max_taints, taint_counts[i]);
   }
-  int64_t best_score = -1;
-  NodeId best;
   for (size_t i = 0; i < feasible.size(); ++i) {
     NodeId node = feasible[i];
     int64_t score =
@@ -229,6 +227,158 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
       best_score = score;
       best = node;
     }
+  }
+  return {best, best_score};
+}
+
+internal::ClassCache* Engine::Impl::CacheFor(PodId pod) {
+  if (!options.filter_cache || !extra_tolerations.empty()) return nullptr;
+  const int32_t cls = pod_class[pod.index()];
+  if (cls < 0) return nullptr;
+  // A pod's own template claims are unallocated before it is placed, unless they arrived
+  // allocated; then their state is the pod's alone and the class does not stand for it.
+  const auto claims = catalog->instances_of(pod);
+  for (uint32_t instance : claims) {
+    if (allocator->allocated(overlay, instance)) return nullptr;
+  }
+  std::unique_ptr<internal::ClassCache>& cache = class_caches[cls];
+  if (cache == nullptr) {
+    const size_t n = snapshot.num_nodes();
+    size_t leaves = 1;
+    while (leaves < n) leaves *= 2;
+    const size_t bytes = n * (sizeof(internal::CacheEntry) + sizeof(int64_t)) +
+                         2 * leaves * sizeof(uint32_t);
+    if (filter_cache_bytes + bytes > kFilterCacheBytes) return nullptr;
+    filter_cache_bytes += bytes;
+    std::vector<int64_t> taints(n);
+    for (size_t i = 0; i < n; ++i) {
+      taints[i] = placement::CountPreferNoScheduleTaints(snapshot, pod, NodeId::FromIndex(i));
+    }
+    cache = std::make_unique<internal::ClassCache>(n, std::move(taints), !claims.empty());
+  }
+  return cache.get();
+}
+
+int64_t Engine::Impl::Evaluate(PodId pod, NodeId node, bool has_claims) {
+  placement::Rejections ignored;
+  if (!placement::PassesStaticFilters(snapshot, pod, node, ignored) ||
+      !placement::FitsResources(snapshot, pod, node, overlay.used(node), ignored)) {
+    return internal::kInfeasible;
+  }
+  if (has_claims) {
+    dra::DraFailureInfo failure;
+    const model::Overlay::Mark mark = overlay.mark();
+    if (!allocator->Allocate(overlay, pod, node, failure)) return internal::kInfeasible;
+    overlay.RollbackTo(mark);  // only asking; the node's version is back to what it was
+  }
+  return placement::ResourceScore(snapshot, pod, node, overlay.used(node), options.policy);
+}
+
+std::pair<NodeId, int64_t> Engine::Impl::BestCached(internal::ClassCache& cache, PodId pod,
+                                                     std::span<const NodeId> nodes,
+                                                     bool has_claims) {
+  bool everything_stale = false;
+  if (cache.has_claims()) {
+    // Devices that several nodes can use changed: any node's verdict may have.
+    const uint64_t shared = overlay.version(overlay.shared_key());
+    if (cache.shared_version != shared) {
+      cache.Invalidate();
+      cache.shared_version = shared;
+      everything_stale = true;
+    }
+  }
+  auto refresh = [&](NodeId node) {
+    const uint64_t version = overlay.version(node.value());
+    if (cache.entry(node).version != version) {
+      cache.Set(node, version, Evaluate(pod, node, has_claims));
+    }
+  };
+  if (nodes.size() == snapshot.num_nodes() && !cache.any_taints()) {
+    // Every node, one taint score for all: the tree's best is the scan's best. Nodes that
+    // changed since the class last looked are in the overlay's change log.
+    bool full = everything_stale || !cache.tree_built() ||
+                cache.log_position < overlay.change_log_base();
+    if (!full) {
+      const uint64_t end = overlay.change_log_end();
+      for (uint64_t p = cache.log_position; p < end; ++p) {
+        if (p < overlay.change_log_base()) {  // our own probes filled the log and it rolled over
+          full = true;
+          break;
+        }
+        const uint32_t key = overlay.change_log()[p - overlay.change_log_base()];
+        if (key < snapshot.num_nodes()) refresh(NodeId::FromIndex(key));
+      }
+    }
+    if (full) {
+      for (NodeId node : all_nodes) refresh(node);
+      if (!cache.tree_built()) cache.BuildTree();
+    }
+    cache.log_position = overlay.change_log_end();
+    const NodeId best = cache.Best();
+    if (!best.valid()) return {};
+    return {best, placement::kResourceWeight * cache.entry(best).score +
+                      placement::kTaintWeight * placement::kMaxNodeScore};
+  }
+  // Some nodes, or taint scores that depend on which nodes pass: scan the entries.
+  int64_t max_taints = 0;
+  for (NodeId node : nodes) {
+    refresh(node);
+    if (cache.entry(node).score != internal::kInfeasible) {
+      max_taints = std::max(max_taints, cache.taints(node));
+    }
+  }
+  NodeId best;
+  int64_t best_score = -1;
+  for (NodeId node : nodes) {
+    const int64_t resource = cache.entry(node).score;
+    if (resource == internal::kInfeasible) continue;
+    const int64_t score =
+        placement::kResourceWeight * resource +
+        placement::kTaintWeight * placement::NormalizedTaintScore(cache.taints(node), max_taints);
+    if (score > best_score) {  // strictly greater: ties keep the first, as Scan does
+      best_score = score;
+      best = node;
+    }
+  }
+  return {best, best_score};
+}
+
+void Engine::Impl::SetLedgerKeys() {
+  // A slot belongs to the one node that can use its device, or to the shared key when more
+  // than one can; claim bookkeeping slots change no node's verdict for a class (a class's
+  // pods own their claims) and get no key.
+  std::vector<uint32_t> keys(overlay.ledger_size(), model::Overlay::kNoKey);
+  const uint32_t shared = overlay.shared_key();
+  auto claim = [&](size_t slot, uint32_t node) {
+    uint32_t& k = keys[slot];
+    k = (k == model::Overlay::kNoKey || k == node) ? node : shared;
+  };
+  const model::DeviceTable& devices = snapshot.devices();
+  for (NodeId node : all_nodes) {
+    for (model::DeviceId d : index->devices_for(node)) {
+      claim(dra::DeviceIndex::use_slot(d), node.value());
+      const model::Range caps = devices.capacities[d.index()];
+      for (uint32_t c = caps.begin; c < caps.end; ++c) claim(index->capacity_slot(c), node.value());
+      for (const dra::CounterUse& u : index->counters_of(d)) claim(u.slot, node.value());
+    }
+  }
+  overlay.SetLedgerKeys(std::move(keys));
+}
+
+Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
+  Decision d;
+  d.pod = pod;
+  d.nodes_total = static_cast<uint32_t>(snapshot.num_nodes());
+  const bool has_claims = !catalog->instances_of(pod).empty();
+
+  NodeId best;
+  int64_t best_score = -1;
+  if (internal::ClassCache* cache = CacheFor(pod)) {
+    std::tie(best, best_score) = BestCached(*cache, pod, nodes, has_claims);
+  }
+  if (!best.valid()) {
+    std::tie(best, best_score) = Scan(pod, nodes, has_claims, d);
+    if (!best.valid()) return d;
   }
   const model::Overlay::Mark before = overlay.mark();
   if (has_claims) {
@@ -736,6 +886,11 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
       std::make_unique<dra::Allocator>(*impl->index, *impl->catalog, impl->selectors,
                                        dra::AllocatorOptions{options.dra_search_budget});
   impl->overlay.ResizeLedger(impl->allocator->ledger_size());
+  for (size_t n = 0; n < snapshot.num_nodes(); ++n) impl->all_nodes.push_back(NodeId::FromIndex(n));
+  impl->SetLedgerKeys();
+  int32_t classes = 0;
+  impl->pod_class = internal::PodClasses(snapshot, *impl->catalog, classes);
+  impl->class_caches.resize(static_cast<size_t>(classes));
   // Claims that arrive allocated (read from a live cluster) hold their devices already, and
   // may hold devices that have since been tainted NoExecute.
   const auto instances = impl->catalog->instances();
@@ -779,7 +934,6 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
   impl->max_allocatable.assign(snapshot.num_resources(), 0);
   for (size_t n = 0; n < snapshot.num_nodes(); ++n) {
     const NodeId node = NodeId::FromIndex(n);
-    impl->all_nodes.push_back(node);
     for (size_t r = 0; r < snapshot.num_resources(); ++r) {
       impl->max_allocatable[r] =
           std::max(impl->max_allocatable[r], snapshot.allocatable(node)[r].value());

@@ -2,7 +2,9 @@
 // the filters (node unschedulable, taints, node selector and required affinity, resource
 // fit, then DRA device allocation for pods with ResourceClaims) over every node, scores the
 // nodes that pass, and reserves the best on the overlay: resources, devices and claims.
-// Deterministic: ties break by lowest NodeId, which is node-name order.
+// Deterministic: ties break by lowest NodeId, which is node-name order. The verdicts of
+// nodes whose state did not change since a pod like this one was decided are reused
+// (Options::filter_cache; engine/internal/filter_cache.h): the decisions are the same.
 // Not thread-safe; one engine per thread.
 #pragma once
 
@@ -53,6 +55,11 @@ struct Options {
   // (priority below 100, no DRA claims, in no gang) to other nodes, when every moved pod
   // fits again; moved pods get Outcome::kMoved. Applies to gangs outside the queues.
   bool consolidate = true;
+  // The filter cache (docs/performance.md): a pod's filter verdicts and scores per node are
+  // kept per class of interchangeable pods and re-evaluated only on nodes that changed.
+  // Decisions are the same either way; false evaluates every node for every pod (tests
+  // compare the two).
+  bool filter_cache = true;
 };
 
 // The order pods are tried in: priority (high first), then creation timestamp (old first;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -58,6 +59,26 @@ class Overlay {
   // Makes every reservation so far permanent (no longer undoable).
   void Commit() { undo_.clear(); }
 
+  // --- Change tracking, for caches of per-node results (the engine's filter cache).
+  // Every node has a version, and so has the shared key (num_nodes(): device state that
+  // several nodes can use). A key's version changes whenever state under it changes, and
+  // gets its old value back on RollbackTo, since the state is then bit for bit what it was;
+  // otherwise a version is never used twice. Reserve and Unreserve change their node's key;
+  // a ledger slot changes the key SetLedgerKeys gave it (by default none). Every change is
+  // also appended to a log that readers follow from a position of their own; the log is
+  // cleared when it reaches kChangeLogLimit entries (change_log_base() then moves on, and a
+  // reader left behind it must look at every key).
+  static constexpr uint32_t kNoKey = std::numeric_limits<uint32_t>::max();
+  static constexpr size_t kChangeLogLimit = size_t{1} << 16;
+  uint32_t shared_key() const { return static_cast<uint32_t>(versions_.size() - 1); }
+  // One key (< shared_key() + 1, or kNoKey) per ledger slot. Requires: nothing pending.
+  void SetLedgerKeys(std::vector<uint32_t> keys);
+  uint64_t version(uint32_t key) const { return versions_[key]; }
+  // Log position p is change_log()[p - change_log_base()].
+  std::span<const uint32_t> change_log() const { return log_; }
+  uint64_t change_log_base() const { return log_base_; }
+  uint64_t change_log_end() const { return log_base_ + log_.size(); }
+
   // Raw state for tests that compare an overlay bit for bit.
   std::span<const Quantity> used_for_test() const { return used_; }
   std::span<const NodeId> pod_nodes_for_test() const { return pod_node_; }
@@ -70,11 +91,20 @@ class Overlay {
     enum class Kind : uint8_t { kReserve, kUnreserve, kLedger } kind;
     uint32_t index;  // PodId value or ledger slot
     int64_t delta;   // kLedger: the amount; kUnreserve: the NodeId value the pod left
+    uint64_t old_version = 0;  // of the key the change touched (none: unused)
   };
+  // Gives `key` a new version and logs it; returns the old one.
+  uint64_t Touch(uint32_t key);
+  void Log(uint32_t key);
 
   std::vector<NodeId> pod_node_;  // per pod
   std::vector<int64_t> ledger_;
   std::vector<UndoEntry> undo_;  // in order
+  std::vector<uint64_t> versions_;    // per node, then the shared key
+  std::vector<uint32_t> ledger_keys_;  // per ledger slot; empty: no slot has a key
+  uint64_t clock_ = 0;                 // the last version handed out
+  std::vector<uint32_t> log_;
+  uint64_t log_base_ = 0;
 };
 
 }  // namespace tessera::model

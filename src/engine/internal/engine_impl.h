@@ -15,6 +15,7 @@
 #include "dra/claims.h"
 #include "dra/device_index.h"
 #include "engine/engine.h"
+#include "engine/internal/filter_cache.h"
 #include "model/gang_specs.h"
 #include "placement/topology.h"
 
@@ -142,6 +143,31 @@ struct Engine::Impl {
   // allocatable, and at least its number of DRA claims.
   double PodSize(model::PodId pod) const;
 
+  // The filter cache (internal/filter_cache.h): per pod its class (-1: none), and per class
+  // its cache, made on the class's first decision while the caches stay within
+  // kFilterCacheBytes (past that, further classes are decided uncached).
+  static constexpr size_t kFilterCacheBytes = size_t{512} << 20;
+  std::vector<int32_t> pod_class;
+  std::vector<std::unique_ptr<internal::ClassCache>> class_caches;
+  size_t filter_cache_bytes = 0;
+  // One per ledger slot: the overlay key it changes (Overlay::SetLedgerKeys).
+  void SetLedgerKeys();
+  // The cache for deciding `pod` now, or null: no class, flavor tolerations in force, or a
+  // claim of the pod already allocated.
+  internal::ClassCache* CacheFor(model::PodId pod);
+  // The filters (static, resources, DRA with the probe rolled back) on one node: the
+  // resource score, or internal::kInfeasible.
+  int64_t Evaluate(model::PodId pod, model::NodeId node, bool has_claims);
+  // The cached decision: the best node among `nodes` and its score, or an invalid NodeId
+  // when none passes (the caller then runs the uncached scan, for the reasons).
+  std::pair<model::NodeId, int64_t> BestCached(internal::ClassCache& cache, model::PodId pod,
+                                               std::span<const model::NodeId> nodes,
+                                               bool has_claims);
+
+  // The uncached decision: every filter on every node of `nodes`, then the scores. Returns
+  // the best node and its score, or an invalid NodeId with `d`'s outcome and reasons set.
+  std::pair<model::NodeId, int64_t> Scan(model::PodId pod, std::span<const model::NodeId> nodes,
+                                         bool has_claims, model::Decision& d);
   // Decides one pod among `nodes` (every node: all_nodes) and reserves the best one.
   model::Decision DecideAmong(model::PodId pod, std::span<const model::NodeId> nodes);
   model::Decision DecideOne(model::PodId pod) { return DecideAmong(pod, all_nodes); }
