@@ -177,30 +177,13 @@ std::pair<NodeId, int64_t> Engine::Impl::Scan(PodId pod, std::span<const NodeId>
   }
   for (NodeId node : nodes) {
     rejections.Clear();
-    if (!placement::PassesStaticFilters(snapshot, pod, node, rejections, extra_tolerations)) {
-      Tally(rejections, reasons);
+    bool later = false;
+    if (Fits(pod, node, has_claims, rejections, later)) {
+      feasible.push_back(node);
       continue;
     }
-    if (!placement::FitsResources(snapshot, pod, node, overlay.used(node), rejections)) {
-      Tally(rejections, reasons);
-      if (!may_fit_later) {
-        placement::Rejections ignored;
-        may_fit_later = placement::FitsResources(snapshot, pod, node, empty_node, ignored);
-      }
-      continue;
-    }
-    if (has_claims) {
-      dra::DraFailureInfo failure;
-      const model::Overlay::Mark mark = overlay.mark();
-      if (!allocator->Allocate(overlay, pod, node, failure)) {
-        rejections.Add(ToReason(failure.kind), failure.instance, failure.request);
-        Tally(rejections, reasons);
-        may_fit_later |= MayFitLater(failure.kind);
-        continue;
-      }
-      overlay.RollbackTo(mark);  // only asking; the chosen node allocates again below
-    }
-    feasible.push_back(node);
+    Tally(rejections, reasons);
+    may_fit_later |= later;
   }
 
   NodeId best;
@@ -259,19 +242,83 @@ internal::ClassCache* Engine::Impl::CacheFor(PodId pod) {
   return cache.get();
 }
 
-int64_t Engine::Impl::Evaluate(PodId pod, NodeId node, bool has_claims) {
-  placement::Rejections ignored;
-  if (!placement::PassesStaticFilters(snapshot, pod, node, ignored) ||
-      !placement::FitsResources(snapshot, pod, node, overlay.used(node), ignored)) {
-    return internal::kInfeasible;
+bool Engine::Impl::Fits(PodId pod, NodeId node, bool has_claims,
+                        placement::Rejections& rejections, bool& may_fit_later) {
+  if (!placement::PassesStaticFilters(snapshot, pod, node, rejections, extra_tolerations)) {
+    return false;
+  }
+  if (!placement::FitsResources(snapshot, pod, node, overlay.used(node), rejections)) {
+    placement::Rejections ignored;
+    may_fit_later = placement::FitsResources(snapshot, pod, node, empty_node, ignored);
+    return false;
   }
   if (has_claims) {
     dra::DraFailureInfo failure;
     const model::Overlay::Mark mark = overlay.mark();
-    if (!allocator->Allocate(overlay, pod, node, failure)) return internal::kInfeasible;
-    overlay.RollbackTo(mark);  // only asking; the node's version is back to what it was
+    if (!allocator->Allocate(overlay, pod, node, failure)) {
+      rejections.Add(ToReason(failure.kind), failure.instance, failure.request);
+      may_fit_later = MayFitLater(failure.kind);
+      return false;
+    }
+    // Only asking: the chosen node allocates again, and the node's version is back to what it
+    // was (the filter cache relies on it).
+    overlay.RollbackTo(mark);
   }
-  return placement::ResourceScore(snapshot, pod, node, overlay.used(node), options.policy);
+  return true;
+}
+
+int64_t Engine::Impl::Evaluate(internal::ClassCache& cache, PodId pod, NodeId node,
+                               bool has_claims) {
+  placement::Rejections rejections;
+  bool later = false;
+  if (Fits(pod, node, has_claims, rejections, later)) {
+    return placement::ResourceScore(snapshot, pod, node, overlay.used(node), options.policy);
+  }
+  internal::CachedRejection& r = cache.rejection(node);
+  r = {};
+  r.may_fit_later = later;
+  r.overflow = rejections.size > 2;
+  r.count = static_cast<uint8_t>(std::min(rejections.size, 2));
+  for (int i = 0; i < r.count; ++i) {
+    r.items[i] = {rejections.items[i].reason, rejections.items[i].arg, rejections.items[i].arg2};
+  }
+  if (r.count == 1 && r.items[0].reason >= RejectReason::kClaimUnusable) {
+    // A claim instance is the pod's own; keep its position, which every pod of the class
+    // shares.
+    const auto claims = catalog->instances_of(pod);
+    const auto it = std::find(claims.begin(), claims.end(), r.items[0].arg);
+    r.overflow |= it == claims.end();
+    r.claim = true;
+    r.items[0].arg = static_cast<uint32_t>(it - claims.begin());
+  }
+  return internal::kInfeasible;
+}
+
+bool Engine::Impl::CachedReasons(internal::ClassCache& cache, PodId pod,
+                                 std::span<const NodeId> nodes, Decision& d) {
+  std::vector<model::ReasonCount>& reasons = reasons_scratch;
+  reasons.clear();
+  if (nodes.size() < snapshot.num_nodes()) {
+    reasons.push_back({RejectReason::kNodeAffinity, 0, 0,
+                       static_cast<uint32_t>(snapshot.num_nodes() - nodes.size())});
+  }
+  const auto claims = catalog->instances_of(pod);
+  bool may_fit_later = false;
+  placement::Rejections rejections;
+  for (NodeId node : nodes) {
+    const internal::CachedRejection& r = cache.rejection(node);
+    if (r.overflow) return false;  // the full scan has the rest
+    rejections.Clear();
+    for (int i = 0; i < r.count; ++i) {
+      const uint32_t arg = r.claim ? claims[r.items[i].arg] : r.items[i].arg;
+      rejections.Add(r.items[i].reason, arg, r.items[i].arg2);
+    }
+    Tally(rejections, reasons);
+    may_fit_later |= r.may_fit_later;
+  }
+  d.outcome = may_fit_later ? Outcome::kWaiting : Outcome::kInfeasible;
+  d.reasons.assign(reasons.begin(), reasons.end());
+  return true;
 }
 
 std::pair<NodeId, int64_t> Engine::Impl::BestCached(internal::ClassCache& cache, PodId pod,
@@ -290,7 +337,7 @@ std::pair<NodeId, int64_t> Engine::Impl::BestCached(internal::ClassCache& cache,
   auto refresh = [&](NodeId node) {
     const uint64_t version = overlay.version(node.value());
     if (cache.entry(node).version != version) {
-      cache.Set(node, version, Evaluate(pod, node, has_claims));
+      cache.Set(node, version, Evaluate(cache, pod, node, has_claims));
     }
   };
   if (nodes.size() == snapshot.num_nodes() && !cache.any_taints()) {
@@ -375,6 +422,8 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
   int64_t best_score = -1;
   if (internal::ClassCache* cache = CacheFor(pod)) {
     std::tie(best, best_score) = BestCached(*cache, pod, nodes, has_claims);
+    // Fits nowhere: every node's verdict is current, and so is why it said no.
+    if (!best.valid() && CachedReasons(*cache, pod, nodes, d)) return d;
   }
   if (!best.valid()) {
     std::tie(best, best_score) = Scan(pod, nodes, has_claims, d);

@@ -16,6 +16,7 @@
 #include "dra/device_index.h"
 #include "engine/engine.h"
 #include "engine/internal/filter_cache.h"
+#include "placement/filters.h"
 #include "model/gang_specs.h"
 #include "placement/topology.h"
 
@@ -155,9 +156,19 @@ struct Engine::Impl {
   // The cache for deciding `pod` now, or null: no class, flavor tolerations in force, or a
   // claim of the pod already allocated.
   internal::ClassCache* CacheFor(model::PodId pod);
-  // The filters (static, resources, DRA with the probe rolled back) on one node: the
-  // resource score, or internal::kInfeasible.
-  int64_t Evaluate(model::PodId pod, model::NodeId node, bool has_claims);
+  // The filters on one node (static with extra_tolerations, resources, DRA with the probe
+  // rolled back): true when the pod fits; otherwise `rejections` says why and
+  // `may_fit_later` whether the node could take it once other pods leave.
+  bool Fits(model::PodId pod, model::NodeId node, bool has_claims,
+            placement::Rejections& rejections, bool& may_fit_later);
+  // Fits for the cache: the resource score, or internal::kInfeasible with the node's
+  // rejection recorded in `cache`.
+  int64_t Evaluate(internal::ClassCache& cache, model::PodId pod, model::NodeId node,
+                   bool has_claims);
+  // A pod that fits on none of `nodes`, whose entries are current: its outcome and reasons
+  // from the cached rejections, as Scan would give them; false when one was not cached.
+  bool CachedReasons(internal::ClassCache& cache, model::PodId pod,
+                     std::span<const model::NodeId> nodes, model::Decision& d);
   // The cached decision: the best node among `nodes` and its score, or an invalid NodeId
   // when none passes (the caller then runs the uncached scan, for the reasons).
   std::pair<model::NodeId, int64_t> BestCached(internal::ClassCache& cache, model::PodId pod,

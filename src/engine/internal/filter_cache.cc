@@ -14,7 +14,7 @@ void Put(std::string& key, uint64_t v) { key.append(reinterpret_cast<const char*
 }  // namespace
 
 ClassCache::ClassCache(size_t nodes, std::vector<int64_t> taints, bool has_claims)
-    : entries_(nodes), taints_(std::move(taints)), has_claims_(has_claims) {
+    : entries_(nodes), rejections_(nodes), taints_(std::move(taints)), has_claims_(has_claims) {
   for (int64_t t : taints_) any_taints_ |= t != 0;
 }
 
@@ -59,7 +59,8 @@ model::NodeId ClassCache::Best() const {
 }
 
 size_t ClassCache::bytes() const {
-  return entries_.capacity() * sizeof(CacheEntry) + taints_.capacity() * sizeof(int64_t) +
+  return entries_.capacity() * sizeof(CacheEntry) +
+         rejections_.capacity() * sizeof(CachedRejection) + taints_.capacity() * sizeof(int64_t) +
          tree_.capacity() * sizeof(uint32_t);
 }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "dra/claims.h"
+#include "model/decision.h"
 #include "model/snapshot.h"
 
 namespace tessera::engine::internal {
@@ -39,6 +40,23 @@ struct CacheEntry {
   int64_t score = kInfeasible;  // resource score; kInfeasible: a filter rejects the node
 };
 
+// Why a filter rejected the node, for the reasons of a pod that fits nowhere: up to two
+// rejections (a resource check can record one per resource short; more is rare and makes the
+// decision fall back to the full scan). A DRA rejection's arg is the claim's position among
+// the pod's claims, made the pod's own claim instance when tallied.
+struct CachedRejection {
+  struct Item {
+    model::RejectReason reason = model::RejectReason::kNodeAffinity;
+    uint32_t arg = 0;
+    uint32_t arg2 = 0;
+  };
+  Item items[2];
+  uint8_t count = 0;
+  bool overflow = false;        // more than two: not cached
+  bool claim = false;           // items[0] is a DRA rejection (arg is a claim position)
+  bool may_fit_later = false;   // the node could take the pod once others leave
+};
+
 class ClassCache {
  public:
   // Sized for `nodes`; `taints` are the class's untolerated PreferNoSchedule taints per node
@@ -46,6 +64,7 @@ class ClassCache {
   ClassCache(size_t nodes, std::vector<int64_t> taints, bool has_claims);
 
   CacheEntry& entry(model::NodeId node) { return entries_[node.index()]; }
+  CachedRejection& rejection(model::NodeId node) { return rejections_[node.index()]; }
   int64_t taints(model::NodeId node) const { return taints_[node.index()]; }
   bool any_taints() const { return any_taints_; }
   bool has_claims() const { return has_claims_; }
@@ -71,6 +90,7 @@ class ClassCache {
   uint32_t Better(uint32_t a, uint32_t b) const;
 
   std::vector<CacheEntry> entries_;
+  std::vector<CachedRejection> rejections_;  // meaningful where the entry is kInfeasible
   std::vector<int64_t> taints_;
   bool any_taints_ = false;
   bool has_claims_ = false;
