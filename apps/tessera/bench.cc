@@ -23,6 +23,7 @@
 #include "base/check.h"
 #include "base/rng.h"
 #include "bench_queues.h"
+#include "bench_scale.h"
 #include "bench_scenarios.h"
 #include "engine/engine.h"
 #include "exit_status.h"
@@ -53,9 +54,11 @@ struct BenchResult {
   int64_t decisions = 0;
   double cpu_seconds = 0;
   double decisions_per_second = 0;
-  // Queue scenarios: their counts (JSON "queues") and a line of them for stderr.
+  // Queue scenarios: their counts (JSON "queues") and a line of them for stderr (scale
+  // scenarios use the line too).
   std::optional<nlohmann::json> queue_counts;
   std::string queue_summary;
+  std::optional<nlohmann::json> scale_counts;  // scale scenarios: JSON "scale"
 };
 
 // Scenarios that run the simulator rather than one engine pass: a fill of many tasks, timed
@@ -158,6 +161,32 @@ constexpr std::array<QueueScenario, 3> kQueueScenarios = {{
      .burst = true},
 }};
 
+// Scenarios that replay pods through the engine's incremental API in simulated time
+// (bench_scale.h): one run, timed by the thread's CPU clock.
+struct ScaleScenario {
+  std::string_view name;
+  std::string_view anchor;
+  ScaleShape (*shape)();
+};
+
+constexpr std::array<ScaleScenario, 2> kScaleScenarios = {{
+    {.name = "scale-10k",
+     .anchor = "10,000 nodes x 8 DRA GPUs, 1,000,000 pods kept ~90% full; target >= 50,000 "
+               "decisions/s, p99 <= 1 ms, peak <= 4 GiB",
+     .shape = Scale10k},
+    {.name = "scale-1k",
+     .anchor = "Quick scale-10k at 1,000 nodes and 100,000 pods; the targets are for 10,000 "
+               "nodes",
+     .shape = Scale1k},
+}};
+
+const ScaleScenario* FindScaleScenario(std::string_view name) {
+  for (const ScaleScenario& s : kScaleScenarios) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
 const QueueScenario* FindQueueScenario(std::string_view name) {
   for (const QueueScenario& s : kQueueScenarios) {
     if (s.name == name) return &s;
@@ -177,6 +206,7 @@ std::string ValidNames() {
   for (const BenchScenario& s : BenchScenarios()) names.push_back(s.name);
   for (const SimScenario& s : kSimScenarios) names.push_back(s.name);
   for (const QueueScenario& s : kQueueScenarios) names.push_back(s.name);
+  for (const ScaleScenario& s : kScaleScenarios) names.push_back(s.name);
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
@@ -430,6 +460,88 @@ BenchResult RunQueueBurst(const QueueScenario& scenario) {
   return result;
 }
 
+// One replay of a scale scenario. Building the cluster and Engine::Create are setup, not
+// counted; the thread's CPU clock brackets the event loop (decisions, releases and the
+// bookkeeping between them). DECISIONS/S counts every PlacePod and PlaceGang call, retries
+// included; PODS/S is pods placed per CPU second and CPU US/POD its inverse. P50/P99/MAX
+// time each decision alone on the monotonic clock. Progress (every 10% of the arrivals) goes
+// to `err`.
+BenchResult RunScaleScenario(const ScaleScenario& scenario, std::ostream& err) {
+  ResetPeakRss();
+  const Clock::time_point epoch = Clock::now();
+  const std::function<double()> wall = [epoch] {
+    return std::chrono::duration<double>(Clock::now() - epoch).count();
+  };
+  ScaleRun run = RunScale(scenario.shape(), ThreadCpuSeconds, wall,
+                          [&err](int percent) { err << ' ' << percent << '%' << std::flush; });
+  BenchResult result{.name = scenario.name, .anchor = scenario.anchor, .runs = 1};
+  result.pods = run.pods;
+  result.placed = run.placed_pods;
+  const double cpu = run.decide_seconds;
+  result.cpu_seconds = cpu;
+  result.decisions = run.decisions;
+  result.decisions_per_second = cpu > 0 ? static_cast<double>(run.decisions) / cpu : 0;
+  result.pods_per_second = cpu > 0 ? static_cast<double>(run.placed_pods) / cpu : 0;
+  result.cpu_us_per_placement =
+      run.placed_pods > 0 ? cpu * 1e6 / static_cast<double>(run.placed_pods) : 0;
+  std::vector<double>& samples = run.decision_seconds;
+  if (!samples.empty()) {
+    std::sort(samples.begin(), samples.end());
+    result.p50_ms = PercentileMs(samples, 0.50);
+    result.p99_ms = PercentileMs(samples, 0.99);
+    result.max_ms = samples.back() * 1e3;
+  }
+  std::vector<double>& gang_samples = run.gang_decision_seconds;
+  std::sort(gang_samples.begin(), gang_samples.end());
+  double gang_seconds = 0;
+  for (double g : gang_samples) gang_seconds += g;
+  const auto gang_ms = [&](double fraction) {
+    return gang_samples.empty() ? 0.0 : PercentileMs(gang_samples, fraction);
+  };
+  result.scale_counts =
+      nlohmann::json{{"nodes", run.nodes},
+                     {"gpus", run.gpus},
+                     {"fractional_pods", run.fractional_pods},
+                     {"whole_pods", run.whole_pods},
+                     {"gang_pods", run.gang_pods},
+                     {"gangs", run.gangs},
+                     {"gang_decisions", run.gang_decisions},
+                     {"retries", run.retries},
+                     {"placed_gangs", run.placed_gangs},
+                     {"dropped_pods", run.dropped_pods},
+                     {"dropped_gangs", run.dropped_gangs},
+                     {"waiting_at_end", run.waiting_at_end},
+                     {"occupancy_mean", Round(run.occupancy_mean, 4)},
+                     {"occupancy_min", Round(run.occupancy_min, 4)},
+                     {"occupancy_max", Round(run.occupancy_max, 4)},
+                     {"simulated_hours", Round(static_cast<double>(run.simulated_ms) / 3.6e6, 2)},
+                     {"gang_p50_ms", Round(gang_ms(0.50), 3)},
+                     {"gang_p99_ms", Round(gang_ms(0.99), 3)},
+                     {"gang_max_ms", Round(gang_ms(1.0), 3)},
+                     {"gang_seconds", Round(gang_seconds, 3)},
+                     {"release_seconds", Round(run.release_seconds, 3)},
+                     {"build_seconds", Round(run.build_seconds, 3)},
+                     {"create_seconds", Round(run.create_seconds, 3)},
+                     {"rss_after_build_mib", Round(run.rss_after_build_mib, 1)},
+                     {"rss_after_create_mib", Round(run.rss_after_create_mib, 1)},
+                     {"rss_after_loop_mib", Round(run.rss_after_loop_mib, 1)},
+                     {"fingerprint", fmt::format("{:016x}", run.fingerprint)}};
+  result.queue_summary = fmt::format(
+      "{} nodes, {} GPUs, {} pods ({} gangs): {} decisions ({:.0f}/s; {} retries, {} of gangs), "
+      "{} pods placed ({} gangs), {} dropped ({} gangs), {} waiting at the end; GPU occupancy "
+      "after warm-up {:.1f}% (min {:.1f}%, max {:.1f}%) over {:.1f} simulated hours; gang "
+      "decisions p50 {:.3f} / p99 {:.3f} / max {:.3f} ms, {:.3f} s in all; releases {:.3f} s; "
+      "loop CPU {:.3f} s (snapshot {:.3f} s and Engine::Create {:.3f} s not counted)",
+      run.nodes, run.gpus, run.pods, run.gangs, run.decisions, result.decisions_per_second,
+      run.retries, run.gang_decisions, run.placed_pods, run.placed_gangs, run.dropped_pods,
+      run.dropped_gangs, run.waiting_at_end, run.occupancy_mean * 100, run.occupancy_min * 100,
+      run.occupancy_max * 100, static_cast<double>(run.simulated_ms) / 3.6e6, gang_ms(0.50),
+      gang_ms(0.99), gang_ms(1.0), gang_seconds, run.release_seconds, cpu, run.build_seconds,
+      run.create_seconds);
+  result.peak_rss_mib = PeakRssMib();
+  return result;
+}
+
 nlohmann::json OptionalMs(const std::optional<double>& ms) {
   return ms ? nlohmann::json(Round(*ms, 4)) : nlohmann::json(nullptr);
 }
@@ -453,6 +565,7 @@ void WriteJson(const std::vector<BenchResult>& results, std::ostream& out) {
                     {"cpu_us_per_placement", Round(r.cpu_us_per_placement, 3)},
                     {"anchor", r.anchor}});
     if (r.queue_counts) rows.back()["queues"] = *r.queue_counts;
+    if (r.scale_counts) rows.back()["scale"] = *r.scale_counts;
   }
   out << nlohmann::json{{"scenarios", rows}}.dump(2) << '\n';
 }
@@ -497,7 +610,7 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchFlags& flags) {
       ->check(CLI::Validator(
           [](std::string& name) -> std::string {
             if (name == "all" || FindBenchScenario(name) != nullptr || FindSimScenario(name) ||
-                FindQueueScenario(name)) {
+                FindQueueScenario(name) || FindScaleScenario(name)) {
               return {};
             }
             return fmt::format("unknown scenario \"{}\"; valid names: {}", name, ValidNames());
@@ -522,6 +635,12 @@ P50/P99/MAX MS the time of each admission decision; stderr adds cycles, decision
 admissions, borrowing, preemptions and the total CPU. queues-burst decides all 50,000 in
 one engine cycle instead.
 
+The scale scenarios replay pods on a cluster of DRA GPUs (scale-10k: 10,000 nodes x 8 GPUs,
+1,000,000 pods; scale-1k: 1,000 and 100,000) in simulated time through the engine's
+incremental API, arrivals and departures keeping it about 90% full: DECISIONS/S (JSON) counts
+every PlacePod and PlaceGang call, PODS/S is pods placed per CPU second of the loop, P50/P99/MAX
+MS time each decision; stderr adds occupancy, retries, dropped pods and setup times.
+
 Exit status: 0, or 2 on usage errors (an unknown scenario lists the valid names).
 
 Examples:
@@ -530,7 +649,9 @@ Examples:
   # The quick fill and the backtracking case, as JSON
   tessera bench dra-fill-100 dra-partitionable-backtracking -o json
   # 1,000 ClusterQueues and 50,000 workloads through admission
-  tessera bench queues)");
+  tessera bench queues
+  # 1,000 nodes of DRA GPUs kept 90% full by 100,000 pods
+  tessera bench scale-1k)");
   return command;
 }
 
@@ -539,7 +660,10 @@ int RunBench(const BenchFlags& flags, std::ostream& out, std::ostream& err) {
     const BenchScenario* engine = nullptr;
     const SimScenario* sim = nullptr;
     const QueueScenario* queue = nullptr;
-    std::string_view name() const { return engine ? engine->name : sim ? sim->name : queue->name; }
+    const ScaleScenario* scale = nullptr;
+    std::string_view name() const {
+      return engine ? engine->name : sim ? sim->name : queue ? queue->name : scale->name;
+    }
   };
   std::vector<Chosen> chosen;
   const bool run_all =
@@ -549,6 +673,7 @@ int RunBench(const BenchFlags& flags, std::ostream& out, std::ostream& err) {
     for (const BenchScenario& s : BenchScenarios()) chosen.push_back({.engine = &s});
     for (const SimScenario& s : kSimScenarios) chosen.push_back({.sim = &s});
     for (const QueueScenario& s : kQueueScenarios) chosen.push_back({.queue = &s});
+    for (const ScaleScenario& s : kScaleScenarios) chosen.push_back({.scale = &s});
   } else {
     for (const std::string& name : flags.scenarios) {
       const BenchScenario* s = FindBenchScenario(name);
@@ -558,6 +683,10 @@ int RunBench(const BenchFlags& flags, std::ostream& out, std::ostream& err) {
       }
       if (const QueueScenario* queue = FindQueueScenario(name)) {
         chosen.push_back({.queue = queue});
+        continue;
+      }
+      if (const ScaleScenario* scale = FindScaleScenario(name)) {
+        chosen.push_back({.scale = scale});
         continue;
       }
       if (s == nullptr) {
@@ -574,6 +703,7 @@ int RunBench(const BenchFlags& flags, std::ostream& out, std::ostream& err) {
     const Clock::time_point start = Clock::now();
     results.push_back(s.engine         ? RunScenario(*s.engine)
                       : s.sim          ? RunSimScenario(*s.sim)
+                      : s.scale        ? RunScaleScenario(*s.scale, err)
                       : s.queue->burst ? RunQueueBurst(*s.queue)
                                        : RunQueueCycles(*s.queue));
     err << fmt::format(" done in {:.1f} s\n",

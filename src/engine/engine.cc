@@ -995,6 +995,9 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
   impl->feasible.reserve(snapshot.num_nodes());
   impl->taint_counts.reserve(snapshot.num_nodes());
   impl->empty_node.assign(snapshot.num_resources(), Quantity());
+  // Sized here rather than on the first PlaceGang, which would then take the time (about
+  // 0.4 s for a million pods).
+  impl->gang_decisions.resize(snapshot.num_pods());
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -1109,9 +1112,8 @@ Engine::GangOutcome Engine::PlaceGang(const model::GangSpec& gang,
                                       std::span<const NodeId> nodes) {
   Impl& m = *impl_;
   const internal::GangPlan plan = m.CompileGang(gang, {});
-  // Decisions by PodId, sized once for the engine's life; only the gang's entries are read.
+  // Decisions by PodId, sized at Create for the engine's life; only the gang's entries are read.
   std::vector<Decision>& decisions = m.gang_decisions;
-  if (decisions.size() != m.snapshot.num_pods()) decisions.resize(m.snapshot.num_pods());
   for (PodId p : plan.pods) decisions[p.index()] = Decision{.pod = p};
   GangOutcome out;
   std::optional<Decision> blocked;

@@ -5,6 +5,7 @@
 // the same overlay.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,7 @@ model::DeviceSpec Gpu(int i, bool shared) {
 struct Cluster {
   model::Snapshot snapshot;
   int pods = 0;
+  std::vector<uint64_t> shape;  // per pod: pods with equal values have equal specs
 };
 
 // `nodes` nodes; pods of a few shapes so that classes form, plus pods sharing a claim.
@@ -52,7 +54,9 @@ Cluster RandomCluster(uint64_t seed, int nodes, int pods, bool network_pool) {
     node.allocatable = {{"cpu", Quantity(int64_t{8'000} * (1 + rng.Uniform(3)))},
                         {"memory", Quantity(int64_t{32} << 30)},
                         {"pods", Quantity(int64_t{20})}};
-    node.labels = {{"zone", rng.Uniform(2) == 0 ? "a" : "b"}};
+    node.labels = {{"zone", rng.Uniform(2) == 0 ? "a" : "b"},
+                   {"rack", "r" + std::to_string(n / 4)},
+                   {"kubernetes.io/hostname", "node-" + std::to_string(n)}};
     const uint64_t t = rng.Uniform(10);
     if (t == 0) node.taints.push_back({"dedicated", "infra", model::TaintEffect::kNoSchedule});
     if (t == 1) node.taints.push_back({"spot", "true", model::TaintEffect::kPreferNoSchedule});
@@ -101,6 +105,7 @@ Cluster RandomCluster(uint64_t seed, int nodes, int pods, bool network_pool) {
     b.AddResourceClaim(shared);
   }
   const char* templates[] = {"", "one-gpu", "two-gpus", "slice", "nic"};
+  std::vector<uint64_t> shapes;
   for (int p = 0; p < pods; ++p) {
     model::PodSpec pod{.name = "pod-" + std::to_string(p), .creation_unix_seconds = p};
     const uint64_t shape = rng.Uniform(5);
@@ -108,6 +113,7 @@ Cluster RandomCluster(uint64_t seed, int nodes, int pods, bool network_pool) {
     if (shape != 0) pod.claims = {{"gpu", "", templates[shape]}};
     if (shape == 4 && !network_pool) pod.claims = {{"gpu", "", "slice"}};
     const uint64_t extra = rng.Uniform(8);
+    shapes.push_back(shape * 8 + extra);
     if (extra == 0) pod.node_selector = {{"zone", "a"}};
     if (extra == 1) pod.tolerations.push_back({.key = "dedicated", .value = "infra"});
     if (extra == 2) pod.tolerations.push_back({.key = "spot", .value = "true"});
@@ -116,14 +122,16 @@ Cluster RandomCluster(uint64_t seed, int nodes, int pods, bool network_pool) {
   }
   auto s = std::move(b).Build();
   EXPECT_TRUE(s.ok()) << s.error().ToString();
-  return {std::move(s).value(), pods};
+  return {std::move(s).value(), pods, std::move(shapes)};
 }
 
 // Runs the same random sequence on both engines, checking every decision.
 void Compare(uint64_t seed, int nodes, int pods, bool network_pool) {
   Cluster c = RandomCluster(seed, nodes, pods, network_pool);
-  auto cached = Engine::Create(c.snapshot, {});
-  auto plain = Engine::Create(c.snapshot, {.filter_cache = false});
+  const model::GangObjects topology{
+      .topologies = {{.name = "racks", .levels = {"rack", "kubernetes.io/hostname"}}}};
+  auto cached = Engine::Create(c.snapshot, {.gangs = &topology});
+  auto plain = Engine::Create(c.snapshot, {.gangs = &topology, .filter_cache = false});
   ASSERT_TRUE(cached.ok() && plain.ok());
   Rng rng(seed * 7 + 1);
   std::vector<PodId> placed;
@@ -149,13 +157,28 @@ void Compare(uint64_t seed, int nodes, int pods, bool network_pool) {
     }
     if (pending.empty()) continue;
     const size_t gang_size = 2 + rng.Uniform(5);
-    if (action == 3 && pending.size() >= gang_size) {
+    if (action == 3 && pending.size() >= 2) {
       // A gang of pending pods, on two thirds of the nodes (the scan over entries) or on
       // every node (the tree); one that does not fit leaves its attempt rolled back.
       model::GangSpec gang{.name = "g" + std::to_string(step)};
       model::GangMemberSpec member{.name = "m"};
-      std::vector<PodId> trio(pending.end() - static_cast<std::ptrdiff_t>(gang_size), pending.end());
-      for (PodId p : trio) member.pod_names.push_back(c.snapshot.pod(p).name);
+      // A third in one rack, a third preferring one (pods counted per node: the gang room
+      // cache), the rest anywhere.
+      const uint64_t where = rng.Uniform(3);
+      if (where == 0) member.topology = {.topology = "racks", .required_level = "rack"};
+      if (where == 1) member.topology = {.topology = "racks", .preferred_level = "rack"};
+      // Pods alike (the gang room cache serves those) or, one time in four, any pods.
+      std::vector<PodId> trio;
+      const uint64_t like = c.shape[pending[rng.Uniform(pending.size())].index()];
+      const bool mixed = rng.Uniform(4) == 0;
+      for (size_t k = pending.size(); k-- > 0 && trio.size() < gang_size;) {
+        if (mixed || c.shape[pending[k].index()] == like) trio.push_back(pending[k]);
+      }
+      if (trio.size() < 2) continue;
+      for (PodId p : trio) {
+        member.pod_names.push_back(c.snapshot.pod(p).name);
+        pending.erase(std::find(pending.begin(), pending.end(), p));
+      }
       gang.members = {member};
       const bool everywhere = rng.Uniform(2) == 0;
       const Engine::GangOutcome a =
@@ -169,14 +192,11 @@ void Compare(uint64_t seed, int nodes, int pods, bool network_pool) {
       for (size_t i = 0; i < a.decisions.size(); ++i) {
         EXPECT_EQ(a.decisions[i].node, b.decisions[i].node) << "gang step " << step;
       }
-      if (a.placed) {
-        pending.resize(pending.size() - gang_size);
-        for (PodId p : trio) {
-          if ((*cached)->overlay().node_of(p).valid()) {
-            placed.push_back(p);
-          } else {
-            pending.insert(pending.begin(), p);
-          }
+      for (PodId p : trio) {
+        if ((*cached)->overlay().node_of(p).valid()) {
+          placed.push_back(p);
+        } else {
+          pending.insert(pending.begin(), p);
         }
       }
       ++decisions;

@@ -124,7 +124,11 @@ class GangPlacer {
   // without visiting their nodes.
   void ComputeRoom(const TopologyIndex& t, std::span<const PodId> pods,
                    std::span<const NodeId> scope, int64_t cap, int prune_level, int64_t need);
-  int64_t Room(std::span<const PodId> pods, NodeId node, int64_t cap);
+  // How many of `pods` (taken in order, at most `cap`) fit on `node` at once: through the
+  // filter cache when `cache` (the class every pod counted shares) is set, else CountRoom.
+  int64_t Room(std::span<const PodId> pods, NodeId node, int64_t cap,
+               internal::ClassCache* cache);
+  int64_t CountRoom(std::span<const PodId> pods, NodeId node, int64_t cap);
   int64_t room(int level, uint32_t domain) const {
     return level < 0 ? root_room_ : m_.domain_room[level][domain];
   }
@@ -154,7 +158,21 @@ class GangPlacer {
   size_t next_ = 0;  // next pod of the current leaf to place
 };
 
-int64_t GangPlacer::Room(std::span<const PodId> pods, NodeId node, int64_t cap) {
+int64_t GangPlacer::Room(std::span<const PodId> pods, NodeId node, int64_t cap,
+                         internal::ClassCache* cache) {
+  // How many pods of one class fit on a node holds until the node changes.
+  const int64_t limit = std::min<int64_t>(cap, static_cast<int64_t>(pods.size()));
+  const uint64_t version = m_.overlay.version(node.value());
+  const uint64_t shared = m_.overlay.version(m_.overlay.shared_key());
+  if (cache != nullptr) {
+    if (const std::optional<int64_t> room = cache->Room(node, version, shared, limit)) return *room;
+  }
+  const int64_t room = CountRoom(pods, node, cap);
+  if (cache != nullptr) cache->SetRoom(node, version, shared, room, limit);
+  return room;
+}
+
+int64_t GangPlacer::CountRoom(std::span<const PodId> pods, NodeId node, int64_t cap) {
   const model::Snapshot& s = m_.snapshot;
   const PodId rep = pods.front();
   placement::Rejections ignored;
@@ -191,13 +209,19 @@ void GangPlacer::ComputeRoom(const TopologyIndex& t, std::span<const PodId> pods
   m_.domain_room.resize(t.num_levels());
   for (int l = 0; l < t.num_levels(); ++l) m_.domain_room[l].assign(t.num_domains(l), 0);
   root_room_ = 0;
+  // Counts are cached per class when every pod that could be counted is of the first one's.
+  internal::ClassCache* cache = m_.CacheFor(pods.front());
+  const size_t counted = std::min(pods.size(), static_cast<size_t>(std::max<int64_t>(cap, 0)));
+  for (size_t i = 1; cache != nullptr && i < counted; ++i) {
+    if (m_.CacheFor(pods[i]) != cache) cache = nullptr;
+  }
   for (NodeId node : scope) {
     if (t.domain_of(0, node) == TopologyIndex::kNone) continue;
     if (prune_level >= 0 &&
         !t.MayHold(prune_level, t.domain_of(prune_level, node), pods.front(), need)) {
       continue;
     }
-    const int64_t room = Room(pods, node, cap);
+    const int64_t room = Room(pods, node, cap, cache);
     if (room == 0) continue;
     m_.node_room[node.index()] = static_cast<int32_t>(room);
     for (int l = 0; l < t.num_levels(); ++l) m_.domain_room[l][t.domain_of(l, node)] += room;

@@ -1,5 +1,6 @@
 #include "engine/internal/filter_cache.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -32,6 +33,22 @@ void ClassCache::Set(model::NodeId node, uint64_t version, int64_t score) {
   }
 }
 
+std::optional<int64_t> ClassCache::Room(model::NodeId node, uint64_t version, uint64_t shared,
+                                        int64_t limit) const {
+  if (rooms_.empty()) return std::nullopt;
+  const RoomEntry& e = rooms_[node.index()];
+  if (e.version != version || e.shared != shared) return std::nullopt;
+  if (e.room < e.limit) return std::min(e.room, limit);  // exact
+  if (limit <= e.limit) return limit;                      // at least e.limit fit
+  return std::nullopt;
+}
+
+void ClassCache::SetRoom(model::NodeId node, uint64_t version, uint64_t shared, int64_t room,
+                         int64_t limit) {
+  if (rooms_.empty()) rooms_.resize(entries_.size());
+  rooms_[node.index()] = {version, shared, room, limit};
+}
+
 void ClassCache::Invalidate() {
   for (CacheEntry& e : entries_) e.version = kStale;
 }
@@ -61,7 +78,7 @@ model::NodeId ClassCache::Best() const {
 size_t ClassCache::bytes() const {
   return entries_.capacity() * sizeof(CacheEntry) +
          rejections_.capacity() * sizeof(CachedRejection) + taints_.capacity() * sizeof(int64_t) +
-         tree_.capacity() * sizeof(uint32_t);
+         tree_.capacity() * sizeof(uint32_t) + rooms_.capacity() * sizeof(RoomEntry);
 }
 
 std::vector<int32_t> PodClasses(const model::Snapshot& snapshot, const dra::ClaimCatalog& catalog,

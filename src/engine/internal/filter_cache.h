@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "dra/claims.h"
@@ -74,6 +75,13 @@ class ClassCache {
   // Marks every entry stale (the shared key changed).
   void Invalidate();
 
+  // Gangs: how many pods of the class fit on a node at once (GangPlacer::Room), counted up
+  // to a limit. Known when computed at the node's current version and shared version, and
+  // either below the limit it was counted to (exact) or that limit reaches `limit`.
+  std::optional<int64_t> Room(model::NodeId node, uint64_t version, uint64_t shared,
+                              int64_t limit) const;
+  void SetRoom(model::NodeId node, uint64_t version, uint64_t shared, int64_t room, int64_t limit);
+
   // The tournament tree over every node; built on first use.
   bool tree_built() const { return !tree_.empty(); }
   void BuildTree();
@@ -91,6 +99,13 @@ class ClassCache {
 
   std::vector<CacheEntry> entries_;
   std::vector<CachedRejection> rejections_;  // meaningful where the entry is kInfeasible
+  struct RoomEntry {
+    uint64_t version = kStale;
+    uint64_t shared = kStale;
+    int64_t room = 0;
+    int64_t limit = 0;
+  };
+  std::vector<RoomEntry> rooms_;  // per node, made on the first SetRoom
   std::vector<int64_t> taints_;
   bool any_taints_ = false;
   bool has_claims_ = false;
