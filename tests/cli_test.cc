@@ -640,6 +640,153 @@ TEST(CliQueuesTest, PreemptsTheLowPriorityRunningWorkload) {
   EXPECT_NE(workload.find("reason: Preempted"), std::string::npos) << workload;
 }
 
+// Preemption frees the victims' devices too: the running sweep holds the node's only GPU
+// through a ResourceClaim that arrived allocated and reserved for its pod; once the sweep is
+// preempted for the training Job, the claim has no consumer left, its GPU is free, and the
+// training pod's own claim gets it. Before, the device stayed held, so the training Job could
+// not be placed and nothing was preempted.
+TEST(CliQueuesTest, PreemptionFreesTheVictimsDevices) {
+  const fs::path file = Scratch() / "preemption-dra.yaml";
+  WriteFile(file, R"(apiVersion: v1
+kind: Node
+metadata: {name: gpu-1}
+status:
+  allocatable: {cpu: "16", memory: 64Gi, pods: "110"}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceSlice
+metadata: {name: gpu-1-gpus}
+spec:
+  driver: gpu.example.com
+  pool: {name: gpu-1, generation: 1, resourceSliceCount: 1}
+  nodeName: gpu-1
+  devices:
+  - name: gpu-0
+---
+apiVersion: resource.k8s.io/v1
+kind: DeviceClass
+metadata: {name: gpu.example.com}
+spec:
+  selectors:
+  - cel: {expression: 'device.driver == "gpu.example.com"'}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: one-gpu, namespace: default}
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpu
+        exactly: {deviceClassName: gpu.example.com}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata: {name: sweep-gpu, namespace: default}
+spec:
+  devices:
+    requests:
+    - name: gpu
+      exactly: {deviceClassName: gpu.example.com}
+status:
+  allocation:
+    devices:
+      results:
+      - {request: gpu, driver: gpu.example.com, pool: gpu-1, device: gpu-0}
+  reservedFor:
+  - {resource: pods, name: sweep-0}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ResourceFlavor
+metadata: {name: default-flavor}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ClusterQueue
+metadata: {name: research}
+spec:
+  namespaceSelector: {}
+  preemption: {withinClusterQueue: LowerPriority}
+  resourceGroups:
+  - coveredResources: ["cpu"]
+    flavors:
+    - name: default-flavor
+      resources:
+      - {name: cpu, nominalQuota: 8}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: LocalQueue
+metadata: {namespace: default, name: main}
+spec: {clusterQueue: research}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: WorkloadPriorityClass
+metadata: {name: low}
+value: 10
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: WorkloadPriorityClass
+metadata: {name: high}
+value: 1000
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: sweep
+  labels: {kueue.x-k8s.io/queue-name: main, kueue.x-k8s.io/priority-class: low}
+spec:
+  parallelism: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: sweep, image: sweep, resources: {requests: {cpu: "6"}}}
+      resourceClaims: [{name: gpu, resourceClaimName: sweep-gpu}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: sweep-0
+  labels: {job-name: sweep, batch.kubernetes.io/job-completion-index: "0"}
+spec:
+  nodeName: gpu-1
+  restartPolicy: Never
+  containers:
+  - {name: sweep, image: sweep, resources: {requests: {cpu: "6"}}}
+  resourceClaims: [{name: gpu, resourceClaimName: sweep-gpu}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: train
+  labels: {kueue.x-k8s.io/queue-name: main, kueue.x-k8s.io/priority-class: high}
+spec:
+  parallelism: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: train, image: trainer, resources: {requests: {cpu: "6"}}}
+      resourceClaims: [{name: gpu, resourceClaimTemplateName: one-gpu}]
+)");
+  RunResult r = Tessera("schedule -f " + file.string() + " -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD       NODE    STATUS      REASON\n"
+            "default     sweep-0   gpu-1   Preempted   preempted: workload default/job-sweep is "
+            "evicted to accommodate workload default/job-train\n"
+            "default     train-0   gpu-1   Scheduled\n"
+            "\n"
+            "NAMESPACE   CLAIM         DEVICES   STATUS      RESERVED FOR\n"
+            "default     sweep-gpu     <none>    Pending\n"
+            "default     train-0-gpu   gpu-0     Allocated   train-0\n"
+            "\n"
+            "NAMESPACE   WORKLOAD    CLUSTERQUEUE   STATUS      REASON\n"
+            "default     job-sweep   research       Preempted   Preempted to accommodate "
+            "workload default/job-train\n"
+            "default     job-train   research       Admitted\n");
+  EXPECT_EQ(r.err, "--check: every invariant held after each of 1 decisions\n");
+}
+
 // A ClusterQueue selecting only namespaces labelled team=a: a workload in another
 // namespace stays pending with Kueue's message.
 TEST(CliQueuesTest, NamespaceSelectorKeepsOtherNamespacesOut) {

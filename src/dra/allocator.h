@@ -101,6 +101,16 @@ class Allocator {
   // Requires: the instance is not allocated yet.
   void Preallocate(model::Overlay& overlay, uint32_t instance, std::vector<std::string>& warnings);
 
+  // Takes one consumer off an allocated claim (a pod it was reserved for has left) and
+  // returns how many remain. Undoable on `overlay` like any ledger change.
+  int64_t RemoveConsumer(model::Overlay& overlay, uint32_t instance) {
+    overlay.AddToLedger(slot(instance, kUsers), -1);
+    return overlay.ledger(slot(instance, kUsers));
+  }
+  // The ledger slot of a claim's consumer count (a caller giving back a claim's ledger
+  // changes leaves it alone, as it leaves append_only_slot()).
+  size_t consumers_slot(uint32_t instance) const { return slot(instance, kUsers); }
+
   // Marks an allocated claim whose devices carry an untolerated NoExecute taint: the
   // scheduler adds no new consumers to it (its pods are being evicted).
   void MarkNoExecute(uint32_t instance) { no_execute_.at(instance) = 1; }

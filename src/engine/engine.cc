@@ -160,6 +160,38 @@ void Engine::Impl::Unbind(std::span<const PodId> pods) {
   }
 }
 
+void Engine::Impl::ReleaseClaimsOf(std::span<const PodId> pods) {
+  for (PodId pod : pods) {
+    const std::string& name = snapshot.pod(pod).name;
+    const auto claims = catalog->instances_of(pod);
+    for (size_t i = 0; i < claims.size(); ++i) {
+      const uint32_t instance = claims[i];
+      if (std::find(claims.begin(), claims.begin() + static_cast<std::ptrdiff_t>(i), instance) !=
+          claims.begin() + static_cast<std::ptrdiff_t>(i)) {
+        continue;  // named twice
+      }
+      const auto recorded = preallocated.find(instance);
+      if (recorded == preallocated.end() || !allocator->allocated(overlay, instance)) continue;
+      // Only a pod the claim is reserved for counts as one of its consumers.
+      const model::ResourceClaimSpec& spec =
+          *catalog->claims()[catalog->instances()[instance].claim].spec;
+      if (std::find(spec.reserved_for.begin(), spec.reserved_for.end(), name) ==
+          spec.reserved_for.end()) {
+        continue;
+      }
+      if (allocator->RemoveConsumer(overlay, instance) > 0) continue;
+      // The last consumer left: what recording the claim took is given back (its result rows
+      // stay behind the append-only end, unused).
+      for (const auto& [slot, delta] : recorded->second) {
+        if (slot == allocator->append_only_slot() || slot == allocator->consumers_slot(instance)) {
+          continue;
+        }
+        overlay.AddToLedger(slot, -delta);
+      }
+    }
+  }
+}
+
 std::pair<NodeId, int64_t> Engine::Impl::Scan(PodId pod, std::span<const NodeId> nodes,
                                                bool has_claims, Decision& d) {
   feasible.clear();
@@ -485,10 +517,13 @@ class EngineOracle final : public admission::PlacementOracle {
     // PodSets with different flavors are placed as separate gangs in order, all undone if a
     // later one fails.
     const internal::Mark mark = m_.TakeMark();
-    // The workloads this admission preempts leave first: their pods are off their nodes
-    // (devices their claims hold stay allocated; docs/queues.md).
+    // The workloads this admission preempts leave first: their pods are off their nodes,
+    // and their claims' devices free once no other pod uses them.
     for (admission::WorkloadHandle v : victims) {
-      if (const Engine::Impl::RunningWorkload* r = m_.FindRunning(v)) m_.Unbind(r->pods);
+      if (const Engine::Impl::RunningWorkload* r = m_.FindRunning(v)) {
+        m_.Unbind(r->pods);
+        m_.ReleaseClaimsOf(r->pods);
+      }
     }
     for (const admission::PodSetAssignment& ps : assignment.pod_sets) {
       AllowFlavors(ps);
@@ -873,8 +908,13 @@ std::vector<model::ClaimAllocation> Engine::Impl::Claims(
     const model::ResourceClaimSpec& spec = specs[instances[i].claim];
     if (instances[i].from_template || !spec.allocated) continue;
     for (const std::string& name : spec.reserved_for) {
-      if (auto pod = snapshot.FindPod(spec.namespace_name, name))
-        out[i].reserved_for.push_back(*pod);
+      auto pod = snapshot.FindPod(spec.namespace_name, name);
+      // A preempted pod no longer holds the claim (ReleaseClaimsOf).
+      if (!pod || (pod->index() < decisions.size() &&
+                   decisions[pod->index()].outcome == Outcome::kPreempted)) {
+        continue;
+      }
+      out[i].reserved_for.push_back(*pod);
     }
   }
   for (const Decision& d : decisions) {
@@ -947,7 +987,9 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
   for (uint32_t i = 0; i < instances.size(); ++i) {
     const dra::CompiledClaim& claim = impl->catalog->claims()[instances[i].claim];
     if (!instances[i].from_template && claim.spec->allocated) {
+      const model::Overlay::Mark mark = impl->overlay.mark();
       impl->allocator->Preallocate(impl->overlay, i, impl->warnings);
+      impl->overlay.LedgerChangesSince(mark, impl->preallocated[i]);
       impl->FindNoExecute(i);
     }
   }

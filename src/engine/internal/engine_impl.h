@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "admission/admitter.h"
@@ -207,6 +208,12 @@ struct Engine::Impl {
   }
   // Takes bound pods off their nodes (undoable until Commit; topologies follow).
   void Unbind(std::span<const model::PodId> pods);
+  // Preempted pods (bound in the input) stop using their claims: each claim that arrived
+  // allocated loses them as consumers, and one left with none gives its devices, capacity
+  // and counters back (undoable until Commit).
+  void ReleaseClaimsOf(std::span<const model::PodId> pods);
+  // Per claim that arrived allocated: the ledger changes recording it made (Create).
+  std::unordered_map<uint32_t, std::vector<std::pair<size_t, int64_t>>> preallocated;
 
   // Admits the queued workloads through the queues and places their pods (all or none).
   void Admit(ScheduleResult& result);
