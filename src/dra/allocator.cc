@@ -349,8 +349,11 @@ bool Allocator::Candidates(uint32_t step, uint32_t sub_index) {
   std::vector<uint32_t>& order = order_;
   order.resize(cand.size());
   std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return scored[a].first < scored[b].first; });
+  // Equal keys keep their canonical order, by index: a stable order without stable_sort's
+  // temporary buffer, which would allocate on every call.
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return scored[a].first != scored[b].first ? scored[a].first < scored[b].first : a < b;
+  });
   std::vector<DeviceId>& sorted = sorted_;
   sorted.clear();
   for (uint32_t i : order) sorted.push_back(cand[i]);
