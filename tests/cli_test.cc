@@ -987,6 +987,31 @@ TEST(CliSimulateTest, BackfillExperimentRejectsOtherInputsAndPolicies) {
   EXPECT_NE(r.err.find("has no HTML report"), std::string::npos) << r.err;
 }
 
+// Leader-workers JobSets with Kueue's waitForPodsReady: the lifecycle table appears, every
+// big gang ends PodsReady, and evictions by the timeout are counted.
+TEST(CliSimulateTest, BackfillExperimentRunsLeaderWorkersWithWaitForPodsReady) {
+  RunResult r = Tessera(
+      "simulate --experiment backfill --seeds 42 --threads 1 --jobset-shape leader-workers "
+      "--wait-for-pods-ready-seconds 1800");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("JobSet lifecycle (big gangs as leader-workers, pod start-up 0-0 s, "
+                       "waitForPodsReady 1800 s, backoffLimitCount none), summed over seeds:\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("POLICY     PLACEMENTS   JOB RESTARTS   EVICTED   DEACTIVATED   STUCK   "
+                       "GANGS READY"),
+            std::string::npos)
+      << r.out;
+  for (const char* policy : {"\nfifo ", "\ngreedy ", "\nbackfill "}) {
+    const size_t at = r.out.rfind(policy);
+    ASSERT_NE(at, std::string::npos) << policy;
+    const std::string row = r.out.substr(at + 1, r.out.find('\n', at + 1) - at - 1);
+    EXPECT_NE(row.find("11 of 11"), std::string::npos) << row;
+  }
+  RunResult bad = Tessera("simulate --experiment backfill --jobset-shape ring");
+  EXPECT_EQ(bad.status, kExitUsage);
+}
+
 TEST(CliSimulateTest, BackfillExperimentInjectsFailuresThroughTheLifecycle) {
   RunResult r = Tessera(
       "simulate --experiment backfill --policies backfill --seeds 3 --threads 1 "

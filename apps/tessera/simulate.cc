@@ -232,9 +232,15 @@ void WriteBackfillJson(const sim::BackfillResult& r, const std::vector<uint64_t>
                       {"reservation_depth", r.reservation_depth},
                       {"checked", checked}};
   if (r.lifecycle) {
-    j["lifecycle"] = {{"pod_failure_rate", r.pod_failure_probability},
-                      {"node_mtbf_hours", r.node_mtbf_hours},
-                      {"max_restarts", r.max_restarts}};
+    j["lifecycle"] = {
+        {"pod_failure_rate", r.pod_failure_probability},
+        {"node_mtbf_hours", r.node_mtbf_hours},
+        {"max_restarts", r.max_restarts},
+        {"jobset_shape", std::string(sim::JobSetShapeName(r.jobset_shape))},
+        {"wait_for_pods_ready_s", r.wait_for_pods_ready_s},
+        {"backoff_limit_count", r.backoff_limit_count < 0 ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(r.backoff_limit_count)},
+        {"pod_startup_max_s", r.pod_startup_max_s}};
   }
   nlohmann::json summary = nlohmann::json::array();
   for (const sim::BackfillSummary& s : r.summary) {
@@ -250,6 +256,10 @@ void WriteBackfillJson(const sim::BackfillResult& r, const std::vector<uint64_t>
                        {"gpu_utilisation_pct", StatJson(s.gpu_utilisation_pct)},
                        {"gpu_utilisation_arriving_pct", StatJson(s.gpu_utilisation_arriving_pct)},
                        {"makespan_s", StatJson(s.makespan_s)}});
+    if (r.lifecycle) {
+      summary.back()["big_gang_ready_wait_p50_s"] = StatJson(s.big_ready_p50_s);
+      summary.back()["big_gang_ready_seeds"] = s.big_ready_seeds;
+    }
   }
   j["summary"] = std::move(summary);
   nlohmann::json runs = nlohmann::json::array();
@@ -285,6 +295,10 @@ void WriteBackfillJson(const sim::BackfillResult& r, const std::vector<uint64_t>
                                   {"node_failures", run.node_failures},
                                   {"node_failures_hit", run.node_failures_hit},
                                   {"replacements", run.replacements},
+                                  {"evictions", run.evictions},
+                                  {"deactivated", run.deactivated},
+                                  {"stuck", run.stuck},
+                                  {"big_gang_ready_wait", WaitJson(run.big_ready)},
                                   {"events", std::move(counts)}};
     }
   }
@@ -348,6 +362,41 @@ void WriteBackfillTable(const sim::BackfillResult& r, size_t num_seeds, std::ost
                        std::to_string(pods_failed), std::to_string(pods_succeeded)});
   }
   PrintRows(lc_rows, out);
+  if (!r.stages) return;
+  // JobSet shapes, start-up delays and waitForPodsReady: how the gangs got going.
+  out << fmt::format(
+      "\nJobSet lifecycle (big gangs as {}, pod start-up 0-{} s, waitForPodsReady {}), summed "
+      "over seeds:\n",
+      sim::JobSetShapeName(r.jobset_shape), r.pod_startup_max_s,
+      r.wait_for_pods_ready_s == 0
+          ? std::string("off")
+          : fmt::format("{} s, backoffLimitCount {}", r.wait_for_pods_ready_s,
+                        r.backoff_limit_count < 0 ? std::string("none")
+                                                  : std::to_string(r.backoff_limit_count)));
+  std::vector<std::vector<std::string>> st_rows;
+  st_rows.push_back({"POLICY", "PLACEMENTS", "JOB RESTARTS", "EVICTED", "DEACTIVATED", "STUCK",
+                     "GANGS READY", "GANG READY WAIT P50 min"});
+  for (const sim::BackfillSummary& s : r.summary) {
+    int64_t placements = 0, job_restarts = 0, evicted = 0, deactivated = 0, stuck = 0;
+    int64_t big = 0, ready = 0;
+    for (const sim::BackfillRun& run : r.runs) {
+      if (run.policy != s.policy) continue;
+      placements += run.event_counts[static_cast<size_t>(sim::GangEventKind::kStart)];
+      job_restarts += count(run, sim::EventKind::kJobRestarted);
+      evicted += count(run, sim::EventKind::kEvicted);
+      deactivated += count(run, sim::EventKind::kDeactivated);
+      stuck += run.stuck;
+      big += run.big_gangs;
+      ready += run.big_ready.jobs;
+    }
+    st_rows.push_back({s.policy, std::to_string(placements), std::to_string(job_restarts),
+                       std::to_string(evicted), std::to_string(deactivated), std::to_string(stuck),
+                       fmt::format("{} of {}", ready, big),
+                       s.big_ready_seeds == 0
+                           ? std::string("n/a")
+                           : MeanSd({s.big_ready_p50_s.mean / 60, s.big_ready_p50_s.sd / 60}, 1)});
+  }
+  PrintRows(st_rows, out);
 }
 
 // A progress bar on stderr once a run has taken a second, when stderr is a terminal.
@@ -411,6 +460,19 @@ int RunBackfill(const SimulateFlags& flags, const sim::WallClock& clock, std::os
     err << "error: --max-restarts: must be >= 0\n";
     return kExitUsage;
   }
+  auto shape = sim::ParseJobSetShape(flags.jobset_shape);
+  if (!shape.ok()) {
+    err << "error: --jobset-shape: " << shape.error().message() << '\n';
+    return kExitUsage;
+  }
+  config.jobset_shape = *shape;
+  if (flags.backoff_limit_count != -1 && flags.wait_for_pods_ready_seconds == 0) {
+    err << "error: --backoff-limit-count needs --wait-for-pods-ready-seconds\n";
+    return kExitUsage;
+  }
+  config.wait_for_pods_ready_s = flags.wait_for_pods_ready_seconds;
+  config.backoff_limit_count = flags.backoff_limit_count;
+  config.pod_startup_max_s = flags.pod_startup_seconds;
   config.pod_failure_probability = flags.pod_failure_rate;
   config.node_mtbf_hours = flags.node_mtbf_hours;
   config.max_restarts = flags.max_restarts;
@@ -506,6 +568,27 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
                   "backfill with failures: the JobSets' failurePolicy.maxRestarts")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--jobset-shape", flags.jobset_shape,
+                  "backfill: the 64-GPU gangs as JobSets: gang (one Job of 8 pods) or "
+                  "leader-workers (a leader pod, then 7 workers once it is Ready; done when the "
+                  "workers are; a failed worker restarts the workers Job only; docs/lifecycle.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"gang", "leader-workers"}));
+  cmd->add_option("--pod-startup-seconds", flags.pod_startup_seconds,
+                  "backfill: each placed pod becomes Ready after a uniform 0 to this many "
+                  "seconds (seeded); 0: at once")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--wait-for-pods-ready-seconds", flags.wait_for_pods_ready_seconds,
+                  "backfill: Kueue waitForPodsReady timeout: a workload not PodsReady this long "
+                  "after admission is evicted and requeued after 60 s, doubling to 3600 s; 0: off")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000000));
+  cmd->add_option("--backoff-limit-count", flags.backoff_limit_count,
+                  "backfill with --wait-for-pods-ready-seconds: requeues before a workload is "
+                  "deactivated (Kueue backoffLimitCount); -1: no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 1000000));
   cmd->add_flag("--check", flags.check,
                 "verify after every decision that no device, capacity or node is over-allocated "
                 "and that the device ledger agrees with every claim (slower)");
@@ -535,6 +618,12 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   if (flags.pod_failure_rate != 0 || flags.node_mtbf_hours != 0) {
     err << "error: --pod-failure-rate and --node-mtbf-hours apply to --experiment backfill "
            "only\n";
+    return kExitUsage;
+  }
+  if (flags.jobset_shape != "gang" || flags.wait_for_pods_ready_seconds != 0 ||
+      flags.pod_startup_seconds != 0 || flags.backoff_limit_count != -1) {
+    err << "error: --jobset-shape, --pod-startup-seconds, --wait-for-pods-ready-seconds and "
+           "--backoff-limit-count apply to --experiment backfill only\n";
     return kExitUsage;
   }
 

@@ -30,6 +30,11 @@ struct SimulateFlags {
   double pod_failure_rate = 0;  // probability that a pod's run fails
   double node_mtbf_hours = 0;   // each node's mean time between failures
   int max_restarts = 3;         // the JobSets' failurePolicy.maxRestarts
+  // Backfill experiment: the rest of the JobSet lifecycle (off by default).
+  std::string jobset_shape = "gang";    // the big gangs: gang or leader-workers
+  int wait_for_pods_ready_seconds = 0;  // Kueue waitForPodsReady timeout; 0: off
+  int backoff_limit_count = -1;         // requeues before deactivation; -1: no limit
+  int pod_startup_seconds = 0;          // pods Ready after a uniform 0 to this many seconds
 };
 
 CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags);

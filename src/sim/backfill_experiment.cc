@@ -84,6 +84,38 @@ GangWorkload BackfillScenario(uint64_t seed, const BackfillScenarioOptions& o) {
   return w;
 }
 
+Result<JobSetShape> ParseJobSetShape(std::string_view name) {
+  if (name == "gang") return JobSetShape::kGang;
+  if (name == "leader-workers") return JobSetShape::kLeaderWorkers;
+  return Error(ErrorCode::kInvalidArgument,
+               fmt::format("unknown JobSet shape \"{}\" (valid: gang, leader-workers)", name));
+}
+
+std::string_view JobSetShapeName(JobSetShape shape) {
+  return shape == JobSetShape::kGang ? "gang" : "leader-workers";
+}
+
+GangJobSet LeaderWorkersJobSet(int32_t pods, int32_t max_restarts) {
+  GangJobSet js;
+  js.spec.replicated_jobs = {
+      ReplicatedJobSpec{
+          .name = "leader", .replicas = 1, .parallelism = 1, .completions = 1, .backoff_limit = 0},
+      ReplicatedJobSpec{.name = "workers",
+                        .replicas = 1,
+                        .parallelism = pods - 1,
+                        .completions = pods - 1,
+                        .backoff_limit = 0,
+                        .depends_on = DependsOnSpec{.name = "leader"}}};
+  js.spec.failure_policy =
+      FailurePolicySpec{.max_restarts = max_restarts,
+                        .rules = {FailurePolicyRule{.name = "restart-workers",
+                                                    .action = FailurePolicyAction::kRestartJob,
+                                                    .target_replicated_jobs = {"workers"}}}};
+  js.spec.success_policy = {.op = SuccessOperator::kAll, .target_replicated_jobs = {"workers"}};
+  js.timing = {GangPodTiming{.run_s = kUntilJobSetEnds}, GangPodTiming{}};
+  return js;
+}
+
 Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const Progress& progress,
                                              const WallClock& clock) {
   if (config.policies.empty()) return Error(ErrorCode::kInvalidArgument, "no policies to run");
@@ -93,6 +125,19 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
     policies.push_back(policy);
   }
   if (config.seeds.empty()) return Error(ErrorCode::kInvalidArgument, "no seeds to run");
+  if (config.wait_for_pods_ready_s < 0 || config.pod_startup_max_s < 0 ||
+      config.backoff_limit_count < -1) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("waitForPodsReady timeout {} s and pod start-up {} s must be >= 0, "
+                             "backoffLimitCount {} >= -1 (-1: none)",
+                             config.wait_for_pods_ready_s, config.pod_startup_max_s,
+                             config.backoff_limit_count));
+  }
+  WaitForPodsReadyConfig wait{.enable = config.wait_for_pods_ready_s > 0,
+                              .timeout_s = config.wait_for_pods_ready_s};
+  if (config.backoff_limit_count >= 0) {
+    wait.requeuing_strategy.backoff_limit_count = config.backoff_limit_count;
+  }
   BackfillResult result{.workload = "backfill-gangs",
                         .nodes = config.scenario.cluster.nodes(),
                         .gpus = config.scenario.cluster.gpus(),
@@ -100,7 +145,12 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
                         .lifecycle = config.lifecycle(),
                         .pod_failure_probability = config.pod_failure_probability,
                         .node_mtbf_hours = config.node_mtbf_hours,
-                        .max_restarts = config.max_restarts};
+                        .max_restarts = config.max_restarts,
+                        .stages = config.stages(),
+                        .jobset_shape = config.jobset_shape,
+                        .wait_for_pods_ready_s = config.wait_for_pods_ready_s,
+                        .backoff_limit_count = config.backoff_limit_count,
+                        .pod_startup_max_s = config.pod_startup_max_s};
   struct Task {
     size_t policy;
     uint64_t seed;
@@ -117,7 +167,14 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
   auto worker = [&] {
     for (size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) {
       const double start = clock ? clock() : 0;
-      const GangWorkload workload = BackfillScenario(tasks[i].seed, config.scenario);
+      GangWorkload workload = BackfillScenario(tasks[i].seed, config.scenario);
+      if (config.jobset_shape == JobSetShape::kLeaderWorkers) {
+        for (GangJob& g : workload.jobs) {  // the big gangs, as the statistics count them
+          if (g.gpus() >= GangReplayOptions{}.big_gang_gpus && g.pods >= 2) {
+            g.jobset = LeaderWorkersJobSet(g.pods, config.max_restarts);
+          }
+        }
+      }
       const GangReplayOptions options{
           .policy = policies[tasks[i].policy],
           .reservation_depth = config.reservation_depth,
@@ -127,7 +184,9 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
                         .max_restarts = config.max_restarts,
                         .pod_failure_probability = config.pod_failure_probability,
                         .node_mtbf_s = config.node_mtbf_hours * 3600,
-                        .seed = tasks[i].seed}};
+                        .seed = tasks[i].seed,
+                        .wait_for_pods_ready = wait,
+                        .startup_max_s = config.pod_startup_max_s}};
       auto replay = ReplayGangs(workload, options);
       if (!replay.ok()) {
         errors[i] = replay.error();
@@ -162,6 +221,10 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
       run.node_failures = r.node_failures;
       run.node_failures_hit = r.node_failures_hit;
       run.replacements = r.replacements;
+      run.evictions = r.evictions;
+      run.deactivated = r.deactivated;
+      run.stuck = r.stuck;
+      run.big_ready = r.big_ready;
       run.wall_seconds = clock ? clock() - start : 0;
       const size_t finished = done.fetch_add(1) + 1;
       if (progress) {
@@ -201,6 +264,13 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
     s.gpu_utilisation_arriving_pct =
         collect([](const BackfillRun& r) { return r.gpu_utilisation_arriving_pct; });
     s.makespan_s = collect([](const BackfillRun& r) { return r.makespan_s; });
+    // Only runs in which some gang got ready have a ready wait.
+    std::vector<double> ready;
+    for (const BackfillRun* r : runs) {
+      if (r->big_ready.jobs > 0) ready.push_back(static_cast<double>(r->big_ready.p50_s));
+    }
+    s.big_ready_p50_s = MeanSd(ready);
+    s.big_ready_seeds = static_cast<int64_t>(ready.size());
     result.summary.push_back(std::move(s));
   }
   return result;

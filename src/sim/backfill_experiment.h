@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -45,6 +46,26 @@ struct BackfillScenarioOptions {
 // The jobs for one seed, in arrival order, named "small-<i>" and "gang-<i>".
 GangWorkload BackfillScenario(uint64_t seed, const BackfillScenarioOptions& options = {});
 
+// How the experiment describes its big gangs to the JobSet lifecycle.
+//  - kGang: one replicatedJob, one Job of all the gang's pods (the default; small jobs are
+//    always described so).
+//  - kLeaderWorkers: LeaderWorkersJobSet.
+enum class JobSetShape : uint8_t { kGang, kLeaderWorkers };
+Result<JobSetShape> ParseJobSetShape(std::string_view name);  // "gang", "leader-workers"
+std::string_view JobSetShapeName(JobSetShape shape);
+
+// A gang of `pods` pods (>= 2) as a leader and its workers, in the manner of upstream's
+// success-policy example:
+//   replicatedJobs: leader (1 Job x 1 pod), runs until the JobSet ends;
+//                   workers (1 Job x pods-1 pods), dependsOn {leader, Ready}, run the job's
+//                   duration; both backoffLimit 0.
+//   successPolicy: {All, targetReplicatedJobs: [workers]}: done when the workers are.
+//   failurePolicy: {maxRestarts, rules: [{RestartJob, targetReplicatedJobs: [workers]}]}: a
+//                  failed worker restarts the workers Job alone; a failed leader falls to
+//                  the default rule and restarts the whole JobSet.
+// Placed in two stages: the leader when the gang is admitted, the workers once it is Ready.
+GangJobSet LeaderWorkersJobSet(int32_t pods, int32_t max_restarts);
+
 struct BackfillConfig {
   std::vector<std::string> policies = {"fifo", "greedy", "backfill"};
   std::vector<uint64_t> seeds = {42};
@@ -59,7 +80,18 @@ struct BackfillConfig {
   double pod_failure_probability = 0;
   double node_mtbf_hours = 0;
   int32_t max_restarts = 3;  // the JobSets' failurePolicy.maxRestarts
-  bool lifecycle() const { return pod_failure_probability > 0 || node_mtbf_hours > 0; }
+  // The JobSet lifecycle beyond failures (all off by default): the big gangs' JobSet shape;
+  // Kueue waitForPodsReady with this timeout (0: off; backoff 60 s doubling to 3600 s) and
+  // backoffLimitCount (-1: none); and pods Ready a uniform 0 to pod_startup_max_s seconds
+  // after their placement (seeded by the run's seed).
+  JobSetShape jobset_shape = JobSetShape::kGang;
+  int64_t wait_for_pods_ready_s = 0;
+  int32_t backoff_limit_count = -1;
+  int64_t pod_startup_max_s = 0;
+  bool stages() const {
+    return jobset_shape != JobSetShape::kGang || wait_for_pods_ready_s > 0 || pod_startup_max_s > 0;
+  }
+  bool lifecycle() const { return pod_failure_probability > 0 || node_mtbf_hours > 0 || stages(); }
 };
 
 struct BackfillRun {
@@ -86,6 +118,10 @@ struct BackfillRun {
   int64_t node_failures = 0;
   int64_t node_failures_hit = 0;
   int64_t replacements = 0;
+  int64_t evictions = 0;
+  int64_t deactivated = 0;
+  int64_t stuck = 0;
+  WaitStats big_ready;      // big gangs: arrival to the first PodsReady
   double wall_seconds = 0;  // by the clock given (0 without one)
 };
 
@@ -96,6 +132,10 @@ struct BackfillSummary {
   Stat big_p50_s, big_p99_s, big_max_s, big_mean_s;
   Stat small_p50_s, small_p99_s, small_mean_s;
   Stat gpu_utilisation_pct, gpu_utilisation_arriving_pct, makespan_s;
+  // With the lifecycle: big gangs' wait from arrival to their first PodsReady, over the
+  // seeds in which some gang got there (big_ready_seeds of them).
+  Stat big_ready_p50_s;
+  int64_t big_ready_seeds = 0;
 };
 
 struct BackfillResult {
@@ -107,12 +147,18 @@ struct BackfillResult {
   double pod_failure_probability = 0;
   double node_mtbf_hours = 0;
   int32_t max_restarts = 0;
+  bool stages = false;  // BackfillConfig::stages(): the four knobs below
+  JobSetShape jobset_shape = JobSetShape::kGang;
+  int64_t wait_for_pods_ready_s = 0;
+  int32_t backoff_limit_count = -1;
+  int64_t pod_startup_max_s = 0;
   std::vector<BackfillRun> runs;         // by policy (as asked), then seed
   std::vector<BackfillSummary> summary;  // one per policy, in the order asked
 };
 
 // Runs every (policy, seed) on up to `threads` threads. Errors: an unknown policy, no seeds,
-// or a replay error (see ReplayGangs).
+// a negative timeout or start-up, a backoffLimitCount below -1, or a replay error (see
+// ReplayGangs).
 Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config,
                                              const Progress& progress = {},
                                              const WallClock& clock = {});

@@ -22,11 +22,17 @@
 // the one arriving at 8 would run past 10 on a reserved node and waits. At t=10 a leaves and
 // g starts, exactly at T. Under fifo none of the small jobs starts before g; under greedy
 // node 1 is never empty while the stream lasts and g waits until t=34.
+// With the lifecycle (GangLifecycleOptions) a job is a JobSet whose pods are placed in
+// stages, each stage a gang of its own: all of it at once without dependsOn, the leader and
+// then its workers with dependsOn, a restarted Job alone (docs/lifecycle.md, "How the
+// simulator drives it"). The fit model stays exact because a stage is a gang of identical
+// pods; the backfill guarantee above holds only without the lifecycle.
 // Not thread-safe; ReplayGangs keeps all of its state local, so runs may go on many threads.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -70,6 +76,33 @@ struct GangCluster {
 // requiredTopologyLevel): anywhere, one block, or one rack.
 enum class RequiredDomain : uint8_t { kNone, kBlock, kRack };
 
+// How the replay runs the pods of one replicatedJob of a GangJobSet.
+inline constexpr int64_t kUntilJobSetEnds = -1;
+struct GangPodTiming {
+  // How long each pod runs once placed, its start-up included; then it succeeds. 0: the
+  // job's duration_s. kUntilJobSetEnds: it never ends by itself (a driver or a server); the
+  // JobSet ends it when its successPolicy is met through other replicatedJobs.
+  int64_t run_s = 0;
+  // Seconds from placement to Ready; -1: drawn from GangLifecycleOptions' start-up range.
+  // A pod whose run ends first succeeds without having been Ready.
+  int64_t startup_s = -1;
+  // terminationGracePeriodSeconds, as the replay applies it: a deleted pod keeps its node
+  // this long before it is gone (OldJobGone). 0: gone at once. Pods of a JobSet that
+  // finished or was evicted leave at once.
+  int64_t termination_s = 0;
+};
+
+// A job described as a JobSet (docs/lifecycle.md, "How the simulator drives it"). Every
+// replicatedJob has parallelism == completions (each Job runs all its pods at once), and
+// replicas x parallelism over all replicatedJobs adds up to the job's pods, numbered Job by
+// Job as JobSetLifecycle numbers them: with {leader: 1 x 1, workers: 1 x 7}, pod 0 is the
+// leader's, pods 1-7 the workers'. Every pod asks the job's cpu and GPUs. The spec's name
+// is replaced by the job's.
+struct GangJobSet {
+  JobSetSpec spec;
+  std::vector<GangPodTiming> timing;  // per replicatedJob; empty: every default
+};
+
 // A job: a gang of `pods` identical pods, placed all or nothing.
 struct GangJob {
   std::string name;  // unique; its pods are "<name>-<i>"
@@ -83,6 +116,9 @@ struct GangJob {
   // Its runtime limit, as Kueue's maximumExecutionTimeSeconds or Slurm's --time: the
   // planner's only knowledge of when it ends. Requires >= duration_s.
   int64_t declared_s = 1;
+  // With the lifecycle (GangLifecycleOptions::enable): the job as a JobSet of several
+  // replicatedJobs (GangJobSet). Absent: one replicatedJob with one Job of all its pods.
+  std::optional<GangJobSet> jobset;
 
   int64_t gpus() const { return int64_t{pods} * gpus_per_pod; }
 };
@@ -93,9 +129,9 @@ struct GangWorkload {
   std::vector<GangJob> jobs;
 };
 
-// A pod failure injected at a known time: pod `pod` of job `job` fails `after_s` seconds
-// into the job's run number `run` (0: its first placement, 1: after its first restart...).
-// A failure at or past the run's end does not happen.
+// A pod failure injected at a known time: pod `pod` of job `job` (numbered as in
+// GangJobSet) fails `after_s` seconds into its run number `run` (0: the pod's first
+// placement, 1: its second...). A failure at or past the run's end does not happen.
 struct GangPodFailure {
   int32_t job = 0;
   int32_t pod = 0;
@@ -103,18 +139,27 @@ struct GangPodFailure {
   int64_t after_s = 1;
 };
 
-// Drives one JobSetLifecycle (sim/lifecycle.h) per job: each job is a JobSet of one Job with
-// parallelism = completions = its pods, backoffLimit 0 (a gang with a failed member is
-// failed) and failurePolicy {maxRestarts, no rules: RestartJobSet}. Placing the gang admits
-// the workload and schedules and readies its pods; the pods succeed at the job's duration;
-// injected failures fail pods (kError) or every pod on a failed node (kDisruption). The
-// lifecycle's actions are carried out: DeleteJob releases the gang's pods and reports them
-// gone at once, the recreated pods queue the job again (same queue position) and are placed
-// as a gang again, running the full duration; Completed or Failed ends the job.
-// waitForPodsReady is off: a placed gang's pods are ready at once.
+// Drives one JobSetLifecycle (sim/lifecycle.h) per job. A job without a GangJobSet is a
+// JobSet of one Job with parallelism = completions = its pods, backoffLimit 0 (a gang with a
+// failed member is failed) and failurePolicy {maxRestarts, no rules: RestartJobSet}; with
+// one, its own spec. The replay carries out the lifecycle's actions:
+//  - the pods the lifecycle creates together (at admission, when dependsOn lets the next
+//    replicatedJob start, when a Job is recreated) are one stage, placed through the engine
+//    as one gang (all or nothing) in the job's queue place; the first stage's placement is
+//    the workload's admission (Admitted);
+//  - a placed pod becomes Ready after its start-up delay and succeeds after its run; a pod
+//    that succeeds or fails leaves its node at once; injected failures fail pods (kError)
+//    or every pod on a failed node (kDisruption);
+//  - DeleteJob releases the Job's pods (after its termination grace) and reports them gone;
+//    CompleteJobSet and FailJobSet release everything and end the job;
+//  - with waitForPodsReady, the lifecycle's timer runs in simulated time: EvictWorkload
+//    releases every pod and queues the job again at the requeue time, ordered by the queue
+//    key; DeactivateWorkload releases every pod and ends the job.
+// Without a GangJobSet, start-up delays or waitForPodsReady, and without failures, the
+// replay's numbers are those of the plain replay (a test checks it).
 struct GangLifecycleOptions {
   bool enable = false;
-  int32_t max_restarts = 3;
+  int32_t max_restarts = 3;  // jobs without a GangJobSet
   // Each pod of each run fails with this probability, at a uniform time inside the run.
   double pod_failure_probability = 0;
   // Mean time between failures of one node (0: none). Failures hit the cluster as a Poisson
@@ -122,6 +167,12 @@ struct GangLifecycleOptions {
   double node_mtbf_s = 0;
   uint64_t seed = 1;
   std::vector<GangPodFailure> injected;
+  // Kueue's waitForPodsReady for every workload (off by default).
+  WaitForPodsReadyConfig wait_for_pods_ready;
+  // A pod's start-up delay (GangPodTiming::startup_s -1): uniform in [min, max] seconds,
+  // seeded, drawn once per placement. Both 0: Ready as soon as it is placed.
+  int64_t startup_min_s = 0;
+  int64_t startup_max_s = 0;
 };
 
 struct GangReplayOptions {
@@ -160,6 +211,7 @@ struct GangEvent {
   int32_t job = 0;                // index into GangWorkload::jobs
   int64_t reserved_start_s = -1;  // kReserve, kReserveMoved: the reservation's time T
   std::vector<int32_t> nodes;     // kStart: the nodes its pods went to; kReserve*: reserved
+  int32_t pods = 0;               // kStart, kReserve*: pods of the stage (all, without stages)
 };
 
 struct GangJobOutcome {
@@ -170,15 +222,24 @@ struct GangJobOutcome {
   // the queue (-1: never); with equal priorities it never starts later than this.
   int64_t head_reservation_s = -1;
   int32_t reservations = 0;  // reservations made or moved for it
-  // With the lifecycle: start_s is the first placement, end_s when the JobSet finished.
-  int32_t runs = 0;     // placements (1 + re-placements after restarts)
-  bool failed = false;  // the JobSet Failed (e.g. maxRestarts used up)
+  // With the lifecycle: start_s is the first placement (the admission), end_s when the
+  // JobSet finished (-1: never, see stuck).
+  int32_t runs = 0;          // stages placed: 1 + re-placements for a one-stage JobSet
+  int64_t ready_s = -1;      // first PodsReady (without the lifecycle: start_s)
+  bool failed = false;       // the JobSet Failed (e.g. maxRestarts used up)
+  bool deactivated = false;  // waitForPodsReady timed out past backoffLimitCount
+  // Nothing more could happen to it: its remaining pods wait for nodes that pods of its own
+  // or of other stuck jobs hold for ever (a dependsOn deadlock that waitForPodsReady breaks).
+  bool stuck = false;
 };
 
-// One lifecycle transition in the replay's log: the job and the lifecycle's Event.
+// One lifecycle transition in the replay's log: the job and the lifecycle's Event, and
+// (with keep_events) the event as JobSetLifecycle::FormatEvent renders it, e.g.
+// "10 JobFailed workers-0 BackoffLimitExceeded".
 struct GangLifecycleEvent {
   int32_t job = 0;
   Event event;
+  std::string text;
 };
 
 struct WaitStats {
@@ -212,14 +273,22 @@ struct GangReplayResult {
   int64_t pod_failures = 0;       // injected pod failures that hit a running pod
   int64_t node_failures = 0;      // node failures drawn
   int64_t node_failures_hit = 0;  // of them, on a node with running pods
-  int64_t replacements = 0;       // gangs placed again after a restart
+  int64_t replacements = 0;       // stages with a pod placed before (after a restart...)
+  int64_t evictions = 0;          // waitForPodsReady timeouts that requeued a workload
+  int64_t deactivated = 0;        // workloads deactivated (GangJobOutcome::deactivated)
+  int64_t stuck = 0;              // jobs left stuck at the end (GangJobOutcome::stuck)
+  WaitStats big_ready;            // big gangs: arrival to the first PodsReady
 };
 
 // Builds the cluster and a pending pod for every pod of every job, creates one engine and
 // replays the jobs. Errors (kInvalidArgument, naming the job): a job with no pods, negative
 // resources, duration <= 0, declared < duration, a duplicate name, or one that could not
 // fit even on the empty cluster; with options.lifecycle, a probability outside [0, 1], a
-// negative MTBF or maxRestarts, or an injected failure naming no pod. An internal error means the
+// negative MTBF or maxRestarts, an injected failure naming no pod, a start-up range out of
+// order, a GangJobSet the lifecycle rejects (ValidateJobSetSpec) or the replay cannot run
+// (parallelism != completions, pods that do not add up, a successPolicy no pod can ever
+// meet), or a job placed more than 10,000 times (a failurePolicy that never gives up on
+// pods that keep failing). An internal error means the
 // fit model and the engine disagreed or a check failed (a bug). Deterministic: same workload and
 // options, same result.
 Result<GangReplayResult> ReplayGangs(const GangWorkload& workload,
