@@ -34,9 +34,10 @@ TEST(BenchCliTest, QuickFillPrintsOneJsonRowWithEveryPodPlaced) {
   ASSERT_EQ(doc.at("scenarios").size(), 1u);
   const nlohmann::json& row = doc["scenarios"][0];
   EXPECT_EQ(row.at("name"), "dra-fill-100");
-  // 100 nodes x 10 devices, 1,000 pods of one device each: the cluster fills exactly.
-  EXPECT_EQ(row.at("pods").get<int>(), 1000);
-  EXPECT_EQ(row.at("placed").get<int>(), 1000);
+  // 100 nodes x 10 devices, 500 of them held by claims that arrived allocated, and 500 pods
+  // of one device each: the cluster fills exactly.
+  EXPECT_EQ(row.at("pods").get<int>(), 500);
+  EXPECT_EQ(row.at("placed").get<int>(), 500);
   for (const char* field :
        {"decisions_per_second", "pods_per_second", "peak_rss_mib", "cpu_us_per_placement"}) {
     ASSERT_TRUE(row.at(field).is_number()) << field;
@@ -45,6 +46,23 @@ TEST(BenchCliTest, QuickFillPrintsOneJsonRowWithEveryPodPlaced) {
   // A fill has no single-pod latency pass: each pod sees a fuller cluster than the last.
   for (const char* field : {"p50_ms", "p99_ms", "max_ms"}) EXPECT_TRUE(row.at(field).is_null());
   EXPECT_NE(row.at("anchor").get<std::string>().find("40 pods/s"), std::string::npos);
+}
+
+// scheduler_perf's steady state on a full cluster: 4,990 of 5,000 devices held by claims
+// that arrived allocated, 10 pods placed and released 5,000 times; every one fits (on the
+// 10 free devices) and each decision is timed.
+TEST(BenchCliTest, SteadyStateOnAFullClusterPlacesEveryPodAndTimesEach) {
+  RunResult r = Tessera("bench dra-steady-full-500 -o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  const nlohmann::json row = nlohmann::json::parse(r.out).at("scenarios").at(0);
+  EXPECT_EQ(row.at("name"), "dra-steady-full-500");
+  EXPECT_EQ(row.at("pods").get<int>(), 50'000);
+  EXPECT_EQ(row.at("placed").get<int>(), 50'000);
+  for (const char* field : {"p50_ms", "p99_ms", "max_ms", "pods_per_second"}) {
+    ASSERT_TRUE(row.at(field).is_number()) << field;
+    EXPECT_GT(row[field].get<double>(), 0) << field;
+  }
+  EXPECT_NE(row.at("anchor").get<std::string>().find("full_500nodes"), std::string::npos);
 }
 
 // The simulator scenarios: every job of the Slurm-shaped queue is decided once; the cluster

@@ -267,9 +267,61 @@ double PercentileMs(const std::vector<double>& sorted_seconds, double fraction) 
   return sorted_seconds[rank - 1] * 1e3;
 }
 
+// A steady state: the pending pods placed one by one and released, round after round, on
+// one engine. Engine::Create is setup; each PlacePod is timed alone; CPU covers placements
+// and releases.
+BenchResult RunSteadyScenario(const BenchScenario& scenario, const model::Snapshot& snapshot) {
+  BenchResult result{.name = scenario.name, .anchor = scenario.anchor, .runs = 1};
+  auto engine = engine::Engine::Create(snapshot, engine::Options{});
+  TESSERA_CHECK(engine.ok()) << engine.error().ToString();
+  std::vector<model::PodId> pods;
+  for (size_t p = 0; p < snapshot.num_pods(); ++p) {
+    if (!snapshot.pod(model::PodId::FromIndex(p)).node.valid()) {
+      pods.push_back(model::PodId::FromIndex(p));
+    }
+  }
+  std::vector<double> samples;
+  samples.reserve(pods.size() * static_cast<size_t>(scenario.steady_rounds));
+  int64_t placed = 0;
+  const int64_t cpu_start = CpuMicros();
+  for (int round = 0; round < scenario.steady_rounds; ++round) {
+    for (model::PodId pod : pods) {
+      const Clock::time_point start = Clock::now();
+      const model::Decision d = (*engine)->PlacePod(pod);
+      samples.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+      placed += d.outcome == model::Outcome::kPlaced ? 1 : 0;
+    }
+    for (model::PodId pod : pods) {
+      if ((*engine)->overlay().node_of(pod).valid()) (*engine)->Release(pod);
+    }
+  }
+  const int64_t cpu_micros = CpuMicros() - cpu_start;
+  TESSERA_CHECK((*engine)->CheckInvariants().empty()) << (*engine)->CheckInvariants();
+  const auto decided = static_cast<int64_t>(samples.size());
+  result.pods = decided;
+  result.placed = placed;
+  result.decisions = decided;
+  result.cpu_seconds = static_cast<double>(cpu_micros) * 1e-6;
+  result.pods_per_second = cpu_micros > 0 ? static_cast<double>(decided) * 1e6 /
+                                                static_cast<double>(cpu_micros)
+                                          : 0;
+  result.decisions_per_second = result.pods_per_second;
+  result.cpu_us_per_placement =
+      decided > 0 ? static_cast<double>(cpu_micros) / static_cast<double>(decided) : 0;
+  if (!samples.empty()) {
+    std::sort(samples.begin(), samples.end());
+    result.p50_ms = PercentileMs(samples, 0.50);
+    result.p99_ms = PercentileMs(samples, 0.99);
+    result.max_ms = samples.back() * 1e3;
+  }
+  result.peak_rss_mib = PeakRssMib();
+  return result;
+}
+
 BenchResult RunScenario(const BenchScenario& scenario) {
   ResetPeakRss();
   const model::Snapshot snapshot = scenario.build();
+  if (scenario.steady_rounds > 0) return RunSteadyScenario(scenario, snapshot);
   BenchResult result{.name = scenario.name, .anchor = scenario.anchor, .runs = scenario.runs};
 
   double seconds = 0;

@@ -38,8 +38,11 @@ model::ResourceSliceSpec NodeSlice(const std::string& node, int devices) {
 }
 
 // `nodes` x `devices_per_node` devices and `pods` pending pods, each with one claim from a
-// template asking for `devices_per_claim` devices of test-class.
-model::Snapshot DraCluster(int nodes, int devices_per_node, int pods, int64_t devices_per_claim) {
+// template asking for `devices_per_claim` devices of test-class. `preallocated` one-device
+// claims arrive allocated (scheduler_perf's allocResourceClaims: a partly full cluster
+// without running pods), filling devices node by node.
+model::Snapshot DraCluster(int nodes, int devices_per_node, int pods, int64_t devices_per_claim,
+                           int preallocated = 0) {
   model::SnapshotBuilder b;
   for (int n = 0; n < nodes; ++n) {
     std::string name = "scheduler-perf-dra-" + std::to_string(n);
@@ -47,6 +50,17 @@ model::Snapshot DraCluster(int nodes, int devices_per_node, int pods, int64_t de
     b.AddResourceSlice(NodeSlice(name, devices_per_node));
   }
   b.AddDeviceClass(TestClass());
+  for (int c = 0; c < preallocated; ++c) {
+    const int node = c / devices_per_node;
+    model::ResourceClaimSpec init{.name = "init-claim-" + std::to_string(c)};
+    init.requests = {{.name = "req-0", .device_class_name = "test-class"}};
+    init.allocated = true;
+    init.allocation = {{.request = "req-0",
+                        .driver = "test-driver.cdi.k8s.io",
+                        .pool = "scheduler-perf-dra-" + std::to_string(node),
+                        .device = "instance-" + std::to_string(c % devices_per_node)}};
+    b.AddResourceClaim(init);
+  }
   model::ResourceClaimSpec tmpl;
   tmpl.name = "test-claim-template";
   tmpl.is_template = true;
@@ -62,8 +76,15 @@ model::Snapshot DraCluster(int nodes, int devices_per_node, int pods, int64_t de
   return std::move(s).value();
 }
 
-model::Snapshot Fill500() { return DraCluster(500, 10, 5'000, 1); }
-model::Snapshot Fill100() { return DraCluster(100, 10, 1'000, 1); }
+// SchedulingWithResourceClaimTemplate/5000pods_500nodes: 2,500 init claims, then 2,500
+// measured pods fill the cluster exactly.
+model::Snapshot Fill500() { return DraCluster(500, 10, 2'500, 1, 2'500); }
+model::Snapshot Fill100() { return DraCluster(100, 10, 500, 1, 500); }
+// SteadyStateClusterResourceClaimTemplate/{empty,half,full}_500nodes: 0, 2,500 or 4,990
+// allocated claims, and 10 pods at a time placed, deleted and created again.
+model::Snapshot SteadyEmpty500() { return DraCluster(500, 10, 10, 1, 0); }
+model::Snapshot SteadyHalf500() { return DraCluster(500, 10, 10, 1, 2'500); }
+model::Snapshot SteadyFull500() { return DraCluster(500, 10, 10, 1, 4'990); }
 model::Snapshot NoSolution500() { return DraCluster(500, 10, 20, 11); }
 model::Snapshot NoSolution500One() { return DraCluster(500, 10, 1, 11); }
 
@@ -98,7 +119,7 @@ model::Snapshot PartitionableBacktracking() {
   return std::move(snapshot).value();
 }
 
-constexpr std::array<BenchScenario, 4> kScenarios = {{
+constexpr std::array<BenchScenario, 7> kScenarios = {{
     {.name = "dra-fill-500",
      .anchor = "Kubernetes scheduler_perf SchedulingWithResourceClaimTemplate/5000pods_500nodes: "
                "CI threshold 40 pods/s (typically > 51)",
@@ -113,6 +134,30 @@ constexpr std::array<BenchScenario, 4> kScenarios = {{
      .build_one = nullptr,
      .runs = 5,
      .latency_runs = 0},
+    {.name = "dra-steady-empty-500",
+     .anchor = "Kubernetes scheduler_perf SteadyStateClusterResourceClaimTemplate/empty_500nodes: "
+               "CI threshold 64 pods/s (typically > 81)",
+     .build = SteadyEmpty500,
+     .build_one = nullptr,
+     .runs = 1,
+     .latency_runs = 0,
+     .steady_rounds = 5'000},
+    {.name = "dra-steady-half-500",
+     .anchor = "Kubernetes scheduler_perf SteadyStateClusterResourceClaimTemplate/half_500nodes: "
+               "CI threshold 70 pods/s (typically > 78)",
+     .build = SteadyHalf500,
+     .build_one = nullptr,
+     .runs = 1,
+     .latency_runs = 0,
+     .steady_rounds = 5'000},
+    {.name = "dra-steady-full-500",
+     .anchor = "Kubernetes scheduler_perf SteadyStateClusterResourceClaimTemplate/full_500nodes: "
+               "CI threshold 60 pods/s (typically > 75)",
+     .build = SteadyFull500,
+     .build_one = nullptr,
+     .runs = 1,
+     .latency_runs = 0,
+     .steady_rounds = 5'000},
     {.name = "dra-no-solution-500",
      .anchor = "Kubernetes: exhaustive search per node (kubernetes#131730); target < 1 ms per pod",
      .build = NoSolution500,

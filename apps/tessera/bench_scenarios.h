@@ -22,6 +22,10 @@ struct BenchScenario {
   model::Snapshot (*build_one)();
   int runs;          // timed whole-scenario runs, each on a fresh engine
   int latency_runs;  // single-pod runs for p50/p99/max (when build_one is set)
+  // > 0: a steady state instead of one ScheduleAll: this many rounds in which every pending
+  // pod is placed (Engine::PlacePod, each timed for p50/p99/max) and then released, as
+  // scheduler_perf deletes and recreates its pods.
+  int steady_rounds = 0;
 };
 
 // Every scenario, in the order `tessera bench` runs them.
