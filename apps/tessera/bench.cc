@@ -267,6 +267,15 @@ double PercentileMs(const std::vector<double>& sorted_seconds, double fraction) 
   return sorted_seconds[rank - 1] * 1e3;
 }
 
+// P50/P99/MAX of per-decision `samples` (seconds; sorted here) into `result`; none when empty.
+void SetLatencies(std::vector<double>& samples, BenchResult& result) {
+  if (samples.empty()) return;
+  std::sort(samples.begin(), samples.end());
+  result.p50_ms = PercentileMs(samples, 0.50);
+  result.p99_ms = PercentileMs(samples, 0.99);
+  result.max_ms = samples.back() * 1e3;
+}
+
 // A steady state: the pending pods placed one by one and released, round after round, on
 // one engine. Engine::Create is setup; each PlacePod is timed alone; CPU covers placements
 // and releases.
@@ -308,12 +317,7 @@ BenchResult RunSteadyScenario(const BenchScenario& scenario, const model::Snapsh
   result.decisions_per_second = result.pods_per_second;
   result.cpu_us_per_placement =
       decided > 0 ? static_cast<double>(cpu_micros) / static_cast<double>(decided) : 0;
-  if (!samples.empty()) {
-    std::sort(samples.begin(), samples.end());
-    result.p50_ms = PercentileMs(samples, 0.50);
-    result.p99_ms = PercentileMs(samples, 0.99);
-    result.max_ms = samples.back() * 1e3;
-  }
+  SetLatencies(samples, result);
   result.peak_rss_mib = PeakRssMib();
   return result;
 }
@@ -354,12 +358,7 @@ BenchResult RunScenario(const BenchScenario& scenario) {
     const model::Snapshot one = scenario.build_one();
     for (int i = 0; i < scenario.latency_runs; ++i) samples.push_back(RunOnce(one).seconds);
   }
-  if (!samples.empty()) {
-    std::sort(samples.begin(), samples.end());
-    result.p50_ms = PercentileMs(samples, 0.50);
-    result.p99_ms = PercentileMs(samples, 0.99);
-    result.max_ms = samples.back() * 1e3;
-  }
+  SetLatencies(samples, result);
   result.peak_rss_mib = PeakRssMib();
   return result;
 }
@@ -432,12 +431,7 @@ BenchResult RunQueueCycles(const QueueScenario& scenario) {
   result.cpu_us_per_placement =
       run.workloads > 0 ? cpu * 1e6 / static_cast<double>(run.workloads) : 0;
   std::vector<double>& samples = run.decision_seconds;
-  if (!samples.empty()) {
-    std::sort(samples.begin(), samples.end());
-    result.p50_ms = PercentileMs(samples, 0.50);
-    result.p99_ms = PercentileMs(samples, 0.99);
-    result.max_ms = samples.back() * 1e3;
-  }
+  SetLatencies(samples, result);
   result.queue_counts = nlohmann::json{{"cluster_queues", run.cluster_queues},
                                        {"nodes", run.nodes},
                                        {"workloads", run.workloads},
@@ -537,12 +531,7 @@ BenchResult RunScaleScenario(const ScaleScenario& scenario, std::ostream& err) {
   result.cpu_us_per_placement =
       run.placed_pods > 0 ? cpu * 1e6 / static_cast<double>(run.placed_pods) : 0;
   std::vector<double>& samples = run.decision_seconds;
-  if (!samples.empty()) {
-    std::sort(samples.begin(), samples.end());
-    result.p50_ms = PercentileMs(samples, 0.50);
-    result.p99_ms = PercentileMs(samples, 0.99);
-    result.max_ms = samples.back() * 1e3;
-  }
+  SetLatencies(samples, result);
   std::vector<double>& gang_samples = run.gang_decision_seconds;
   std::sort(gang_samples.begin(), gang_samples.end());
   double gang_seconds = 0;
