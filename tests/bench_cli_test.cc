@@ -150,6 +150,7 @@ TEST(BenchCliTest, TablePrintsAHeaderAndOneRowPerScenario) {
   EXPECT_FALSE(std::getline(lines, extra)) << r.out;
   EXPECT_EQ(header.rfind("SCENARIO  ", 0), 0u) << header;
   EXPECT_NE(header.find("PODS/S"), std::string::npos);
+  EXPECT_NE(header.find("DECISIONS/S"), std::string::npos);
   EXPECT_EQ(row.rfind("dra-partitionable-backtracking  1  ", 0), 0u) << row;
   EXPECT_NE(row.find("target < 1 ms per pod"), std::string::npos) << row;
 }
