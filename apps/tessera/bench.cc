@@ -180,26 +180,21 @@ constexpr std::array<ScaleScenario, 2> kScaleScenarios = {{
      .shape = Scale1k},
 }};
 
+// The scenario called `name` in one of the tables above, or null.
+template <class Scenario, size_t N>
+const Scenario* FindIn(const std::array<Scenario, N>& table, std::string_view name) {
+  for (const Scenario& s : table) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
 const ScaleScenario* FindScaleScenario(std::string_view name) {
-  for (const ScaleScenario& s : kScaleScenarios) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
+  return FindIn(kScaleScenarios, name);
 }
-
 const QueueScenario* FindQueueScenario(std::string_view name) {
-  for (const QueueScenario& s : kQueueScenarios) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
+  return FindIn(kQueueScenarios, name);
 }
-
-const SimScenario* FindSimScenario(std::string_view name) {
-  for (const SimScenario& s : kSimScenarios) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
-}
+const SimScenario* FindSimScenario(std::string_view name) { return FindIn(kSimScenarios, name); }
 
 std::string ValidNames() {
   std::vector<std::string_view> names = {"all"};
