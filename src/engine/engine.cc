@@ -192,21 +192,26 @@ void Engine::Impl::ReleaseClaimsOf(std::span<const PodId> pods) {
   }
 }
 
-std::pair<NodeId, int64_t> Engine::Impl::Scan(PodId pod, std::span<const NodeId> nodes,
-                                               bool has_claims, Decision& d) {
-  feasible.clear();
-  // Why nodes were rejected goes to a reused buffer, and into the decision only when the pod
-  // fits nowhere: a placed pod's decision allocates nothing.
+std::vector<model::ReasonCount>& Engine::Impl::StartReasons(std::span<const NodeId> nodes) {
   std::vector<model::ReasonCount>& reasons = reasons_scratch;
   reasons.clear();
-  placement::Rejections rejections;
-  bool may_fit_later = false;
   if (nodes.size() < snapshot.num_nodes()) {
     // Nodes left out by the caller: a Kueue flavor's nodeLabels (which Kueue puts into the
     // pod's nodeSelector) or a topology domain.
     reasons.push_back({RejectReason::kNodeAffinity, 0, 0,
                        static_cast<uint32_t>(snapshot.num_nodes() - nodes.size())});
   }
+  return reasons;
+}
+
+std::pair<NodeId, int64_t> Engine::Impl::Scan(PodId pod, std::span<const NodeId> nodes,
+                                               bool has_claims, Decision& d) {
+  feasible.clear();
+  // Why nodes were rejected goes to a reused buffer, and into the decision only when the pod
+  // fits nowhere: a placed pod's decision allocates nothing.
+  std::vector<model::ReasonCount>& reasons = StartReasons(nodes);
+  placement::Rejections rejections;
+  bool may_fit_later = false;
   for (NodeId node : nodes) {
     rejections.Clear();
     bool later = false;
@@ -328,12 +333,7 @@ int64_t Engine::Impl::Evaluate(internal::ClassCache& cache, PodId pod, NodeId no
 
 bool Engine::Impl::CachedReasons(internal::ClassCache& cache, PodId pod,
                                  std::span<const NodeId> nodes, Decision& d) {
-  std::vector<model::ReasonCount>& reasons = reasons_scratch;
-  reasons.clear();
-  if (nodes.size() < snapshot.num_nodes()) {
-    reasons.push_back({RejectReason::kNodeAffinity, 0, 0,
-                       static_cast<uint32_t>(snapshot.num_nodes() - nodes.size())});
-  }
+  std::vector<model::ReasonCount>& reasons = StartReasons(nodes);
   const auto claims = catalog->instances_of(pod);
   bool may_fit_later = false;
   placement::Rejections rejections;

@@ -176,6 +176,8 @@ struct Engine::Impl {
                                                std::span<const model::NodeId> nodes,
                                                bool has_claims);
 
+  // The reused reason tally, cleared, holding the nodes the caller left out of `nodes`.
+  std::vector<model::ReasonCount>& StartReasons(std::span<const model::NodeId> nodes);
   // The uncached decision: every filter on every node of `nodes`, then the scores. Returns
   // the best node and its score, or an invalid NodeId with `d`'s outcome and reasons set.
   std::pair<model::NodeId, int64_t> Scan(model::PodId pod, std::span<const model::NodeId> nodes,
