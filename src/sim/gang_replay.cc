@@ -998,15 +998,16 @@ Status Replay::Dispatch(const Timed& e, int64_t now) {
       ReleasePod(j, p);
       const PodRef ref = RefOf(j, p);
       const JobSetInfo& info = js(j);
-      auto terminating = [&](int32_t from, int32_t to) {
+      // The job index is passed in: clang 14 cannot capture a structured binding.
+      auto terminating = [this](int32_t job_index, int32_t from, int32_t to) {
         for (int32_t q = from; q < to; ++q) {
-          if (pod(j, q).state == PodState::kTerminating) return true;
+          if (pod(job_index, q).state == PodState::kTerminating) return true;
         }
         return false;
       };
       const auto k = static_cast<size_t>(ref.job);
-      if (terminating(info.first_pod[k], info.first_pod[k + 1])) return Status();
-      if (!terminating(0, job(j).pods)) {
+      if (terminating(j, info.first_pod[k], info.first_pod[k + 1])) return Status();
+      if (!terminating(j, 0, job(j).pods)) {
         l.OldPodsGone(now);
       } else {
         l.OldJobGone(now, ref.job);
