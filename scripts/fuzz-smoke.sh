@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every libFuzzer target of build/fuzz (the `fuzz` preset, clang) for a short time and
+# Runs every libFuzzer target of build/asan (the `asan` preset, clang) for a short time and
 # fails on any crash, sanitizer report, leak, timeout or out-of-memory. `make fuzz-smoke`
 # builds the targets and calls this; docs/robustness.md says more.
 #
@@ -8,8 +8,8 @@
 #   FUZZ_TARGETS  space-separated targets to run (default: every one built)
 #   FUZZ_CORPUS   folder to keep each target's grown corpus in (<FUZZ_CORPUS>/<target>);
 #                 default a temporary folder that is removed, so nothing lands in the tree
-#   FUZZ_FINDINGS folder for crash/leak/timeout reproducers (default build/fuzz/findings)
-#   FUZZ_BUILD    build tree holding the targets (default build/fuzz)
+#   FUZZ_FINDINGS folder for crash/leak/timeout reproducers (default build/asan/findings)
+#   FUZZ_BUILD    build tree holding the targets (default build/asan)
 #   FUZZ_ARGS     extra libFuzzer flags, e.g. "-jobs=2 -workers=2" or "-max_len=65536"
 #
 # Each target starts from the seeds that fit it: fuzz/corpus/<name>, tests/bad-input, the
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 seconds=${FUZZ_SECONDS:-60}
-build=${FUZZ_BUILD:-build/fuzz}
+build=${FUZZ_BUILD:-build/asan}
 findings=${FUZZ_FINDINGS:-$build/findings}
 shared=$root/../shared/reference/k8s-examples
 
