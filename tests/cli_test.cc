@@ -844,6 +844,461 @@ spec: {containers: [{name: c, image: x, resources: {requests: {cpu: "1"}}}]}
       << r.out;
 }
 
+// Kueue's DRA quota (deviceClassMappings, ExactCount): a ClusterQueue with nominal 4 of
+// example.com/gpu. Jobs a and b (2 pods x 1 device from a ResourceClaimTemplate) use 2 + 2 = 4;
+// c would need 2 more and waits with Kueue's quota message; d asks for allocationMode All and
+// e for an unmapped DeviceClass, and both are inadmissible with Kueue's field errors; f's pods
+// share one ResourceClaim, which Kueue does not charge (only templates count), so it is
+// admitted on cpu quota alone and its claim gets 2 of the 4 devices a and b left.
+TEST(CliQueuesTest, DeviceClassMappingsChargeClaimTemplatesAgainstQuota) {
+  const fs::path file = Scratch() / "dra-quota.yaml";
+  WriteFile(file, R"(apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {allocatable: {cpu: "16", memory: 64Gi, pods: "110"}}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceSlice
+metadata: {name: n1-gpus}
+spec:
+  driver: gpu.example.com
+  pool: {name: n1, generation: 1, resourceSliceCount: 1}
+  nodeName: n1
+  devices: [{name: gpu-0}, {name: gpu-1}, {name: gpu-2}, {name: gpu-3}, {name: gpu-4},
+            {name: gpu-5}, {name: gpu-6}, {name: gpu-7}]
+---
+apiVersion: resource.k8s.io/v1
+kind: DeviceClass
+metadata: {name: gpu.example.com}
+spec:
+  selectors:
+  - cel: {expression: 'device.driver == "gpu.example.com"'}
+---
+apiVersion: resource.k8s.io/v1
+kind: DeviceClass
+metadata: {name: tpu.example.com}
+spec:
+  selectors:
+  - cel: {expression: 'device.driver == "tpu.example.com"'}
+---
+apiVersion: config.kueue.x-k8s.io/v1beta2
+kind: Configuration
+resources:
+  deviceClassMappings:
+  - name: example.com/gpu
+    deviceClassNames: [gpu.example.com]
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: one-gpu, namespace: default}
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpu
+        exactly: {deviceClassName: gpu.example.com, count: 1}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: all-gpus, namespace: default}
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpu
+        exactly: {deviceClassName: gpu.example.com, allocationMode: All}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: one-tpu, namespace: default}
+spec:
+  spec:
+    devices:
+      requests:
+      - name: tpu
+        exactly: {deviceClassName: tpu.example.com}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata: {name: shared-gpus, namespace: default}
+spec:
+  devices:
+    requests:
+    - name: gpu
+      exactly: {deviceClassName: gpu.example.com, count: 2}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ResourceFlavor
+metadata: {name: default-flavor}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ClusterQueue
+metadata: {name: cluster-queue}
+spec:
+  namespaceSelector: {}
+  resourceGroups:
+  - coveredResources: ["cpu", "example.com/gpu"]
+    flavors:
+    - name: default-flavor
+      resources:
+      - {name: cpu, nominalQuota: 16}
+      - {name: example.com/gpu, nominalQuota: 4}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: LocalQueue
+metadata: {namespace: default, name: user-queue}
+spec: {clusterQueue: cluster-queue}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: a
+  creationTimestamp: "2026-12-01T10:00:00Z"
+  labels: {kueue.x-k8s.io/queue-name: user-queue}
+spec:
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: x
+        resources:
+          requests: {cpu: "1"}
+          claims: [{name: dev}]
+      resourceClaims:
+      - {name: dev, resourceClaimTemplateName: one-gpu}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: b
+  creationTimestamp: "2026-12-01T10:01:00Z"
+  labels: {kueue.x-k8s.io/queue-name: user-queue}
+spec:
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: x
+        resources:
+          requests: {cpu: "1"}
+          claims: [{name: dev}]
+      resourceClaims:
+      - {name: dev, resourceClaimTemplateName: one-gpu}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: c
+  creationTimestamp: "2026-12-01T10:02:00Z"
+  labels: {kueue.x-k8s.io/queue-name: user-queue}
+spec:
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: x
+        resources:
+          requests: {cpu: "1"}
+          claims: [{name: dev}]
+      resourceClaims:
+      - {name: dev, resourceClaimTemplateName: one-gpu}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: d
+  creationTimestamp: "2026-12-01T10:03:00Z"
+  labels: {kueue.x-k8s.io/queue-name: user-queue}
+spec:
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: x
+        resources:
+          requests: {cpu: "1"}
+          claims: [{name: dev}]
+      resourceClaims:
+      - {name: dev, resourceClaimTemplateName: all-gpus}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: e
+  creationTimestamp: "2026-12-01T10:04:00Z"
+  labels: {kueue.x-k8s.io/queue-name: user-queue}
+spec:
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: x
+        resources:
+          requests: {cpu: "1"}
+          claims: [{name: dev}]
+      resourceClaims:
+      - {name: dev, resourceClaimTemplateName: one-tpu}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: f
+  creationTimestamp: "2026-12-01T10:05:00Z"
+  labels: {kueue.x-k8s.io/queue-name: user-queue}
+spec:
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: x
+        resources:
+          requests: {cpu: "1"}
+          claims: [{name: dev}]
+      resourceClaims:
+      - {name: dev, resourceClaimName: shared-gpus}
+)");
+  RunResult r = Tessera(fmt::format("schedule -f {} -o table --check", ShellQuote(file.string())));
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  const size_t at = r.out.find("NAMESPACE   WORKLOAD");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.substr(at),
+            "NAMESPACE   WORKLOAD   CLUSTERQUEUE    STATUS     REASON\n"
+            "default     job-a      cluster-queue   Admitted\n"
+            "default     job-b      cluster-queue   Admitted\n"
+            "default     job-c      cluster-queue   Pending    couldn't assign flavors to pod set "
+            "main: insufficient unused quota for example.com/gpu in flavor default-flavor, 2 more "
+            "needed\n"
+            "default     job-d      cluster-queue   Pending    spec.podSets[0].template.spec."
+            "resourceClaims[0].devices.requests[0].exactly.allocationMode: Invalid value: \"All\": "
+            "ResourceClaimTemplate all-gpus: AllocationMode 'All' is not supported\n"
+            "default     job-e      cluster-queue   Pending    spec.podSets[0].template.spec."
+            "resourceClaims[0].resourceClaimTemplateName.deviceClassName: Not found: "
+            "\"tpu.example.com\"\n"
+            "default     job-f      cluster-queue   Admitted\n");
+  EXPECT_NE(r.out.find("default     c-0   <none>   Pending     workload default/job-c is not "
+                       "admitted: couldn't assign flavors"),
+            std::string::npos)
+      << r.out;
+
+  // The Workload of an admitted job shows the devices it charged.
+  RunResult yaml = Tessera(fmt::format("schedule -f {}", ShellQuote(file.string())));
+  ASSERT_EQ(yaml.status, kExitOk) << yaml.err;
+  const size_t a = yaml.out.find("kind: Workload\nmetadata:\n  name: job-a\n");
+  ASSERT_NE(a, std::string::npos) << yaml.out;
+  const std::string workload = yaml.out.substr(a, yaml.out.find("---", a) - a);
+  EXPECT_NE(workload.find("          example.com/gpu: \"2\"\n"), std::string::npos) << workload;
+
+  // Without a Configuration, claims are not charged (as before): c is admitted too.
+  std::string text = ReadFile(file);
+  const size_t config = text.find("apiVersion: config.kueue.x-k8s.io/v1beta2");
+  text.erase(config, text.find("---", config) + 4 - config);
+  const fs::path plain = Scratch() / "dra-no-quota.yaml";
+  WriteFile(plain, text);
+  RunResult without =
+      Tessera(fmt::format("schedule -f {} -o table", ShellQuote(plain.string())));
+  ASSERT_EQ(without.status, kExitOk) << without.err;
+  EXPECT_NE(without.out.find("default     job-c      cluster-queue   Admitted"), std::string::npos)
+      << without.out;
+}
+
+// --- KAI queues ---------------------------------------------------------------------------
+
+// examples/kai-queues: 16 GPUs; research (12 deserved, limit 14) over team-a (8) and team-b
+// (4, limit 6), and batch (0). Within deserved: pretrain 8, eval 4. Over quota, 4 idle GPUs:
+// sweep (team-b, 2: at its limit 6, research at 14) and backfill (batch, 2); then probe
+// (team-b past 6) and extra (16 of 16 in use) wait.
+TEST(CliKaiQueuesTest, ExampleAdmitsDeservedThenIdleUpToLimits) {
+  RunResult r = Tessera("schedule -f examples/kai-queues/ -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  const std::string quota =
+      "couldn't assign flavors to pod set main: insufficient unused quota for nvidia.com/gpu "
+      "in flavor kai.scheduler/default, 1 more needed";
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD          NODE     STATUS      REASON\n"
+            "ml          pretrain-0   gpu-a    Scheduled\n"
+            "ml          pretrain-1   gpu-b    Scheduled\n"
+            "ml          eval-0       gpu-a    Scheduled\n"
+            "ml          sweep-0      gpu-b    Scheduled\n"
+            "ml          probe-0      <none>   Pending     pod group ml/pg-probe is not admitted: " +
+                quota +
+                "\n"
+                "ml          backfill-0   gpu-b    Scheduled\n"
+                "ml          extra-0      <none>   Pending     pod group ml/pg-extra is not "
+                "admitted: " +
+                quota +
+                "\n"
+                "\n"
+                "NAMESPACE   PODGROUP      QUEUE    STATUS     REASON\n"
+                "ml          pg-pretrain   team-a   Admitted\n"
+                "ml          pg-eval       team-b   Admitted\n"
+                "ml          pg-sweep      team-b   Admitted\n"
+                "ml          pg-probe      team-b   Pending    " +
+                quota +
+                "\n"
+                "ml          pg-backfill   batch    Admitted\n"
+                "ml          pg-extra      batch    Pending    " +
+                quota + "\n");
+  // As YAML: a KAI PodGroup per job, the waiting one with its scheduling condition; the pods
+  // of a waiting job are Unschedulable (KAI does not gate pods).
+  RunResult yaml = Tessera("schedule -f examples/kai-queues/");
+  ASSERT_EQ(yaml.status, kExitOk) << yaml.err;
+  const size_t at = yaml.out.find("kind: PodGroup\nmetadata:\n  name: pg-probe\n");
+  ASSERT_NE(at, std::string::npos) << yaml.out;
+  const std::string group = yaml.out.substr(at, yaml.out.find("---", at) - at);
+  for (const char* line : {"  queue: team-b\n", "  minMember: 1\n",
+                           "    - type: UnschedulableOnNodePool\n", "      reason: Unschedulable\n",
+                           "      kind: Job\n"}) {
+    EXPECT_NE(group.find(line), std::string::npos) << line << "\n" << group;
+  }
+  EXPECT_NE(yaml.out.find("reason: Unschedulable\n      message: \"pod group ml/pg-probe is not "
+                          "admitted"),
+            std::string::npos)
+      << yaml.out;
+  EXPECT_EQ(yaml.out.find("kind: Workload"), std::string::npos);
+}
+
+// Reclaim: batch (no deserved quota) holds all 16 GPUs of examples/kai-queues' cluster with a
+// running 2 x 8-GPU job; team-a's 8-GPU job is within team-a's deserved 8, so batch's job,
+// which runs on borrowed GPUs, is evicted whole and the training job placed.
+TEST(CliKaiQueuesTest, ReclaimsDeservedGpusFromAQueueOverItsQuota) {
+  const fs::path file = Scratch() / "kai-reclaim.yaml";
+  std::string jobs = R"(apiVersion: batch/v1
+kind: Job
+metadata: {name: hog, namespace: ml, creationTimestamp: "2026-12-01T09:00:00Z",
+           labels: {kai.scheduler/queue: batch}}
+spec:
+  parallelism: 2
+  completions: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: x, resources: {limits: {nvidia.com/gpu: "8"}}}]
+)";
+  for (int i = 0; i < 2; ++i) {
+    jobs += fmt::format(
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: hog-{0}, namespace: ml, labels: "
+        "{{job-name: hog, batch.kubernetes.io/job-completion-index: \"{0}\"}}}}\nspec:\n"
+        "  nodeName: gpu-{1}\n  containers: [{{name: main, image: x, resources: {{limits: "
+        "{{nvidia.com/gpu: \"8\"}}}}}}]\n",
+        i, i == 0 ? "a" : "b");
+  }
+  jobs += R"(---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: train, namespace: ml, creationTimestamp: "2026-12-01T10:00:00Z",
+           labels: {kai.scheduler/queue: team-a}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: x, resources: {limits: {nvidia.com/gpu: "8"}}}]
+)";
+  WriteFile(file, jobs);
+  RunResult r = Tessera(fmt::format(
+      "schedule -f examples/kai-queues/cluster.yaml -f examples/kai-queues/queues.yaml -f {} "
+      "-o table --check",
+      ShellQuote(file.string())));
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD       NODE    STATUS      REASON\n"
+            "ml          hog-0     gpu-a   Preempted   preempted: pod group ml/pg-hog is evicted "
+            "to accommodate pod group ml/pg-train\n"
+            "ml          hog-1     gpu-b   Preempted   preempted: pod group ml/pg-hog is evicted "
+            "to accommodate pod group ml/pg-train\n"
+            "ml          train-0   gpu-a   Scheduled\n"
+            "\n"
+            "NAMESPACE   PODGROUP   QUEUE    STATUS      REASON\n"
+            "ml          pg-hog     batch    Preempted   Preempted to accommodate pod group "
+            "ml/pg-train\n"
+            "ml          pg-train   team-a   Admitted\n");
+}
+
+// KAI's own Queue manifests (../shared/reference/k8s-examples/kai) on an 8-GPU node, with
+// Jobs in their queues, admit as KAI's docs describe them.
+TEST(CliKaiQueuesTest, UpstreamQueueManifestsAdmitAsDocumented) {
+  const fs::path kai = SourcePath("../shared/reference/k8s-examples/kai");
+  if (!fs::exists(kai / "limited-queue.yaml")) {
+    GTEST_SKIP() << kai << " is not present (../shared holds the upstream examples)";
+  }
+  auto jobs = [](std::string_view queue, int count, int gpus, std::string_view prefix) {
+    std::string out;
+    for (int i = 0; i < count; ++i) {
+      out += fmt::format(
+          "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {0}-{1}\n"
+          "  creationTimestamp: \"2026-12-01T10:00:0{1}Z\"\n"
+          "  labels: {{kai.scheduler/queue: {2}}}\nspec:\n  template:\n    spec:\n"
+          "      restartPolicy: Never\n      containers:\n      - name: main\n        image: x\n"
+          "        resources: {{limits: {{nvidia.com/gpu: \"{3}\"}}}}\n",
+          prefix, i, queue, gpus);
+    }
+    return out;
+  };
+  auto run = [&](const std::string& name, const std::string& queues, const std::string& body,
+                 int gpus_on_node) {
+    const fs::path file = Scratch() / name;
+    WriteFile(file, fmt::format("apiVersion: v1\nkind: Node\nmetadata: {{name: gpu-1}}\n"
+                                "status: {{allocatable: {{cpu: \"32\", memory: 256Gi, pods: "
+                                "\"110\", nvidia.com/gpu: \"{}\"}}}}\n",
+                                gpus_on_node) +
+                        body);
+    RunResult r = Tessera(fmt::format("schedule -f {} -f {} -o table --check",
+                                      ShellQuote((kai / queues).string()),
+                                      ShellQuote(file.string())));
+    EXPECT_EQ(r.status, kExitOk) << r.err;
+    return r.out;
+  };
+  // limited-queue.yaml: queue `test` has gpu quota 1 and limit 1 under `default` (all -1):
+  // one 1-GPU job runs, the second waits although 7 GPUs are idle; `default` is a parent.
+  std::string out = run("kai-limited.yaml", "limited-queue.yaml",
+                        jobs("test", 2, 1, "t") + jobs("default", 1, 1, "p"), 8);
+  EXPECT_NE(out.find("default     pg-t-0     test      Admitted"), std::string::npos) << out;
+  EXPECT_NE(out.find("default     pg-t-1     test      Pending    couldn't assign flavors to pod "
+                     "set main: insufficient unused quota for nvidia.com/gpu"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("default     pg-p-0     default   Pending    Queue default is a parent "
+                     "queue; jobs go to leaf queues"),
+            std::string::npos)
+      << out;
+  // default-queues.yaml: default-queue has quota 0 and no limit: an 8-GPU job runs on idle
+  // resources; a job naming a queue that does not exist waits.
+  out = run("kai-default.yaml", "default-queues.yaml",
+            jobs("default-queue", 1, 8, "d") + jobs("nope", 1, 1, "n"), 8);
+  EXPECT_NE(out.find("default     pg-d-0     default-queue   Admitted"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Queue nope doesn't exist"), std::string::npos) << out;
+  // time-fairshare-queues.yaml: team-a and team-b (quota 0, weight 1, priority 100 each)
+  // share 4 idle GPUs; team-a's 4 one-GPU jobs are older, yet each team gets 2.
+  out = run("kai-fair.yaml", "time-fairshare-queues.yaml",
+            jobs("team-a", 4, 1, "a") + jobs("team-b", 4, 1, "b"), 4);
+  size_t a = 0, b = 0;
+  for (size_t at = out.find("Admitted"); at != std::string::npos;
+       at = out.find("Admitted", at + 1)) {
+    const size_t line = out.rfind('\n', at);
+    const std::string row = out.substr(line + 1, at - line);
+    a += row.find("team-a") != std::string::npos ? 1 : 0;
+    b += row.find("team-b") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(a, 2u) << out;
+  EXPECT_EQ(b, 2u) << out;
+  // queue-minruntime.yaml: `production` lists no resources (no quota, no limit).
+  out = run("kai-minruntime.yaml", "queue-minruntime.yaml", jobs("production", 1, 2, "m"), 8);
+  EXPECT_NE(out.find("default     pg-m-0     production   Admitted"), std::string::npos)
+      << out;
+}
+
 TEST(CliQueuesTest, AdmitsOnlyWhatCanBePlaced) {
   RunResult r = Tessera("schedule -f examples/queues/ -o table --check");
   ASSERT_EQ(r.status, kExitOk) << r.err;

@@ -21,6 +21,7 @@
 #include "model/snapshot.h"
 #include "placement/filters.h"
 #include "placement/scorers.h"
+#include "sim/admission_loop.h"
 
 namespace tessera::cli {
 
@@ -187,23 +188,13 @@ model::SnapshotBuilder Cluster(const QueuesShape& s, const std::vector<Generated
   return b;
 }
 
-// A workload of the run: one pod, arriving at `arrival_ms`, running `runtime_ms` once admitted.
-struct Workload {
-  int64_t arrival_ms = 0;
-  int64_t runtime_ms = 0;
-  model::PodId pod;
-  // The admitter's view; moved into the pending list while the workload waits.
-  admission::PendingWorkload spec;
-  admission::WorkloadHandle handle;  // while admitted
-  uint32_t generation = 0;           // bumped on preemption: its departure is cancelled
-};
-
 // Everything a run needs, built before the timed part.
 struct Setup {
   model::QueueObjects objects;
   std::optional<admission::QueueModel> model;
   std::optional<model::Snapshot> snapshot;
-  std::vector<Workload> workloads;
+  // Workload i is pod i of the snapshot; arrival and runtime in milliseconds.
+  std::vector<sim::LoopWorkload> workloads;
   std::vector<std::vector<model::NodeId>> nodes_of_flavor;  // by admission::FlavorId
 };
 
@@ -236,10 +227,9 @@ void Build(const QueuesShape& s, Setup& out) {
     TESSERA_CHECK(m.NamespaceAllowed(cq, ns)) << m.cluster_queue(cq).name;
     const std::optional<int32_t> priority = m.FindPriorityClass(c.name);
     TESSERA_CHECK(priority.has_value());
-    Workload w;
-    w.arrival_ms = g.arrival_ms;
-    w.runtime_ms = g.runtime_ms;
-    w.pod = model::PodId::FromIndex(i);
+    sim::LoopWorkload w;
+    w.arrival = g.arrival_ms;
+    w.runtime = g.runtime_ms;
     // The admitter's clock counts milliseconds in this scenario (creation, admission and `now`
     // are only compared with each other; aging is off).
     w.spec = {.name = ns + "/" + g.name,
@@ -280,17 +270,8 @@ void Build(const QueuesShape& s, Setup& out) {
 // reserved on the overlay. Victims' pods leave first; a failure rolls everything back.
 class NodeOracle final : public admission::PlacementOracle {
  public:
-  NodeOracle(const Setup& setup, model::Overlay& overlay, std::vector<Workload>& workloads,
-             const std::vector<admission::PendingWorkload>& pending,
-             const std::vector<uint32_t>& pending_id,
-             const std::vector<uint32_t>& workload_of_handle)
-      : setup_(setup),
-        snapshot_(*setup.snapshot),
-        overlay_(overlay),
-        workloads_(workloads),
-        pending_(pending),
-        pending_id_(pending_id),
-        workload_of_handle_(workload_of_handle) {
+  NodeOracle(const Setup& setup, model::Overlay& overlay, const sim::AdmissionLoop& loop)
+      : setup_(setup), snapshot_(*setup.snapshot), overlay_(overlay), loop_(loop) {
     feasible_.reserve(snapshot_.num_nodes());
     taint_counts_.reserve(snapshot_.num_nodes());
   }
@@ -299,22 +280,21 @@ class NodeOracle final : public admission::PlacementOracle {
                                   const admission::Assignment& assignment,
                                   std::span<const admission::WorkloadHandle> victims) override {
     ++attempts;
-    const auto index = static_cast<size_t>(&workload - pending_.data());
-    const Workload& w = workloads_[pending_id_[index]];
+    const model::PodId pod = model::PodId::FromIndex(loop_.WorkloadOf(workload));
     const model::Overlay::Mark mark = overlay_.mark();
     for (admission::WorkloadHandle v : victims) {
-      overlay_.Unreserve(workloads_[workload_of_handle_[v.index()]].pod);
+      overlay_.Unreserve(model::PodId::FromIndex(loop_.WorkloadOf(v)));
     }
     TESSERA_CHECK(assignment.pod_sets.size() == 1 && !assignment.pod_sets[0].usage.empty());
     const admission::QueueModel& m = *setup_.model;
     const admission::FlavorId flavor = m.FlavorOf(assignment.pod_sets[0].usage[0].fr);
-    const model::NodeId node = Best(w.pod, setup_.nodes_of_flavor[flavor.index()]);
+    const model::NodeId node = Best(pod, setup_.nodes_of_flavor[flavor.index()]);
     if (!node.valid()) {
       overlay_.RollbackTo(mark);
-      const model::Pod& pod = snapshot_.pod(w.pod);
-      return {false, fmt::format("pod {}/{} fits no node", pod.namespace_name, pod.name)};
+      const model::Pod& p = snapshot_.pod(pod);
+      return {false, fmt::format("pod {}/{} fits no node", p.namespace_name, p.name)};
     }
-    overlay_.Reserve(w.pod, node);
+    overlay_.Reserve(pod, node);
     return {true, {}};
   }
 
@@ -358,10 +338,7 @@ class NodeOracle final : public admission::PlacementOracle {
   const Setup& setup_;
   const model::Snapshot& snapshot_;
   model::Overlay& overlay_;
-  std::vector<Workload>& workloads_;
-  const std::vector<admission::PendingWorkload>& pending_;
-  const std::vector<uint32_t>& pending_id_;
-  const std::vector<uint32_t>& workload_of_handle_;
+  const sim::AdmissionLoop& loop_;
   std::vector<model::NodeId> feasible_;
   std::vector<int64_t> taint_counts_;
 };
@@ -384,16 +361,25 @@ class LatencyObserver final : public admission::DecisionObserver {
   double last_ = 0;
 };
 
-struct Departure {
-  int64_t time_ms;
-  uint32_t workload;
-  uint32_t generation;
-  bool operator>(const Departure& o) const {
-    return time_ms != o.time_ms ? time_ms > o.time_ms : workload > o.workload;
+// The loop's events applied to the nodes: a departing workload's pod leaves its node; the
+// overlay's tentative reservations become permanent before and after every cycle.
+class NodeListener final : public sim::LoopListener {
+ public:
+  NodeListener(model::Overlay& overlay, LatencyObserver& observer)
+      : overlay_(overlay), observer_(observer) {}
+  void Departed(uint32_t workload, int64_t) override {
+    overlay_.Unreserve(model::PodId::FromIndex(workload));
   }
-};
+  void CycleStarting(int64_t) override {
+    overlay_.Commit();
+    observer_.StartCycle();
+  }
+  void Stepped(int64_t) override { overlay_.Commit(); }
 
-int64_t RoundUp(int64_t t, int64_t step) { return (t + step - 1) / step * step; }
+ private:
+  model::Overlay& overlay_;
+  LatencyObserver& observer_;
+};
 
 }  // namespace
 
@@ -425,121 +411,32 @@ QueuesRun RunQueues(const QueuesShape& shape, const std::function<double()>& cpu
   const double setup_start = cpu_clock();
   Setup setup;
   Build(shape, setup);
-  std::vector<Workload>& workloads = setup.workloads;
   const admission::QueueModel& model = *setup.model;
   model::Overlay overlay(*setup.snapshot);
   run.cluster_queues = static_cast<int64_t>(model.num_cluster_queues());
   run.nodes = static_cast<int64_t>(setup.snapshot->num_nodes());
-  run.workloads = static_cast<int64_t>(workloads.size());
-  std::vector<uint32_t> arrivals(workloads.size());
-  for (uint32_t i = 0; i < arrivals.size(); ++i) arrivals[i] = i;
-  std::stable_sort(arrivals.begin(), arrivals.end(), [&](uint32_t a, uint32_t b) {
-    return workloads[a].arrival_ms < workloads[b].arrival_ms;
-  });
-  run.decision_seconds.reserve(workloads.size() * 4);
+  run.workloads = static_cast<int64_t>(setup.workloads.size());
+  run.decision_seconds.reserve(setup.workloads.size() * 4);
   LatencyObserver observer(latency_clock, run.decision_seconds);
   admission::Admitter admitter(model, {.observer = &observer});
-  std::vector<admission::PendingWorkload> pending;
-  std::vector<uint32_t> pending_id;
-  std::vector<uint32_t> workload_of_handle;
-  pending.reserve(workloads.size());
-  pending_id.reserve(workloads.size());
-  NodeOracle oracle(setup, overlay, workloads, pending, pending_id, workload_of_handle);
-  std::priority_queue<Departure, std::vector<Departure>, std::greater<>> departures;
-  auto enqueue = [&](uint32_t id) {
-    pending.push_back(std::move(workloads[id].spec));
-    pending_id.push_back(id);
-  };
+  sim::AdmissionLoop loop(admitter, setup.workloads, shape.cycle_ms);
+  NodeOracle oracle(setup, overlay, loop);
+  NodeListener listener(overlay, observer);
   run.setup_seconds = cpu_clock() - setup_start;
 
   const double decide_start = cpu_clock();
-  const int64_t first_arrival = workloads[arrivals.front()].arrival_ms;
-  int64_t now = RoundUp(first_arrival, shape.cycle_ms);
-  int64_t last_departure = first_arrival;
-  size_t next_arrival = 0;
-  size_t finished = 0;
-  bool changed = false;  // since the last cycle: a new arrival, departure or requeued victim
-  while (finished < workloads.size()) {
-    while (!departures.empty() && departures.top().time_ms <= now) {
-      const Departure d = departures.top();
-      departures.pop();
-      Workload& w = workloads[d.workload];
-      if (d.generation != w.generation) continue;  // preempted before it finished
-      admitter.Remove(w.handle);
-      overlay.Unreserve(w.pod);
-      last_departure = d.time_ms;
-      ++finished;
-      changed = true;
-    }
-    overlay.Commit();
-    while (next_arrival < arrivals.size() && workloads[arrivals[next_arrival]].arrival_ms <= now) {
-      enqueue(arrivals[next_arrival++]);
-      changed = true;
-    }
-    if (changed && !pending.empty()) {
-      changed = false;
-      ++run.cycles;
-      observer.StartCycle();
-      const admission::CycleResult result = admitter.RunCycle(pending, oracle, now);
-      overlay.Commit();
-      for (uint32_t index : result.admitted) {
-        const admission::AdmissionDecision& d = result.decisions[index];
-        const uint32_t id = pending_id[index];
-        Workload& w = workloads[id];
-        w.handle = d.handle;
-        if (workload_of_handle.size() <= d.handle.index()) {
-          workload_of_handle.resize(d.handle.index() + 1);
-        }
-        workload_of_handle[d.handle.index()] = id;
-        departures.push({now + w.runtime_ms, id, w.generation});
-        ++run.admissions;
-        run.borrowing_admissions += d.assignment.borrows ? 1 : 0;
-      }
-      for (const admission::AdmissionDecision& d : result.decisions) {
-        if (d.outcome == admission::AdmissionOutcome::kPending &&
-            d.reason.starts_with("quota available")) {
-          ++run.no_placement;
-        }
-      }
-      // Admitted workloads leave the pending list (their specs go home); the rest keep
-      // their order.
-      size_t kept = 0;
-      for (size_t i = 0; i < pending.size(); ++i) {
-        if (result.decisions[i].outcome == admission::AdmissionOutcome::kAdmitted) {
-          workloads[pending_id[i]].spec = std::move(pending[i]);
-          continue;
-        }
-        if (kept != i) {
-          pending[kept] = std::move(pending[i]);
-          pending_id[kept] = pending_id[i];
-        }
-        ++kept;
-      }
-      pending.resize(kept);
-      pending_id.resize(kept);
-      // Victims were evicted (the oracle took their pods off the nodes); like Kueue, they
-      // go back to their queue with their original creation time.
-      for (admission::WorkloadHandle h : result.preempted) {
-        const uint32_t id = workload_of_handle[h.index()];
-        ++workloads[id].generation;
-        enqueue(id);
-        ++run.preemptions;
-        changed = true;
-      }
-    }
-    // The next cycle: on the grid, at the next event (a requeued victim is one now).
-    int64_t next = INT64_MAX;
-    if (next_arrival < arrivals.size()) next = workloads[arrivals[next_arrival]].arrival_ms;
-    if (!departures.empty()) next = std::min(next, departures.top().time_ms);
-    if (changed) next = now;
-    TESSERA_CHECK(next != INT64_MAX || finished == workloads.size())
-        << pending.size() << " workloads can never be admitted";
-    now = std::max(now + shape.cycle_ms, RoundUp(next, shape.cycle_ms));
-  }
+  const sim::LoopStats stats = loop.Run(oracle, listener);
   run.decide_seconds = cpu_clock() - decide_start;
+  TESSERA_CHECK(stats.departed == run.workloads)
+      << stats.never_admitted << " workloads can never be admitted";
+  run.cycles = stats.cycles;
+  run.admissions = stats.admissions;
+  run.borrowing_admissions = stats.borrowing_admissions;
+  run.preemptions = stats.preemptions;
+  run.no_placement = stats.no_placement;
   run.decisions = static_cast<int64_t>(run.decision_seconds.size());
   run.placement_attempts = oracle.attempts;
-  run.makespan_ms = last_departure - first_arrival;
+  run.makespan_ms = stats.last_departure - stats.first_arrival;
 
   // Everything left: no quota in use anywhere, no pod on any node.
   for (int64_t u : admitter.state().usage_for_test()) TESSERA_CHECK(u == 0);

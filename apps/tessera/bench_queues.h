@@ -1,7 +1,8 @@
 // The `queues` scenarios of `tessera bench` (issue #7): Kueue's large-scale scheduler_perf
 // shape (test/performance/scheduler/configs/large-scale at kueue f6517b0c: 10 cohorts x 100
 // ClusterQueues, 50 single-pod workloads per ClusterQueue in three classes) on a cluster of
-// real nodes with two flavors, run in simulated time. Workloads arrive; an admission cycle
+// real nodes with two flavors, run in simulated time by sim::AdmissionLoop (the loop
+// `tessera simulate` replays tenants with). Workloads arrive; an admission cycle
 // (admission::Admitter, with every pod placed on the nodes by the placement filters and
 // scorer, as the engine places them) runs whenever something arrived, left or was preempted;
 // admitted workloads run for their runtime and leave; preempted ones go back to their queue.

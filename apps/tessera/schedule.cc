@@ -6,6 +6,7 @@
 #include <istream>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -15,6 +16,7 @@
 #include "io/manifests.h"
 #include "model/decision.h"
 #include "model/overlay.h"
+#include "model/snapshot.h"
 
 namespace tessera::cli {
 namespace {
@@ -109,9 +111,26 @@ int RunSchedule(const ScheduleFlags& flags, std::istream& in, std::ostream& out,
 
   engine::Options options;
   options.policy = *policy;
-  const model::QueueObjects& queues = loaded->queues;
-  if (!queues.cluster_queues.empty() || !queues.local_queues.empty() || !queues.workloads.empty()) {
+  model::QueueObjects& queues = loaded->queues;
+  if (!queues.cluster_queues.empty() || !queues.local_queues.empty() || !queues.workloads.empty() ||
+      !queues.kai_queues.empty()) {
     options.queues = &queues;
+  }
+  if (!queues.kai_queues.empty()) {
+    // KAI divides the cluster's idle resources over its queues by overQuotaWeight: give the
+    // admitter the cluster's size, and order by weighted share when only KAI queues exist.
+    const model::Snapshot& snapshot = loaded->snapshot;
+    for (std::string_view name : {"nvidia.com/gpu", "cpu", "memory"}) {
+      int64_t total = 0;
+      for (size_t r = 0; r < snapshot.num_resources(); ++r) {
+        if (snapshot.resource_name(model::ResourceId::FromIndex(r)) != name) continue;
+        for (size_t n = 0; n < snapshot.num_nodes(); ++n) {
+          total += snapshot.allocatable(model::NodeId::FromIndex(n))[r].value();
+        }
+      }
+      queues.kai_cluster_capacity.emplace_back(std::string(name), total);
+    }
+    options.fair_sharing = queues.cluster_queues.empty();
   }
   options.gangs = &loaded->gangs;
   options.check = flags.check;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "exit_status.h"
+#include "io/manifests.h"
 #include "io/trace.h"
 #include "sim/backfill_experiment.h"
 #include "sim/policies.h"
@@ -88,6 +89,114 @@ nlohmann::json Curve(const std::vector<double>& v) {
   return a;
 }
 
+// --- tenant replay (a scenario with queues) -----------------------------------------------
+
+constexpr const char* kQueueUnits[] = {"cores", "GiB", "GPUs"};
+
+std::string UnitOf(const std::string& resource) {
+  return resource == "cpu"      ? kQueueUnits[0]
+         : resource == "memory" ? kQueueUnits[1]
+                                : kQueueUnits[2];
+}
+
+// A per-resource object {"cpu": x, ...}.
+template <typename T, typename F>
+nlohmann::json PerResource(const std::vector<std::string>& resources, const std::vector<T>& v,
+                           F value) {
+  nlohmann::json o = nlohmann::json::object();
+  for (size_t i = 0; i < resources.size() && i < v.size(); ++i) o[resources[i]] = value(v[i]);
+  return o;
+}
+
+// The `queues` section (docs/simulate.md): per policy, per queue the summary over seeds and,
+// per run, the queues' timelines and the fairness index.
+nlohmann::json QueuesJson(const sim::SimResult& r) {
+  const std::vector<std::string>& res = r.queue_resources;
+  nlohmann::json units = nlohmann::json::object();
+  for (const std::string& name : res) units[name] = UnitOf(name);
+  nlohmann::json j = {{"resources", res}, {"units", units}};
+  nlohmann::json summary = nlohmann::json::array();
+  for (const sim::PolicySummary& s : r.summary) {
+    nlohmann::json queues = nlohmann::json::array();
+    for (const sim::PolicySummary::Queue& q : s.queues) {
+      auto stat = [](const sim::Stat& st) { return StatJson(st); };
+      queues.push_back({{"queue", q.name},
+                        {"admissions", StatJson(q.admissions)},
+                        {"borrowing_admissions", StatJson(q.borrowing_admissions)},
+                        {"preemptions", StatJson(q.preemptions)},
+                        {"never_started", StatJson(q.never_started)},
+                        {"wait_p50_s", StatJson(q.wait_p50_s)},
+                        {"wait_p99_s", StatJson(q.wait_p99_s)},
+                        {"used_mean", PerResource(res, q.used_mean, stat)},
+                        {"borrowed_mean", PerResource(res, q.borrowed_mean, stat)},
+                        {"weighted_share_mean", StatJson(q.weighted_share_mean)}});
+    }
+    summary.push_back({{"policy", s.policy},
+                       {"fairness_index_mean", StatJson(s.fairness_mean)},
+                       {"preemptions", StatJson(s.preemptions)},
+                       {"queues", std::move(queues)}});
+  }
+  j["summary"] = std::move(summary);
+  nlohmann::json runs = nlohmann::json::array();
+  for (const sim::Run& run : r.runs) {
+    auto plain = [](double x) { return x; };
+    nlohmann::json queues = nlohmann::json::array();
+    for (const sim::QueueRun& q : run.queues) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (const sim::QueuePoint& p : q.timeline) {
+        nlohmann::json row = {p.time_s, p.pending, p.running};
+        for (double u : p.used) row.push_back(u);
+        for (double b : p.borrowed) row.push_back(b);
+        row.push_back(p.weighted_share);
+        rows.push_back(std::move(row));
+      }
+      nlohmann::json limits = nlohmann::json::object();
+      for (size_t i = 0; i < res.size() && i < q.borrowing_limit.size(); ++i) {
+        limits[res[i]] = q.borrowing_limit[i] < 0 ? nlohmann::json(nullptr)
+                                                  : nlohmann::json(q.borrowing_limit[i]);
+      }
+      queues.push_back(
+          {{"queue", q.name},
+           {"cohort", q.cohort.empty() ? nlohmann::json(nullptr) : nlohmann::json(q.cohort)},
+           {"weight", q.weight},
+           {"nominal", PerResource(res, q.nominal, plain)},
+           {"borrowing_limit", std::move(limits)},
+           {"tasks", q.tasks},
+           {"admissions", q.admissions},
+           {"borrowing_admissions", q.borrowing_admissions},
+           {"preemptions", q.preemptions},
+           {"never_started", q.never_started},
+           {"wait_p50_s", q.wait_p50_s},
+           {"wait_p99_s", q.wait_p99_s},
+           {"used_mean", PerResource(res, q.used_mean, plain)},
+           {"borrowed_mean", PerResource(res, q.borrowed_mean, plain)},
+           {"weighted_share_mean", q.weighted_share_mean},
+           {"timeline", {{"rows", std::move(rows)}}}});
+    }
+    nlohmann::json columns = {"time_s", "pending", "running"};
+    for (const std::string& name : res) columns.push_back("used_" + name);
+    for (const std::string& name : res) columns.push_back("borrowed_" + name);
+    columns.push_back("weighted_share");
+    nlohmann::json fairness = nlohmann::json::array();
+    for (const sim::FairnessPoint& p : run.fairness) {
+      fairness.push_back({p.time_s, p.queues_with_demand, p.index});
+    }
+    runs.push_back({{"policy", run.policy},
+                    {"seed", run.seed},
+                    {"cycles", run.cycles},
+                    {"admissions", run.admissions},
+                    {"preemptions", run.preemptions},
+                    {"fairness_index_mean", run.fairness_mean},
+                    {"timeline_columns", std::move(columns)},
+                    {"queues", std::move(queues)},
+                    {"fairness",
+                     {{"columns", {"time_s", "queues_with_demand", "jain_index"}},
+                      {"rows", std::move(fairness)}}}});
+  }
+  j["runs"] = std::move(runs);
+  return j;
+}
+
 void WriteJson(const sim::SimResult& r, const std::vector<uint64_t>& seeds, bool checked,
                std::ostream& out) {
   const bool fill = r.experiment == sim::Experiment::kFill;
@@ -119,6 +228,7 @@ void WriteJson(const sim::SimResult& r, const std::vector<uint64_t>& seeds, bool
     summary.push_back(std::move(p));
   }
   j["summary"] = std::move(summary);
+  if (!r.queue_resources.empty()) j["queues"] = QueuesJson(r);
   nlohmann::json runs = nlohmann::json::array();
   for (const sim::Run& run : r.runs) {
     nlohmann::json o = {{"policy", run.policy},
@@ -184,6 +294,8 @@ void PrintRows(const std::vector<std::vector<std::string>>& rows, std::ostream& 
   }
 }
 
+void WriteQueuesTable(const sim::SimResult& r, std::ostream& out);
+
 void WriteTable(const sim::SimResult& r, size_t num_seeds, std::ostream& out) {
   const bool fill = r.experiment == sim::Experiment::kFill;
   out << fmt::format("{} on {} ({} nodes, {} GPUs), {} seed{}{}\n", fill ? "fill" : "replay",
@@ -209,6 +321,48 @@ void WriteTable(const sim::SimResult& r, size_t num_seeds, std::ostream& out) {
     }
   }
   PrintRows(rows, out);
+  if (!r.queue_resources.empty()) WriteQueuesTable(r, out);
+}
+
+// The per-queue section of the replay table: per policy and ClusterQueue, means over seeds.
+void WriteQueuesTable(const sim::SimResult& r, std::ostream& out) {
+  const std::vector<std::string>& res = r.queue_resources;
+  // GPU first when the queues cover it: that is what tenants share.
+  size_t key = 0;
+  for (size_t i = 0; i < res.size(); ++i) {
+    if (res[i] == "gpu") key = i;
+  }
+  const std::string unit = UnitOf(res[key]);
+  out << fmt::format("\nqueues (means over seeds; {} in {}; share = weighted dominant share):\n",
+                     res[key], unit);
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"POLICY", "QUEUE", "COHORT", "NOMINAL", "USED MEAN", "BORROWED MEAN",
+                  "SHARE MEAN", "ADMITTED", "PREEMPTED", "WAIT P50 s", "WAIT P99 s",
+                  "NEVER STARTED"});
+  const sim::Run* first = r.runs.empty() ? nullptr : &r.runs.front();
+  for (const sim::PolicySummary& s : r.summary) {
+    for (size_t q = 0; q < s.queues.size(); ++q) {
+      const sim::PolicySummary::Queue& x = s.queues[q];
+      const sim::QueueRun* info =
+          first != nullptr && q < first->queues.size() ? &first->queues[q] : nullptr;
+      rows.push_back(
+          {s.policy, x.name, info && !info->cohort.empty() ? info->cohort : "-",
+           info ? fmt::format("{:g}", info->nominal[key]) : "?",
+           fmt::format("{:.2f}", x.used_mean[key].mean),
+           fmt::format("{:.2f}", x.borrowed_mean[key].mean),
+           fmt::format("{:.3f}", x.weighted_share_mean.mean),
+           fmt::format("{:.1f}", x.admissions.mean), fmt::format("{:.1f}", x.preemptions.mean),
+           fmt::format("{:.0f}", x.wait_p50_s.mean), fmt::format("{:.0f}", x.wait_p99_s.mean),
+           fmt::format("{:.1f}", x.never_started.mean)});
+    }
+  }
+  PrintRows(rows, out);
+  out << "fairness (Jain's index on weighted dominant share, time-weighted mean):";
+  for (const sim::PolicySummary& s : r.summary) {
+    out << fmt::format(" {} {}", s.policy, MeanSd(s.fairness_mean, 3));
+    if (&s != &r.summary.back()) out << ',';
+  }
+  out << '\n';
 }
 
 std::string Stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
@@ -240,7 +394,9 @@ void WriteBackfillJson(const sim::BackfillResult& r, const std::vector<uint64_t>
         {"wait_for_pods_ready_s", r.wait_for_pods_ready_s},
         {"backoff_limit_count", r.backoff_limit_count < 0 ? nlohmann::json(nullptr)
                                                           : nlohmann::json(r.backoff_limit_count)},
-        {"pod_startup_max_s", r.pod_startup_max_s}};
+        {"pod_startup_max_s", r.pod_startup_max_s},
+        {"block_admission", r.block_admission},
+        {"jobsets", r.jobsets}};
   }
   nlohmann::json summary = nlohmann::json::array();
   for (const sim::BackfillSummary& s : r.summary) {
@@ -298,6 +454,7 @@ void WriteBackfillJson(const sim::BackfillResult& r, const std::vector<uint64_t>
                                   {"evictions", run.evictions},
                                   {"deactivated", run.deactivated},
                                   {"stuck", run.stuck},
+                                  {"admissions_held", run.admissions_held},
                                   {"big_gang_ready_wait", WaitJson(run.big_ready)},
                                   {"events", std::move(counts)}};
     }
@@ -364,23 +521,32 @@ void WriteBackfillTable(const sim::BackfillResult& r, size_t num_seeds, std::ost
   PrintRows(lc_rows, out);
   if (!r.stages) return;
   // JobSet shapes, start-up delays and waitForPodsReady: how the gangs got going.
+  std::string shape(sim::JobSetShapeName(r.jobset_shape));
+  if (!r.jobsets.empty()) {
+    shape = r.jobsets.size() == 1 ? r.jobsets.front()
+                                  : fmt::format("{} JobSets in turn", r.jobsets.size());
+  }
   out << fmt::format(
-      "\nJobSet lifecycle (big gangs as {}, pod start-up 0-{} s, waitForPodsReady {}), summed "
+      "\nJobSet lifecycle (big gangs as {}, pod start-up 0-{} s, waitForPodsReady {}{}), summed "
       "over seeds:\n",
-      sim::JobSetShapeName(r.jobset_shape), r.pod_startup_max_s,
+      shape, r.pod_startup_max_s,
       r.wait_for_pods_ready_s == 0
           ? std::string("off")
           : fmt::format("{} s, backoffLimitCount {}", r.wait_for_pods_ready_s,
                         r.backoff_limit_count < 0 ? std::string("none")
-                                                  : std::to_string(r.backoff_limit_count)));
+                                                  : std::to_string(r.backoff_limit_count)),
+      r.block_admission ? ", blockAdmission" : "");
   std::vector<std::vector<std::string>> st_rows;
   st_rows.push_back({"POLICY", "PLACEMENTS", "JOB RESTARTS", "EVICTED", "DEACTIVATED", "STUCK",
                      "GANGS READY", "GANG READY WAIT P50 min"});
+  if (r.block_admission) st_rows.back().push_back("ADMISSION BLOCKS (HELD)");
   for (const sim::BackfillSummary& s : r.summary) {
     int64_t placements = 0, job_restarts = 0, evicted = 0, deactivated = 0, stuck = 0;
-    int64_t big = 0, ready = 0;
+    int64_t big = 0, ready = 0, blocks = 0, held = 0;
     for (const sim::BackfillRun& run : r.runs) {
       if (run.policy != s.policy) continue;
+      blocks += run.event_counts[static_cast<size_t>(sim::GangEventKind::kAdmissionBlocked)];
+      held += run.admissions_held;
       placements += run.event_counts[static_cast<size_t>(sim::GangEventKind::kStart)];
       job_restarts += count(run, sim::EventKind::kJobRestarted);
       evicted += count(run, sim::EventKind::kEvicted);
@@ -395,6 +561,7 @@ void WriteBackfillTable(const sim::BackfillResult& r, size_t num_seeds, std::ost
                        s.big_ready_seeds == 0
                            ? std::string("n/a")
                            : MeanSd({s.big_ready_p50_s.mean / 60, s.big_ready_p50_s.sd / 60}, 1)});
+    if (r.block_admission) st_rows.back().push_back(fmt::format("{} ({})", blocks, held));
   }
   PrintRows(st_rows, out);
 }
@@ -473,6 +640,35 @@ int RunBackfill(const SimulateFlags& flags, const sim::WallClock& clock, std::os
   config.wait_for_pods_ready_s = flags.wait_for_pods_ready_seconds;
   config.backoff_limit_count = flags.backoff_limit_count;
   config.pod_startup_max_s = flags.pod_startup_seconds;
+  if (flags.block_admission && flags.wait_for_pods_ready_seconds == 0) {
+    err << "error: --block-admission needs --wait-for-pods-ready-seconds\n";
+    return kExitUsage;
+  }
+  config.block_admission = flags.block_admission;
+  if (!flags.jobset_files.empty()) {
+    if (config.jobset_shape != sim::JobSetShape::kGang) {
+      err << "error: --jobset and --jobset-shape both shape the big gangs; give one\n";
+      return kExitUsage;
+    }
+    auto loaded = io::LoadManifests(flags.jobset_files);
+    if (!loaded.ok()) {
+      err << "error: --jobset: " << loaded.error().ToString() << '\n';
+      return kExitInvalidInput;
+    }
+    std::vector<std::string> warnings = loaded->warnings;
+    auto jobsets = sim::BackfillJobSetsFrom(loaded->gangs, loaded->snapshot,
+                                            config.scenario.cluster, warnings);
+    if (!jobsets.ok()) {
+      err << "error: --jobset: " << jobsets.error().ToString() << '\n';
+      return kExitInvalidInput;
+    }
+    if (loaded->snapshot.num_nodes() > 0) {
+      warnings.push_back(
+          "--jobset: the files' Nodes are not used: the backfill replay runs its own cluster");
+    }
+    for (const std::string& w : warnings) err << "warning: " << w << '\n';
+    config.jobsets = std::move(*jobsets);
+  }
   config.pod_failure_probability = flags.pod_failure_rate;
   config.node_mtbf_hours = flags.node_mtbf_hours;
   config.max_restarts = flags.max_restarts;
@@ -589,6 +785,16 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
                   "deactivated (Kueue backoffLimitCount); -1: no limit")
       ->capture_default_str()
       ->check(CLI::Range(-1, 1000000));
+  cmd->add_flag("--block-admission", flags.block_admission,
+                "backfill with --wait-for-pods-ready-seconds: Kueue blockAdmission: after a "
+                "workload is admitted, admit no other until its pods are all Ready (or it is "
+                "evicted)");
+  cmd->add_option("--jobset", flags.jobset_files,
+                  "backfill: a jobset.x-k8s.io/v1alpha2 JobSet manifest (repeatable; a file may "
+                  "hold several); the 64-GPU gangs become these JobSets in turn, with their "
+                  "replicatedJobs, requests, failurePolicy, successPolicy, dependsOn, "
+                  "backoffLimit and termination grace (docs/backfill.md)")
+      ->type_name("FILE");
   cmd->add_flag("--check", flags.check,
                 "verify after every decision that no device, capacity or node is over-allocated "
                 "and that the device ledger agrees with every claim (slower)");
@@ -597,6 +803,7 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
   tessera simulate --nodes examples/trace/nodes.csv --pods examples/trace/pods.csv \
       --experiment replay --policies fgd,tessera --seeds 42
   tessera simulate --scenario examples/scenarios/small-mixed.yaml -o json
+  tessera simulate --scenario examples/scenarios/tenants.yaml --experiment replay   # queues
   tessera simulate --experiment backfill --seeds 42-51   # gangs: fifo, greedy, backfill
   tessera simulate --nodes openb_node_list_gpu_node.csv --pods openb_pod_list_default.csv \
       --policies random,dot-product,gpu-clustering,gpu-packing,best-fit,fgd,tessera \
@@ -621,9 +828,11 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
     return kExitUsage;
   }
   if (flags.jobset_shape != "gang" || flags.wait_for_pods_ready_seconds != 0 ||
-      flags.pod_startup_seconds != 0 || flags.backoff_limit_count != -1) {
-    err << "error: --jobset-shape, --pod-startup-seconds, --wait-for-pods-ready-seconds and "
-           "--backoff-limit-count apply to --experiment backfill only\n";
+      flags.pod_startup_seconds != 0 || flags.backoff_limit_count != -1 ||
+      flags.block_admission || !flags.jobset_files.empty()) {
+    err << "error: --jobset-shape, --jobset, --pod-startup-seconds, "
+           "--wait-for-pods-ready-seconds, --backoff-limit-count and --block-admission apply "
+           "to --experiment backfill only\n";
     return kExitUsage;
   }
 
@@ -677,6 +886,7 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
     config.nodes = scenario.nodes;
     config.tasks = sim::ScenarioTasks(scenario, /*seed=*/1);
     config.workload = scenario.name;
+    config.queues = std::move(scenario.queues);
   }
 
   std::string last_bar;

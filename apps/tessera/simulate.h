@@ -35,6 +35,8 @@ struct SimulateFlags {
   int wait_for_pods_ready_seconds = 0;  // Kueue waitForPodsReady timeout; 0: off
   int backoff_limit_count = -1;         // requeues before deactivation; -1: no limit
   int pod_startup_seconds = 0;          // pods Ready after a uniform 0 to this many seconds
+  bool block_admission = false;         // Kueue waitForPodsReady.blockAdmission
+  std::vector<std::string> jobset_files;  // JobSet manifests the big gangs become
 };
 
 CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags);

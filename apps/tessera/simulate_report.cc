@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iterator>
+#include <limits>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -252,6 +254,9 @@ struct LineChart {
   std::vector<LegendEntry> legend;
   std::vector<Series> series;
   bool diagonal = false;  // a dashed y = x line: every arrived GPU allocated
+  // A dashed horizontal line at this y (NaN: none), e.g. 100% of the nominal quota.
+  double reference_y = std::numeric_limits<double>::quiet_NaN();
+  std::string reference_label;
 };
 
 // Lays out the legend in rows across the plot width and returns how many rows it takes.
@@ -432,6 +437,12 @@ void WriteLineChart(const LineChart& chart, std::string& html) {
                    Px(frame.X(std::max(chart.x.lo, chart.y.lo))),
                    Px(frame.Y(std::max(chart.x.lo, chart.y.lo))), Px(frame.X(end)),
                    Px(frame.Y(end)), "every arrived GPU allocated");
+  }
+  if (std::isfinite(chart.reference_y) && chart.reference_y >= chart.y.lo &&
+      chart.reference_y <= chart.y.hi) {
+    fmt::format_to(out, "<path class=\"reference\" d=\"M{} {} L{} {}\"><title>{}</title></path>\n",
+                   Px(frame.left), Px(frame.Y(chart.reference_y)), Px(frame.right),
+                   Px(frame.Y(chart.reference_y)), Escape(chart.reference_label));
   }
   for (const Series& s : chart.series) {
     const std::string d = LinePath(frame, s.x, s.y);
@@ -876,6 +887,142 @@ void WriteReplayCharts(const sim::SimResult& result, const std::vector<std::stri
   WriteLineChart(wait, html);
 }
 
+// --- tenant replay (a scenario with queues) -----------------------------------------------
+
+// The quota resource the queue charts show: gpu when the queues cover it.
+size_t KeyResource(const sim::SimResult& result) {
+  for (size_t i = 0; i < result.queue_resources.size(); ++i) {
+    if (result.queue_resources[i] == "gpu") return i;
+  }
+  return 0;
+}
+
+// One chart per policy (its first seed): one line per ClusterQueue, coloured by queue.
+LineChart QueueChart(
+    const sim::Run& run, const TimeUnit& time_unit,
+    const std::function<double(const sim::QueueRun&, const sim::QueuePoint&)>& value,
+    double y_floor) {
+  LineChart chart;
+  double t_max = 0;
+  for (const sim::QueueRun& q : run.queues) {
+    for (const sim::QueuePoint& p : q.timeline) {
+      t_max = std::max(t_max, static_cast<double>(p.time_s) / time_unit.seconds);
+    }
+  }
+  chart.x = NiceAxis(0, t_max, 8);
+  chart.x_label = fmt::format("Simulated time ({})", time_unit.name);
+  double y_max = y_floor;
+  for (size_t i = 0; i < run.queues.size(); ++i) {
+    const sim::QueueRun& q = run.queues[i];
+    const int style = static_cast<int>(i);
+    Series s{
+        .policy = q.name,
+        .style = style,
+        .tooltip = fmt::format("{} ({} seed {})", q.name, run.policy, run.seed),
+        .attributes = fmt::format(" data-queue=\"{}\" data-seed=\"{}\"", Escape(q.name), run.seed)};
+    for (const sim::QueuePoint& p : q.timeline) {
+      s.x.push_back(static_cast<double>(p.time_s) / time_unit.seconds);
+      s.y.push_back(value(q, p));
+    }
+    Decimate(s.x, s.y, chart.x.lo, chart.x.hi, static_cast<int>(kPlotRight - kPlotLeft));
+    y_max = MaxFinite(s.y, y_max);
+    chart.series.push_back(std::move(s));
+    chart.legend.push_back({q.name, style});
+  }
+  chart.y = NiceAxis(0, y_max);
+  return chart;
+}
+
+void WriteQueueCharts(const sim::SimResult& result, const std::vector<std::string>& policies,
+                      std::string& html) {
+  const size_t key = KeyResource(result);
+  const std::string& resource = result.queue_resources[key];
+  const std::string unit = resource == "cpu" ? "cores" : resource == "memory" ? "GiB" : "GPUs";
+  double t_max = 0;
+  for (const sim::Run& r : result.runs) {
+    for (const sim::QueueRun& q : r.queues) {
+      if (!q.timeline.empty())
+        t_max = std::max(t_max, static_cast<double>(q.timeline.back().time_s));
+    }
+  }
+  const TimeUnit time_unit = PickTimeUnit(t_max);
+  html += "<h2>Queues</h2>\n";
+  for (const std::string& policy : policies) {
+    const auto run = std::find_if(result.runs.begin(), result.runs.end(),
+                                  [&](const sim::Run& r) { return r.policy == policy; });
+    if (run == result.runs.end() || run->queues.empty()) continue;
+    const std::string note =
+        fmt::format("{} seed {}; one line per ClusterQueue.", policy, run->seed);
+    LineChart usage = QueueChart(
+        *run, time_unit,
+        [key](const sim::QueueRun& q, const sim::QueuePoint& p) {
+          return q.nominal[key] > 0 ? p.used[key] / q.nominal[key] * 100
+                                    : std::numeric_limits<double>::quiet_NaN();
+        },
+        100);
+    usage.name = "queue-usage-vs-nominal";
+    usage.title = "Quota usage against nominal";
+    usage.y_label = fmt::format("{} used (% of nominal quota)", resource);
+    usage.reference_y = 100;
+    usage.reference_label = "nominal quota";
+    usage.caption = note + " Above 100% a queue borrows from its cohort.";
+    WriteLineChart(usage, html);
+
+    LineChart borrowed = QueueChart(
+        *run, time_unit,
+        [key](const sim::QueueRun&, const sim::QueuePoint& p) { return p.borrowed[key]; }, 1);
+    borrowed.name = "queue-borrowed";
+    borrowed.title = "Borrowed quota";
+    borrowed.y_label = fmt::format("{} borrowed ({})", resource, unit);
+    borrowed.caption = note;
+    WriteLineChart(borrowed, html);
+
+    LineChart share = QueueChart(
+        *run, time_unit,
+        [](const sim::QueueRun&, const sim::QueuePoint& p) { return p.weighted_share; }, 0.1);
+    share.name = "queue-weighted-share";
+    share.title = "Weighted dominant share";
+    share.y_label = "Dominant share of borrowed quota / weight";
+    share.caption = note;
+    WriteLineChart(share, html);
+  }
+
+  // Fairness: one line per run, coloured by policy; gaps where no queue has demand.
+  LineChart fairness;
+  fairness.x = NiceAxis(0, t_max / time_unit.seconds, 8);
+  fairness.x_label = fmt::format("Simulated time ({})", time_unit.name);
+  for (const std::string& policy : policies) {
+    const int style = StyleOf(policies, policy);
+    bool any = false;
+    for (const sim::Run& r : result.runs) {
+      if (r.policy != policy) continue;
+      any = true;
+      Series s{.policy = policy,
+               .style = style,
+               .tooltip = fmt::format("{} seed {}", policy, r.seed),
+               .attributes = fmt::format(" data-seed=\"{}\"", r.seed)};
+      for (const sim::FairnessPoint& p : r.fairness) {
+        s.x.push_back(static_cast<double>(p.time_s) / time_unit.seconds);
+        s.y.push_back(p.queues_with_demand > 0 ? p.index
+                                               : std::numeric_limits<double>::quiet_NaN());
+      }
+      Decimate(s.x, s.y, fairness.x.lo, fairness.x.hi, static_cast<int>(kPlotRight - kPlotLeft));
+      fairness.series.push_back(std::move(s));
+    }
+    if (any) fairness.legend.push_back({policy, style});
+  }
+  fairness.y = NiceAxis(0, 1);
+  fairness.name = "fairness-over-time";
+  fairness.title = "Fairness index over time";
+  fairness.y_label = "Jain's index on weighted dominant share";
+  fairness.reference_y = 1;
+  fairness.reference_label = "perfectly fair";
+  fairness.caption =
+      "One line per run, coloured by policy. Jain's index over the queues with demand "
+      "(docs/simulate.md); 1 when no queue is ahead of another.";
+  WriteLineChart(fairness, html);
+}
+
 }  // namespace
 
 void WriteHtmlReport(const sim::SimResult& result, std::ostream& out) {
@@ -905,6 +1052,7 @@ void WriteHtmlReport(const sim::SimResult& result, std::ostream& out) {
     WriteFillCharts(result, policies, html);
   } else {
     WriteReplayCharts(result, policies, html);
+    if (!result.queue_resources.empty()) WriteQueueCharts(result, policies, html);
   }
   html += "<footer>Written by <code>tessera simulate</code>.</footer>\n</body>\n</html>\n";
   out << html;

@@ -96,6 +96,10 @@ bool Admitter::TournamentBefore(QuotaNodeId child_a, const Entry& a, QuotaNodeId
   const bool borrows_a = BorrowsAfter(state_, child_a, a.assignment.total);
   const bool borrows_b = BorrowsAfter(state_, child_b, b.assignment.total);
   if (borrows_a != borrows_b) return !borrows_a;
+  // KAI queue priority (always 0 for Kueue's objects): the higher queue first.
+  const int32_t priority_a = model_.node(child_a).kai_priority;
+  const int32_t priority_b = model_.node(child_b).kai_priority;
+  if (priority_a != priority_b) return priority_a > priority_b;
   const double share_a = state_.WeightedShare(child_a, a.assignment.total);
   const double share_b = state_.WeightedShare(child_b, b.assignment.total);
   if (share_a != share_b) return share_a < share_b;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <optional>
 #include <span>
 #include <utility>
@@ -155,6 +157,19 @@ class QueueModelBuilder {
     DeriveQuotas();
     TESSERA_RETURN_IF_ERROR(LocalQueues());
     TESSERA_RETURN_IF_ERROR(Namespaces());
+    m_.charges_devices_ = objects_.has_kueue_configuration;
+    for (const model::DeviceClassMappingSpec& mapping : objects_.device_class_mappings) {
+      const ResourceId r = m_.InternResource(mapping.name);
+      for (size_t i = 0; i < mapping.device_class_names.size(); ++i) {
+        if (!m_.device_class_resource_.emplace(mapping.device_class_names[i], r.value()).second) {
+          return Located(AlreadyExists(fmt::format("DeviceClass {} is mapped twice",
+                                                   mapping.device_class_names[i])),
+                         "Configuration", "", mapping.source,
+                         fmt::format("resources.deviceClassMappings[{}].deviceClassNames[{}]",
+                                     mapping.index, i));
+        }
+      }
+    }
     for (const model::WorkloadPriorityClassSpec& pc : objects_.workload_priority_classes) {
       if (!m_.priority_classes_.emplace(pc.name, pc.value).second) {
         return Located(AlreadyExists("duplicate WorkloadPriorityClass"), "WorkloadPriorityClass",
@@ -525,8 +540,231 @@ class QueueModelBuilder {
   QueueModel m_;
 };
 
+namespace {
+
+// A quota value past any cluster (2^52 units): what KAI's quota -1 (unlimited) becomes when the
+// cluster's capacity is unknown. Sums over thousands of queues stay far below int64's range.
+constexpr int64_t kKaiUnlimited = int64_t{1} << 52;
+
+struct KaiResource {
+  std::string_view kai_name;    // spec.resources.<kai_name>
+  std::string_view quota_name;  // the quota resource it counts
+  double units_per_kai_unit;    // gpu: devices; cpu: millicores; memory: MB -> bytes
+};
+constexpr std::array<KaiResource, 3> kKaiResources = {{
+    {"gpu", kKaiGpuResource, 1},
+    {"cpu", "cpu", 1},
+    {"memory", "memory", 1e6},
+}};
+
+// One KAI queue's amounts for one resource, in Tessera's units.
+struct KaiAmounts {
+  int64_t deserved = 0;
+  std::optional<int64_t> limit;  // nullopt: -1 (no limit)
+  double weight = 1;
+};
+
+int64_t KaiUnits(double value, const KaiResource& r) {
+  // Whole GPUs only: a queue allowed 1.5 GPUs can hold 1 whole-GPU pod, as KAI would.
+  const double scaled = std::floor(value * r.units_per_kai_unit);
+  return scaled >= static_cast<double>(kKaiUnlimited) ? kKaiUnlimited
+                                                      : static_cast<int64_t>(scaled);
+}
+
+// The Kueue objects the KAI queues of `objects` compile into, appended to `out`; the names of
+// the leaf and parent queues in `leaves` and `parents`. Checks what one Queue object cannot:
+// parents exist, no cycles, no clash with Kueue names.
+Status CompileKaiQueues(const model::QueueObjects& objects, model::QueueObjects& out,
+                        std::vector<std::string>& leaves, std::vector<std::string>& parents) {
+  const auto& queues = objects.kai_queues;
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < queues.size(); ++i) {
+    const model::KaiQueueSpec& q = queues[i];
+    if (!index.emplace(q.name, i).second) {
+      return Located(AlreadyExists("duplicate Queue"), "Queue", q.name, q.source, "metadata.name");
+    }
+    auto clash = [&](std::string_view kind) {
+      return Located(AlreadyExists(fmt::format(
+                         "a Kueue {} has the same name; Tessera keeps KAI Queues and Kueue "
+                         "queues in one quota tree, so their names must differ",
+                         kind)),
+                     "Queue", q.name, q.source, "metadata.name");
+    };
+    for (const model::ClusterQueueSpec& cq : objects.cluster_queues) {
+      if (cq.name == q.name || cq.cohort == q.name) {
+        return clash(cq.name == q.name ? "ClusterQueue" : "cohort");
+      }
+    }
+    for (const model::CohortSpec& c : objects.cohorts) {
+      if (c.name == q.name) return clash("Cohort");
+    }
+  }
+  std::vector<std::vector<size_t>> children(queues.size());
+  for (size_t i = 0; i < queues.size(); ++i) {
+    const model::KaiQueueSpec& q = queues[i];
+    if (q.parent.empty()) continue;
+    auto it = index.find(q.parent);
+    if (it == index.end()) {
+      return Located(NotFound(fmt::format("Queue {} not found", q.parent)), "Queue", q.name,
+                     q.source, "spec.parentQueue");
+    }
+    children[it->second].push_back(i);
+  }
+  // Cycles: follow parents from every queue; a walk longer than the number of queues loops.
+  for (size_t i = 0; i < queues.size(); ++i) {
+    std::vector<size_t> walk = {i};
+    for (size_t at = i; !queues[at].parent.empty();) {
+      at = index.at(queues[at].parent);
+      if (at == i) {
+        std::string path = queues[i].name;
+        for (size_t k = 1; k < walk.size(); ++k) path += " -> " + queues[walk[k]].name;
+        path += " -> " + queues[i].name;
+        return Located(InvalidArgument("cycle " + path), "Queue", queues[i].name, queues[i].source,
+                       "spec.parentQueue");
+      }
+      if (walk.size() > queues.size()) break;  // a cycle further up; reported from its member
+      walk.push_back(at);
+    }
+  }
+
+  // Amounts per queue and resource.
+  std::array<std::optional<int64_t>, kKaiResources.size()> capacity;
+  for (size_t r = 0; r < kKaiResources.size(); ++r) {
+    for (const auto& [name, amount] : objects.kai_cluster_capacity) {
+      if (name == kKaiResources[r].quota_name) capacity[r] = amount;
+    }
+  }
+  std::vector<std::array<KaiAmounts, kKaiResources.size()>> amounts(queues.size());
+  for (size_t i = 0; i < queues.size(); ++i) {
+    for (size_t r = 0; r < kKaiResources.size(); ++r) {
+      KaiAmounts& a = amounts[i][r];
+      // A resource the Queue does not list: no quota, no limit, weight 1.
+      for (const model::KaiQueueResourceSpec& spec : queues[i].resources) {
+        if (spec.resource != kKaiResources[r].kai_name) continue;
+        a.deserved = spec.quota == -1 ? capacity[r].value_or(kKaiUnlimited)
+                                      : KaiUnits(spec.quota, kKaiResources[r]);
+        if (spec.limit != -1) a.limit = KaiUnits(spec.limit, kKaiResources[r]);
+        a.weight = spec.over_quota_weight;
+      }
+      if (a.limit) a.deserved = std::min(a.deserved, *a.limit);
+    }
+  }
+
+  auto group = [](std::span<const int64_t> nominal,
+                  std::span<const std::optional<int64_t>> borrowing) {
+    model::ResourceGroupSpec g;
+    model::FlavorQuotasSpec f;
+    f.flavor = std::string(kKaiFlavor);
+    for (size_t r = 0; r < kKaiResources.size(); ++r) {
+      g.covered_resources.emplace_back(kKaiResources[r].quota_name);
+      model::ResourceQuotaSpec q;
+      q.name = std::string(kKaiResources[r].quota_name);
+      q.nominal_quota = Quantity(nominal[r]);
+      if (borrowing[r]) q.borrowing_limit = Quantity(*borrowing[r]);
+      f.resources.push_back(std::move(q));
+    }
+    g.flavors.push_back(std::move(f));
+    return g;
+  };
+  out.flavors.push_back(model::ResourceFlavorSpec{.name = std::string(kKaiFlavor)});
+  // The root: the cluster's capacity beyond the top-level quotas.
+  std::array<int64_t, kKaiResources.size()> root_nominal{};
+  for (size_t r = 0; r < kKaiResources.size(); ++r) {
+    int64_t top = 0;
+    for (size_t i = 0; i < queues.size(); ++i) {
+      if (queues[i].parent.empty()) top = std::min(kKaiUnlimited, top + amounts[i][r].deserved);
+    }
+    root_nominal[r] = capacity[r] ? std::max<int64_t>(0, *capacity[r] - top) : kKaiUnlimited;
+  }
+  const std::array<std::optional<int64_t>, kKaiResources.size()> no_limits{};
+  model::CohortSpec root;
+  root.name = std::string(kKaiRootCohort);
+  root.resource_groups.push_back(group(root_nominal, no_limits));
+  out.cohorts.push_back(std::move(root));
+
+  for (size_t i = 0; i < queues.size(); ++i) {
+    const model::KaiQueueSpec& q = queues[i];
+    const std::string parent = q.parent.empty() ? std::string(kKaiRootCohort) : q.parent;
+    std::array<int64_t, kKaiResources.size()> nominal{};
+    std::array<std::optional<int64_t>, kKaiResources.size()> borrowing{};
+    for (size_t r = 0; r < kKaiResources.size(); ++r) {
+      const KaiAmounts& a = amounts[i][r];
+      // A parent's own quota is what its children's quotas leave of its deserved share, so
+      // that its subtree holds max(deserved, sum of the children's).
+      int64_t below = 0;
+      for (size_t c : children[i]) below = std::min(kKaiUnlimited, below + amounts[c][r].deserved);
+      nominal[r] = std::max<int64_t>(0, a.deserved - below);
+      const int64_t subtree = std::max(a.deserved, below);
+      if (a.limit) borrowing[r] = std::max<int64_t>(0, *a.limit - subtree);
+    }
+    const double weight = amounts[i][0].weight;  // gpu's overQuotaWeight (see docs/queues.md)
+    if (children[i].empty()) {
+      model::ClusterQueueSpec cq;
+      cq.name = q.name;
+      cq.source = q.source;
+      cq.cohort = parent;
+      cq.namespace_selector = model::LabelSelectorSpec{};  // KAI queues are not per namespace
+      cq.resource_groups.push_back(group(nominal, borrowing));
+      // KAI's Preempt (same queue, by priority) and Reclaim (from queues over their quota).
+      cq.preemption.within_cluster_queue = model::PreemptionPolicy::kLowerPriority;
+      cq.preemption.reclaim_within_cohort = model::PreemptionPolicy::kAny;
+      cq.fair_sharing_weight = weight;
+      out.cluster_queues.push_back(std::move(cq));
+      leaves.push_back(q.name);
+    } else {
+      model::CohortSpec cohort;
+      cohort.name = q.name;
+      cohort.source = q.source;
+      cohort.parent = parent;
+      cohort.resource_groups.push_back(group(nominal, borrowing));
+      cohort.fair_sharing_weight = weight;
+      out.cohorts.push_back(std::move(cohort));
+      parents.push_back(q.name);
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 Result<QueueModel> QueueModel::Build(const model::QueueObjects& objects) {
-  return QueueModelBuilder(objects).Build();
+  if (objects.kai_queues.empty()) return QueueModelBuilder(objects).Build();
+  // The Kueue objects plus the KAI queues compiled into Kueue's shape (workloads are not
+  // needed to build the model and are left out of the copy).
+  model::QueueObjects merged;
+  merged.flavors = objects.flavors;
+  merged.cluster_queues = objects.cluster_queues;
+  merged.cohorts = objects.cohorts;
+  merged.local_queues = objects.local_queues;
+  merged.workload_priority_classes = objects.workload_priority_classes;
+  merged.namespaces = objects.namespaces;
+  merged.has_kueue_configuration = objects.has_kueue_configuration;
+  merged.device_class_mappings = objects.device_class_mappings;
+  std::vector<std::string> leaves;
+  std::vector<std::string> parents;
+  TESSERA_RETURN_IF_ERROR(CompileKaiQueues(objects, merged, leaves, parents));
+  TESSERA_ASSIGN_OR_RETURN(QueueModel m, QueueModelBuilder(merged).Build());
+  for (const std::string& name : leaves) {
+    m.kai_queue_index_.emplace(name, m.FindClusterQueue(name).value());
+  }
+  for (const std::string& name : parents) {
+    m.kai_parents_.emplace(name, m.FindCohort(name).value());
+  }
+  for (const model::KaiQueueSpec& q : objects.kai_queues) {
+    const ClusterQueueId cq = m.FindKaiQueue(q.name);
+    const QuotaNodeId node = cq.valid() ? NodeOf(cq) : m.FindCohort(q.name);
+    m.nodes_[node.index()].kai_priority = q.priority;
+  }
+  return m;
+}
+
+ClusterQueueId QueueModel::FindKaiQueue(std::string_view name) const {
+  auto it = kai_queue_index_.find(name);
+  return it == kai_queue_index_.end() ? ClusterQueueId() : ClusterQueueId(it->second);
+}
+
+bool QueueModel::IsKaiParentQueue(std::string_view name) const {
+  return kai_parents_.find(name) != kai_parents_.end();
 }
 
 FlavorId QueueModel::FindFlavor(std::string_view name) const {
@@ -582,6 +820,11 @@ bool QueueModel::NamespaceAllowed(ClusterQueueId cq, std::string_view namespace_
     if (!RequirementMatches(r, value)) return false;
   }
   return true;
+}
+
+ResourceId QueueModel::DeviceClassResource(std::string_view device_class) const {
+  auto it = device_class_resource_.find(device_class);
+  return it == device_class_resource_.end() ? ResourceId() : ResourceId(it->second);
 }
 
 ResourceId QueueModel::InternResource(std::string_view name) {

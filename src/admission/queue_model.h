@@ -7,6 +7,11 @@
 // derived SubtreeQuota, localQuota (private, never lent) and potentialAvailable precomputed.
 // Namespaces (for namespaceSelector) are compiled too: every Namespace object with its labels,
 // plus the label kubernetes.io/metadata.name=<name> that the API server gives every namespace.
+// KAI's scheduling.run.ai/v2 Queues are compiled into the same forest (CompileKaiQueues in
+// queue_model.cc; the mapping and where it differs from KAI are in docs/queues.md): a leaf
+// Queue becomes a ClusterQueue of the same name, a parent Queue a Cohort, and every top-level
+// Queue sits under the cohort kKaiRootCohort, which holds the cluster's capacity beyond the
+// top-level quotas (the idle resources KAI divides by overQuotaWeight).
 // Invariant: immutable after Build, except that InternResource may append resource names
 // that no ClusterQueue covers (ids >= num_quota_resources()).
 // Not thread-safe to InternResource while others read; otherwise read-only.
@@ -50,6 +55,14 @@ inline constexpr std::string_view kNamespaceNameLabel = "kubernetes.io/metadata.
 // (pkg/scheduler/scheduler.go, nominate).
 inline constexpr std::string_view kNamespaceMismatchMessage =
     "Workload namespace doesn't match ClusterQueue selector";
+
+// The names the KAI compilation gives its synthetic objects; neither is a valid object name
+// (they contain '/'), so no manifest can collide with them.
+inline constexpr std::string_view kKaiRootCohort = "kai.scheduler/root";
+inline constexpr std::string_view kKaiFlavor = "kai.scheduler/default";
+// KAI's quota resources as Tessera names them: gpu counts whole nvidia.com/gpu devices, cpu
+// is in millicores and memory in bytes (KAI writes MB, 10^6 bytes).
+inline constexpr std::string_view kKaiGpuResource = "nvidia.com/gpu";
 
 // One requirement of a compiled label selector. matchLabels {k: v} becomes {k, kIn, [v]}.
 // Kubernetes semantics (labels.Requirement.Matches): In needs the key with one of `values`;
@@ -98,6 +111,10 @@ struct QuotaNodeInfo {
   double fair_sharing_weight = 1;
   uint32_t depth = 0;  // roots are 0
   QuotaNodeId root;    // the root of the node's tree (itself for a root)
+  // A KAI Queue's spec.priority (0 for Kueue objects): among siblings alike in borrowing, the
+  // fair-sharing tournament serves the higher one first, as KAI serves higher-priority queues
+  // first.
+  int32_t kai_priority = 0;
 };
 
 struct LocalQueueInfo {
@@ -161,6 +178,23 @@ class QueueModel {
   // so that workloads can name resources no quota mentions and get a NoFit naming them.
   ResourceId InternResource(std::string_view name);
   ResourceId pods_resource() const { return pods_; }  // invalid when no quota names "pods"
+
+  // --- KAI queues (scheduling.run.ai/v2 Queue), compiled into the same forest ---
+  // The ClusterQueue a KAI leaf queue became (it keeps the Queue's name); invalid when `name`
+  // is no KAI queue or a KAI parent queue (jobs go to leaf queues only).
+  ClusterQueueId FindKaiQueue(std::string_view name) const;
+  // Whether `name` is a KAI queue with child queues.
+  bool IsKaiParentQueue(std::string_view name) const;
+  bool has_kai_queues() const { return !kai_queue_index_.empty() || !kai_parents_.empty(); }
+
+  // --- DRA device quota (Kueue Configuration resources.deviceClassMappings) ---
+  // Whether a Kueue Configuration was read: only then do ResourceClaimTemplates charge quota
+  // (admission/quota_devices.h).
+  bool charges_devices() const { return charges_devices_; }
+  // The quota resource a DeviceClass is mapped to; invalid when the class is not mapped.
+  // Mapped names that no ClusterQueue covers get ids too (>= num_quota_resources()), so a
+  // workload charging one gets Kueue's "resource ... unavailable in ClusterQueue".
+  ResourceId DeviceClassResource(std::string_view device_class) const;
 
   static QuotaNodeId NodeOf(ClusterQueueId cq) { return QuotaNodeId(cq.value()); }
   FlavorResource Fr(FlavorId flavor, ResourceId resource) const {
@@ -229,6 +263,10 @@ class QueueModel {
   };
   std::vector<model::Labels> namespace_labels_;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> namespace_index_;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> kai_queue_index_;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> kai_parents_;
+  bool charges_devices_ = false;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> device_class_resource_;
 
   std::vector<uint8_t> declared_;
   std::vector<int64_t> nominal_;

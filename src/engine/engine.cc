@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "admission/quota_check.h"
+#include "admission/quota_devices.h"
 #include "base/check.h"
 #include "dra/invariants.h"
 #include "engine/internal/engine_impl.h"
@@ -115,6 +116,20 @@ std::string ShareId(uint64_t n) {
   return fmt::format("00000000-0000-4000-8000-{:012x}", n);
 }
 
+// Whether admission decides `spec`: it names a LocalQueue, or a KAI queue while the input has
+// KAI Queues (without any, a KAI-labelled workload is placed as before, as a gang).
+bool AdmittedThroughQueue(const model::WorkloadSpec& spec, const admission::QueueModel& queues) {
+  return !spec.queue_name.empty() || (!spec.kai_queue.empty() && queues.has_kai_queues());
+}
+
+// How messages name a queued workload: Kueue's Workload, or for a KAI queue the PodGroup KAI
+// makes for it ("pod group ml/pg-train").
+std::string WorkloadLabel(const model::WorkloadSpec& spec) {
+  if (spec.queue_name.empty()) {
+    return fmt::format("pod group {}/pg-{}", spec.namespace_name, spec.owner.name);
+  }
+  return fmt::format("workload {}/{}", spec.namespace_name, spec.name);
+}
 }  // namespace
 
 bool Engine::Impl::Running(const model::WorkloadSpec& spec) const {
@@ -660,21 +675,42 @@ void Engine::Impl::Admit(ScheduleResult& result) {
     const model::WorkloadSpec& spec = specs[w];
     model::WorkloadDecision& out = result.workloads[w];
     out.workload = w;
-    if (spec.queue_name.empty()) continue;
-    const admission::LocalQueueId lq = queues->FindLocalQueue(spec.namespace_name, spec.queue_name);
-    if (!lq.valid()) {
-      out.message = fmt::format("LocalQueue {} doesn't exist", spec.queue_name);
-      continue;
+    if (!AdmittedThroughQueue(spec, *queues)) continue;
+    // A KAI workload (label kai.scheduler/queue, no Kueue label) goes to the ClusterQueue its
+    // leaf Queue was compiled into.
+    const bool kai = spec.queue_name.empty();
+    admission::ClusterQueueId cq;
+    if (kai) {
+      cq = queues->FindKaiQueue(spec.kai_queue);
+      if (!cq.valid()) {
+        out.cluster_queue = spec.kai_queue;
+        out.message = queues->IsKaiParentQueue(spec.kai_queue)
+                          ? fmt::format("Queue {} is a parent queue; jobs go to leaf queues",
+                                        spec.kai_queue)
+                          : fmt::format("Queue {} doesn't exist", spec.kai_queue);
+        continue;
+      }
+    } else {
+      const admission::LocalQueueId lq =
+          queues->FindLocalQueue(spec.namespace_name, spec.queue_name);
+      if (!lq.valid()) {
+        out.message = fmt::format("LocalQueue {} doesn't exist", spec.queue_name);
+        continue;
+      }
+      const admission::LocalQueueInfo& local = queues->local_queues()[lq.index()];
+      cq = local.cluster_queue;
+      if (local.stop_policy != model::StopPolicy::kNone) {
+        out.cluster_queue = queues->cluster_queue(cq).name;
+        out.message = fmt::format("LocalQueue {} is inactive", spec.queue_name);
+        continue;
+      }
     }
-    const admission::LocalQueueInfo& local = queues->local_queues()[lq.index()];
-    out.cluster_queue = queues->cluster_queue(local.cluster_queue).name;
-    if (local.stop_policy != model::StopPolicy::kNone) {
-      out.message = fmt::format("LocalQueue {} is inactive", spec.queue_name);
-      continue;
-    }
+    out.cluster_queue = queues->cluster_queue(cq).name;
+    const admission::ClusterQueueInfo& cq_info = queues->cluster_queue(cq);
     const bool running = Running(spec);
+    std::string inadmissible;  // Kueue's DRA field error, when a claim cannot be charged
     admission::PendingWorkload p{.name = spec.namespace_name + "/" + spec.name,
-                                 .cluster_queue = local.cluster_queue,
+                                 .cluster_queue = cq,
                                  .priority = spec.priority,
                                  .creation_unix_seconds = spec.creation_unix_seconds.value_or(0)};
     std::vector<std::vector<PodId>> set_pods;
@@ -689,7 +725,22 @@ void Engine::Impl::Admit(ScheduleResult& result) {
           // Every requested resource has an id (Create interned them); one that no
           // ClusterQueue covers makes the PodSet fail to fit, as in Kueue.
           const admission::ResourceId r = queues->FindResource(snapshot.resource_name(ra.resource));
-          if (r.valid()) request.per_pod.push_back({r, ra.amount.value()});
+          if (!r.valid()) continue;
+          // KAI queues hold quota for gpu, cpu and memory only; other resources are free.
+          if (kai && (r.index() >= queues->num_quota_resources() ||
+                      cq_info.group_of_resource[r.index()] < 0)) {
+            continue;
+          }
+          request.per_pod.push_back({r, ra.amount.value()});
+        }
+        if (!kai) {
+          // DRA devices through Kueue's deviceClassMappings (none without a Configuration).
+          admission::DeviceQuota devices =
+              admission::DeviceQuotaOf(*queues, snapshot, ids[0], p.pod_sets.size());
+          if (!devices.inadmissible.empty() && inadmissible.empty()) {
+            inadmissible = std::move(devices.inadmissible);
+          }
+          for (const admission::ResourceAmount& d : devices.per_pod) request.per_pod.push_back(d);
         }
         for (const model::Label& l : snapshot.pod_node_selector(ids[0])) {
           request.node_selector.emplace_back(snapshot.label_key(l.key),
@@ -723,6 +774,10 @@ void Engine::Impl::Admit(ScheduleResult& result) {
       running_workloads.push_back({handle, w, std::move(bound)});
       continue;
     }
+    if (!inadmissible.empty()) {
+      out.message = std::move(inadmissible);
+      continue;
+    }
     // Kueue: a workload whose namespace the ClusterQueue's namespaceSelector does not select
     // is inadmissible (an inactive ClusterQueue is reported first).
     if (queues->cluster_queue(p.cluster_queue).stop_policy == model::StopPolicy::kNone &&
@@ -754,15 +809,12 @@ void Engine::Impl::Admit(ScheduleResult& result) {
         victim.admitted = false;
         victim.evicted = true;
         victim.pod_sets.clear();
-        victim.message = fmt::format("Preempted to accommodate workload {}/{}",
-                                     spec.namespace_name, spec.name);
+        victim.message = fmt::format("Preempted to accommodate {}", WorkloadLabel(spec));
         for (PodId pod : r->pods) {
           Decision& pd = result.decisions[pod.index()];
           pd.outcome = Outcome::kPreempted;
-          pd.message = fmt::format("preempted: workload {}/{} is evicted to accommodate "
-                                   "workload {}/{}",
-                                   specs[r->spec].namespace_name, specs[r->spec].name,
-                                   spec.namespace_name, spec.name);
+          pd.message = fmt::format("preempted: {} is evicted to accommodate {}",
+                                   WorkloadLabel(specs[r->spec]), WorkloadLabel(spec));
         }
       }
       continue;
@@ -802,7 +854,7 @@ void Engine::Impl::Admit(ScheduleResult& result) {
   // Pods of workloads that were not admitted wait, with the workload's reason.
   for (uint32_t w = 0; w < specs.size(); ++w) {
     const model::WorkloadDecision& out = result.workloads[w];
-    if (specs[w].queue_name.empty() || out.admitted || out.evicted) continue;
+    if (!AdmittedThroughQueue(specs[w], *queues) || out.admitted || out.evicted) continue;
     for (const model::PodSetSpec& ps : specs[w].pod_sets) {
       for (const std::string& name : ps.pod_names) {
         auto id = snapshot.FindPod(specs[w].namespace_name, name);
@@ -811,9 +863,10 @@ void Engine::Impl::Admit(ScheduleResult& result) {
         d = Decision{.pod = *id,
                      .outcome = Outcome::kWaiting,
                      .nodes_total = static_cast<uint32_t>(snapshot.num_nodes())};
-        d.message = fmt::format("workload {}/{} is not admitted: {}", specs[w].namespace_name,
-                                specs[w].name, out.message);
-        d.gated = true;
+        d.message = fmt::format("{} is not admitted: {}", WorkloadLabel(specs[w]), out.message);
+        // Kueue holds the pods of a waiting workload with a scheduling gate; KAI does not gate
+        // pods, they stay Unschedulable.
+        d.gated = !specs[w].queue_name.empty();
       }
     }
   }
@@ -1001,7 +1054,9 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
     impl->queues = std::make_unique<admission::QueueModel>(std::move(queues));
     const auto& workloads = options.queues->workloads;
     for (size_t w = 0; w < workloads.size(); ++w) {
-      if (workloads[w].queue_name.empty() || impl->Running(workloads[w])) continue;
+      if (!AdmittedThroughQueue(workloads[w], *impl->queues) || impl->Running(workloads[w])) {
+        continue;
+      }
       for (const model::PodSetSpec& ps : workloads[w].pod_sets) {
         for (const std::string& name : ps.pod_names) {
           auto pod = snapshot.FindPod(workloads[w].namespace_name, name);

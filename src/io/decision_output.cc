@@ -752,6 +752,59 @@ std::array<std::string, 5> WorkloadRow(const LoadedManifests& manifests,
           wd.admitted ? "" : message};
 }
 
+// The PodGroup KAI's podgrouper makes for a Job, JobSet or Pod in a KAI queue
+// (scheduling.run.ai/v2alpha2; KAI names it pg-<owner>-<owner uid>, we leave the uid out),
+// with spec.queue and minMember (the whole workload: admission is all or nothing). A PodGroup
+// that was not admitted carries KAI's scheduling condition for it, with Tessera's reason.
+YAML::Node PodGroupObject(const LoadedManifests& manifests, const model::WorkloadDecision& wd,
+                          std::span<const model::ClaimAllocation> claims) {
+  const model::WorkloadSpec& spec = manifests.queues.workloads[wd.workload];
+  YAML::Node g(YAML::NodeType::Map);
+  g["apiVersion"] = "scheduling.run.ai/v2alpha2";
+  g["kind"] = "PodGroup";
+  YAML::Node meta = ChildMap(g, "metadata");
+  meta["name"] = StringNode("pg-" + spec.owner.name);
+  meta["namespace"] = StringNode(spec.namespace_name);
+  if (!spec.owner.kind.empty()) {
+    YAML::Node owner(YAML::NodeType::Map);
+    owner["apiVersion"] = spec.owner.api_version;
+    owner["kind"] = spec.owner.kind;
+    owner["name"] = StringNode(spec.owner.name);
+    meta["ownerReferences"].push_back(owner);
+  }
+  YAML::Node gspec = ChildMap(g, "spec");
+  gspec["queue"] = StringNode(spec.kai_queue);
+  int64_t pods = 0;
+  for (const model::PodSetSpec& ps : spec.pod_sets) pods += ps.count;
+  gspec["minMember"] = pods;
+  if (!spec.priority_class_name.empty())
+    gspec["priorityClassName"] = StringNode(spec.priority_class_name);
+  if (!wd.admitted) {
+    std::string message = wd.message;
+    if (wd.blocked)
+      message += " (" + UnschedulableMessage(manifests.snapshot, *wd.blocked, claims) + ")";
+    YAML::Node c(YAML::NodeType::Map);
+    c["type"] = "UnschedulableOnNodePool";
+    c["status"] = StringNode("True");
+    c["reason"] = wd.evicted ? "Preempted" : "Unschedulable";
+    c["message"] = message;
+    ChildMap(g, "status")["schedulingConditions"].push_back(c);
+  }
+  return g;
+}
+
+std::array<std::string, 5> PodGroupRow(const LoadedManifests& manifests,
+                                       const model::WorkloadDecision& wd,
+                                       std::span<const model::ClaimAllocation> claims) {
+  const model::WorkloadSpec& spec = manifests.queues.workloads[wd.workload];
+  std::string message = wd.message;
+  if (wd.blocked)
+    message += " (" + UnschedulableMessage(manifests.snapshot, *wd.blocked, claims) + ")";
+  return {spec.namespace_name, "pg-" + spec.owner.name, spec.kai_queue,
+          wd.admitted ? "Admitted" : wd.evicted ? "Preempted" : "Pending",
+          wd.admitted ? "" : message};
+}
+
 }  // namespace
 
 std::string UnschedulableMessage(const model::Snapshot& snapshot, const Decision& decision,
@@ -808,10 +861,15 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
   const model::Snapshot& snapshot = manifests.snapshot;
   // Only queued workloads (those naming a LocalQueue) get a Workload object.
   std::vector<const model::WorkloadDecision*> queued;
+  // Workloads in KAI queues (when the input has KAI Queues) get a KAI PodGroup instead.
+  std::vector<const model::WorkloadDecision*> kai;
   for (const model::WorkloadDecision& wd : workloads) {
-    if (wd.workload < manifests.queues.workloads.size() &&
-        !manifests.queues.workloads[wd.workload].queue_name.empty()) {
+    if (wd.workload >= manifests.queues.workloads.size()) continue;
+    const model::WorkloadSpec& spec = manifests.queues.workloads[wd.workload];
+    if (!spec.queue_name.empty()) {
       queued.push_back(&wd);
+    } else if (!spec.kai_queue.empty() && !manifests.queues.kai_queues.empty()) {
+      kai.push_back(&wd);
     }
   }
   TESSERA_CHECK(decisions.size() == snapshot.num_pods())
@@ -824,7 +882,7 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
 
   switch (format) {
     case OutputFormat::kYaml: {
-      if (decisions.empty() && claims.empty() && queued.empty()) return;
+      if (decisions.empty() && claims.empty() && queued.empty() && kai.empty()) return;
       YAML::Emitter emitter;
       for (const Decision& decision : decisions) {
         EmitYaml(emitter, PodWithDecision(manifests, decision, claims));  // "---" between
@@ -834,6 +892,9 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
       }
       for (const model::WorkloadDecision* wd : queued) {
         EmitYaml(emitter, WorkloadObject(manifests, *wd, claims));
+      }
+      for (const model::WorkloadDecision* wd : kai) {
+        EmitYaml(emitter, PodGroupObject(manifests, *wd, claims));
       }
       TESSERA_CHECK(emitter.good()) << emitter.GetLastError();
       out << emitter.c_str() << '\n';
@@ -852,6 +913,9 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
       }
       for (const model::WorkloadDecision* wd : queued) {
         list["items"].push_back(ToJson(WorkloadObject(manifests, *wd, claims)));
+      }
+      for (const model::WorkloadDecision* wd : kai) {
+        list["items"].push_back(ToJson(PodGroupObject(manifests, *wd, claims)));
       }
       out << list.dump(2, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace) << '\n';
       return;
@@ -879,6 +943,15 @@ void WriteDecisions(const LoadedManifests& manifests, std::span<const Decision> 
         }
         out << '\n';
         WriteTable(workload_rows, out);
+      }
+      if (!kai.empty()) {
+        std::vector<std::array<std::string, 5>> group_rows;
+        group_rows.push_back({"NAMESPACE", "PODGROUP", "QUEUE", "STATUS", "REASON"});
+        for (const model::WorkloadDecision* wd : kai) {
+          group_rows.push_back(PodGroupRow(manifests, *wd, claims));
+        }
+        out << '\n';
+        WriteTable(group_rows, out);
       }
       return;
     }

@@ -283,6 +283,7 @@ struct PendingWorkload {
   size_t order = 0;                // the object's position in the input, for gang order
   std::string exclusive_topology;  // JobSet alpha.jobset.sigs.k8s.io/exclusive-topology
   std::optional<internal::VolcanoJobIntake> volcano;  // set for a Volcano Job (intake unused)
+  std::optional<model::JobSetLifecycleSpec> jobset_lifecycle;  // JobSets: their policies
 };
 
 struct PriorityClassEntry {
@@ -334,6 +335,7 @@ class Loader {
   }
 
   Result<LoadedManifests> Finish() && {
+    TESSERA_RETURN_IF_ERROR(internal::CheckKaiQueueParents(queues_.kai_queues));
     TESSERA_RETURN_IF_ERROR(ResolvePods());
     AddImplicitNamespaces();
     auto snapshot = std::move(builder_).Build();
@@ -494,6 +496,20 @@ class Loader {
     }
 
     ++num_objects_;
+    // Kueue's Configuration (the controller's config file) has no metadata; only its
+    // resources.deviceClassMappings are read (DRA device quota).
+    if (kind_name == "Configuration" && (version == "config.kueue.x-k8s.io/v1beta1" ||
+                                         version == "config.kueue.x-k8s.io/v1beta2")) {
+      auto mappings = internal::ParseKueueConfiguration(object, file);
+      if (!mappings.ok()) {
+        return fail(std::move(mappings).error().WithObject("Configuration", label));
+      }
+      queues_.has_kueue_configuration = true;
+      for (model::DeviceClassMappingSpec& m : *mappings) {
+        queues_.device_class_mappings.push_back(std::move(m));
+      }
+      return OkStatus();
+    }
     const KindInfo* info = FindKind(kind_name, version);
     if (info == nullptr) {
       Keep(file, version, kind_name, object);
@@ -696,6 +712,10 @@ class Loader {
         pending_workloads_.push_back({std::move(w), pending_pods_.size(), std::string(info.name),
                                       object_label, file, num_objects_,
                                       std::move(exclusive_topology), std::nullopt});
+        if (info.kind == Kind::kJobSet) {
+          TESSERA_ASSIGN_OR_RETURN(pending_workloads_.back().jobset_lifecycle,
+                                   internal::ParseJobSetLifecycle(object));
+        }
         return OkStatus();
       }
       case Kind::kVolcanoJob: {
@@ -937,6 +957,7 @@ class Loader {
     if (!pod_sets.ok()) return fail(std::move(pod_sets).error());
     model::GangSpec gang = internal::NewWorkloadGang(w, *pod_sets, pw.exclusive_topology);
     gang.source = pw.file;
+    gang.jobset = pw.jobset_lifecycle;
     gangs_.AddWorkloadGang(std::move(gang), pw.order);
     if (!w.queue.queued()) return OkStatus();
     auto priority = WorkloadPriority(w.queue, template_priority);

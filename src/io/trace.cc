@@ -844,8 +844,8 @@ class ScenarioParser {
                       "a generator), got {}",
                       internal::Describe(root.node())));
     }
-    TESSERA_RETURN_IF_ERROR(CheckKeys(
-        root, {"apiVersion", "kind", "name", "description", "nodeGroups", "tasks", "generator"}));
+    TESSERA_RETURN_IF_ERROR(CheckKeys(root, {"apiVersion", "kind", "name", "description",
+                                             "nodeGroups", "queues", "tasks", "generator"}));
     TESSERA_ASSIGN_OR_RETURN(auto api_version, root.GetString("apiVersion"));
     if (api_version && *api_version != "tessera/v1alpha1") {
       return root.Get("apiVersion")
@@ -882,6 +882,12 @@ class ScenarioParser {
       if (!parsed.ok()) return InObject(std::move(parsed).error(), "node group", label);
     }
 
+    const Field queues = root.Get("queues");
+    if (queues.present()) {
+      TESSERA_ASSIGN_OR_RETURN(model::ScenarioQueues parsed, ParseQueues(queues));
+      scenario.queues = std::move(parsed);
+    }
+
     const Field tasks = root.Get("tasks");
     TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> task_items, tasks.Items());
     if (static_cast<int64_t>(task_items.size()) > kMaxTraceTasks) {
@@ -895,15 +901,37 @@ class ScenarioParser {
       const std::string label = BestEffortName(item, "name");
       auto task = ParseTask(item);
       if (!task.ok()) return InObject(std::move(task).error(), "task", label);
-      auto [it, inserted] = task_index.emplace(task->name, i);
-      if (!inserted) {
-        return Error(ErrorCode::kAlreadyExists,
-                     fmt::format("duplicate task {} (first defined at tasks[{}])",
-                                 Quote(task->name), it->second))
-            .UnderField(item.Get("name").path())
-            .WithObject("task", task->name);
+      // `count: N` lists N copies named <name>-0 .. <name>-(N-1) (a burst of alike tasks).
+      int64_t copies = 1;
+      const Field count = item.Get("count");
+      if (count.present()) {
+        auto n = AsIntIn(count, 1, kMaxTraceTasks);
+        if (!n.ok()) return InObject(std::move(n).error(), "task", label);
+        copies = *n;
+        if (static_cast<int64_t>(scenario.tasks.size()) + copies > kMaxTraceTasks) {
+          return InObject(
+              count.Fail(fmt::format("the scenario would have more than {} tasks", kMaxTraceTasks)),
+              "task", label);
+        }
       }
-      scenario.tasks.push_back(std::move(*task));
+      for (int64_t k = 0; k < copies; ++k) {
+        model::TraceTask copy = *task;
+        if (count.present()) {
+          copy.name = fmt::format("{}-{}", task->name, k);
+          if (std::string why = CheckName(copy.name); !why.empty()) {
+            return InObject(item.Get("name").Fail(std::move(why)), "task", label);
+          }
+        }
+        auto [it, inserted] = task_index.emplace(copy.name, i);
+        if (!inserted) {
+          return Error(ErrorCode::kAlreadyExists,
+                       fmt::format("duplicate task {} (first defined at tasks[{}])",
+                                   Quote(copy.name), it->second))
+              .UnderField(item.Get("name").path())
+              .WithObject("task", copy.name);
+        }
+        scenario.tasks.push_back(std::move(copy));
+      }
     }
 
     const Field generator = root.Get("generator");
@@ -1089,13 +1117,15 @@ class ScenarioParser {
 
   Result<model::TraceTask> ParseTask(const Field& item) {
     if (!item.is_map()) return item.WrongType("a mapping");
-    TESSERA_RETURN_IF_ERROR(CheckKeys(
-        item, {"name", "cpu", "memory", "gpus", "gpuMilli", "gpuModels", "arrival", "duration"}));
+    TESSERA_RETURN_IF_ERROR(
+        CheckKeys(item, {"name", "count", "cpu", "memory", "gpus", "gpuMilli", "gpuModels",
+                         "arrival", "duration", "queue", "priority"}));
     model::TraceTask task;
     TESSERA_ASSIGN_OR_RETURN(task.name, item.GetRequiredString("name"));
     if (std::string why = CheckName(task.name); !why.empty()) {
       return item.Get("name").Fail(std::move(why));
     }
+    TESSERA_RETURN_IF_ERROR(ParseQueueRef(item, task.queue, task.priority_class));
     TESSERA_ASSIGN_OR_RETURN(Request r, ParseRequest(item));
     task.cpu_milli = r.cpu_milli;
     task.memory_mib = r.memory_mib;
@@ -1154,12 +1184,13 @@ class ScenarioParser {
     if (!item.is_map()) return item.WrongType("a mapping");
     TESSERA_RETURN_IF_ERROR(
         CheckKeys(item, {"name", "weight", "cpu", "memory", "gpus", "gpuMilli", "gpuModels",
-                         "duration", "durationMin", "durationMax"}));
+                         "duration", "durationMin", "durationMax", "queue", "priority"}));
     model::TaskShape shape;
     TESSERA_ASSIGN_OR_RETURN(shape.name, item.GetRequiredString("name"));
     if (std::string why = CheckName(shape.name); !why.empty()) {
       return item.Get("name").Fail(std::move(why));
     }
+    TESSERA_RETURN_IF_ERROR(ParseQueueRef(item, shape.queue, shape.priority_class));
     const Field weight = item.Get("weight");
     if (weight.present()) {
       TESSERA_ASSIGN_OR_RETURN(shape.weight, AsNumber(weight, 0, kMaxWeight));
@@ -1194,10 +1225,411 @@ class ScenarioParser {
     return shape;
   }
 
+  // --- queues (docs/scenario-format.md, "Queues") ---------------------------------------
+
+  // `queue` and `priority` of a task or shape: names of a ClusterQueue and a priority class
+  // of the scenario's queues section, which the scenario must have (queue is then required).
+  Status ParseQueueRef(const Field& item, std::string& queue, std::string& priority_class) {
+    const Field q = item.Get("queue");
+    const Field p = item.Get("priority");
+    if (!queues_read_) {
+      if (q.present()) return q.Fail("the scenario has no queues section");
+      if (p.present()) return p.Fail("the scenario has no queues section");
+      return OkStatus();
+    }
+    if (!q.present()) {
+      return q.Fail("required when the scenario has queues: name one of its clusterQueues");
+    }
+    TESSERA_ASSIGN_OR_RETURN(queue, q.AsString());
+    if (std::find(cluster_queue_names_.begin(), cluster_queue_names_.end(), queue) ==
+        cluster_queue_names_.end()) {
+      return q.Fail(fmt::format("{} is not one of the scenario's clusterQueues ({})", Quote(queue),
+                                Join(cluster_queue_names_)));
+    }
+    if (p.present()) {
+      TESSERA_ASSIGN_OR_RETURN(priority_class, p.AsString());
+      if (std::find(priority_names_.begin(), priority_names_.end(), priority_class) ==
+          priority_names_.end()) {
+        return p.Fail(fmt::format("{} is not one of the scenario's priorityClasses ({})",
+                                  Quote(priority_class),
+                                  priority_names_.empty() ? "none" : Join(priority_names_)));
+      }
+    }
+    return OkStatus();
+  }
+
+  static std::string Join(const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& n : names) {
+      if (!out.empty()) out += ", ";
+      out += n;
+    }
+    return out;
+  }
+
+  // One amount of a quota mapping ({cpu: 64, memory: 256Gi, gpu: 8}) in the resource's
+  // quota unit: millicores, bytes, milli-GPU.
+  Result<int64_t> ParseQuotaAmount(const std::string& resource, const Field& value) {
+    if (resource == "cpu") return AsCpuMilli(value);
+    if (resource == "memory") {
+      TESSERA_ASSIGN_OR_RETURN(const int64_t mib, AsMemoryMib(value));
+      return mib << 20;
+    }
+    // gpu: whole GPUs or a decimal with at most three places ("2.5"), in milli-GPU.
+    TESSERA_ASSIGN_OR_RETURN(const std::string text, value.AsString());
+    auto parsed = ParseQuantity(text, QuantityUnit::Milli());
+    if (!parsed.ok()) return std::move(parsed).error().UnderField(value.path());
+    const int64_t milli = parsed->value();
+    if (milli < 0) return value.Fail(fmt::format("must not be negative, got {}", Quote(text)));
+    constexpr int64_t kMaxGpuMilli = kMaxTraceNodes * kMaxGpusPerNode * 1000;
+    if (milli > kMaxGpuMilli) {
+      return value.Fail(
+          fmt::format("must be at most {} (GPUs), got {}", kMaxGpuMilli / 1000, Quote(text)));
+    }
+    return milli;
+  }
+
+  // A mapping of resource -> amount; keys must be cpu, memory or gpu.
+  Result<std::vector<std::pair<std::string, int64_t>>> ParseQuotaMap(const Field& map) {
+    std::vector<std::pair<std::string, int64_t>> out;
+    if (!map.present()) return out;
+    if (!map.is_map()) return map.WrongType("a mapping of cpu, memory and gpu to amounts");
+    TESSERA_RETURN_IF_ERROR(CheckKeys(map, {"cpu", "memory", "gpu"}));
+    TESSERA_ASSIGN_OR_RETURN(auto entries, map.Entries());
+    for (const auto& [key, value] : entries) {
+      TESSERA_ASSIGN_OR_RETURN(const int64_t amount, ParseQuotaAmount(key, value));
+      out.emplace_back(key, amount);
+      used_resources_[ResourceRank(key)] = true;
+    }
+    return out;
+  }
+
+  static size_t ResourceRank(std::string_view r) { return r == "cpu" ? 0 : r == "memory" ? 1 : 2; }
+
+  struct QuotaFields {
+    std::vector<std::pair<std::string, int64_t>> nominal, borrowing, lending;
+  };
+
+  // quota, borrowingLimit and lendingLimit of a ClusterQueue or cohort. Limits need a parent
+  // to borrow from or lend to (Kueue's rule); a lendingLimit may not exceed the nominal quota.
+  Result<QuotaFields> ParseQuotaFields(const Field& item, bool has_parent,
+                                       std::string_view parent_field) {
+    QuotaFields q;
+    TESSERA_ASSIGN_OR_RETURN(q.nominal, ParseQuotaMap(item.Get("quota")));
+    TESSERA_ASSIGN_OR_RETURN(q.borrowing, ParseQuotaMap(item.Get("borrowingLimit")));
+    TESSERA_ASSIGN_OR_RETURN(q.lending, ParseQuotaMap(item.Get("lendingLimit")));
+    for (const char* limit : {"borrowingLimit", "lendingLimit"}) {
+      if (item.Has(limit) && !has_parent) {
+        return item.Get(limit).Fail(
+            fmt::format("needs {}: there is nothing to {} without one", parent_field,
+                        std::string_view(limit) == "borrowingLimit" ? "borrow from" : "lend to"));
+      }
+    }
+    for (const auto& [resource, amount] : q.lending) {
+      int64_t nominal = 0;
+      for (const auto& [r, a] : q.nominal) {
+        if (r == resource) nominal = a;
+      }
+      if (amount > nominal) {
+        return item.Get("lendingLimit")
+            .Get(resource)
+            .Fail(fmt::format("must not exceed the nominal quota of {}", resource));
+      }
+    }
+    return q;
+  }
+
+  Result<model::ScenarioQueues> ParseQueues(const Field& queues) {
+    if (!queues.is_map()) return queues.WrongType("a mapping");
+    TESSERA_RETURN_IF_ERROR(
+        CheckKeys(queues, {"fairSharing", "cohorts", "clusterQueues", "priorityClasses"}));
+    model::ScenarioQueues out;
+    TESSERA_ASSIGN_OR_RETURN(auto fair, queues.GetBool("fairSharing"));
+    out.fair_sharing = fair.value_or(false);
+    model::QueueObjects& o = out.objects;
+    const std::string source(file_);
+    o.flavors.push_back({.name = std::string(model::kScenarioFlavor), .source = source});
+
+    // Priority classes.
+    TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> classes,
+                             queues.Get("priorityClasses").Items());
+    for (const Field& item : classes) {
+      const std::string label = BestEffortName(item, "name");
+      auto parsed = ParsePriorityClass(item);
+      if (!parsed.ok()) return InObject(std::move(parsed).error(), "priority class", label);
+      o.workload_priority_classes.push_back(std::move(*parsed));
+    }
+
+    // Cohorts: names first (a parent may be listed after its child), then the fields.
+    TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> cohorts, queues.Get("cohorts").Items());
+    std::vector<std::string> cohort_names;
+    for (const Field& item : cohorts) {
+      if (!item.is_map()) return item.WrongType("a mapping");
+      TESSERA_ASSIGN_OR_RETURN(std::string name, item.GetRequiredString("name"));
+      if (std::string why = CheckName(name); !why.empty()) {
+        return InObject(item.Get("name").Fail(std::move(why)), "cohort", "");
+      }
+      if (std::find(cohort_names.begin(), cohort_names.end(), name) != cohort_names.end()) {
+        return InObject(item.Get("name").Fail(fmt::format("duplicate cohort {}", Quote(name))),
+                        "cohort", name);
+      }
+      cohort_names.push_back(std::move(name));
+    }
+    QuotaFieldsByName cohort_quotas;
+    for (size_t i = 0; i < cohorts.size(); ++i) {
+      const Field& item = cohorts[i];
+      const std::string& name = cohort_names[i];
+      auto parsed = ParseCohort(item, name, cohort_names, cohort_quotas);
+      if (!parsed.ok()) return InObject(std::move(parsed).error(), "cohort", name);
+      o.cohorts.push_back(std::move(*parsed));
+    }
+    // A parent chain that comes back to where it started.
+    for (size_t i = 0; i < o.cohorts.size(); ++i) {
+      std::string at = o.cohorts[i].parent;
+      std::string chain = o.cohorts[i].name;
+      for (size_t steps = 0; !at.empty() && steps <= o.cohorts.size(); ++steps) {
+        chain += " -> " + at;
+        if (at == o.cohorts[i].name) {
+          return InObject(cohorts[i].Get("parent").Fail(fmt::format("cycle {}", chain)), "cohort",
+                          o.cohorts[i].name);
+        }
+        std::string next;
+        for (const model::CohortSpec& c : o.cohorts) {
+          if (c.name == at) next = c.parent;
+        }
+        at = std::move(next);
+      }
+    }
+
+    // ClusterQueues.
+    const Field cqs = queues.Get("clusterQueues");
+    if (!cqs.present()) return cqs.Fail("required field is missing");
+    TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> cq_items, cqs.Items());
+    if (cq_items.empty()) return cqs.Fail("must list at least one ClusterQueue");
+    constexpr size_t kMaxClusterQueues = 10'000;
+    if (cq_items.size() > kMaxClusterQueues) {
+      return cqs.Fail(fmt::format("lists {} ClusterQueues; at most {} are allowed", cq_items.size(),
+                                  kMaxClusterQueues));
+    }
+    QuotaFieldsByName cq_quotas;
+    for (const Field& item : cq_items) {
+      const std::string label = BestEffortName(item, "name");
+      auto parsed = ParseClusterQueue(item, cohort_names, cq_quotas);
+      if (!parsed.ok()) return InObject(std::move(parsed).error(), "ClusterQueue", label);
+      cluster_queue_names_.push_back(parsed->name);
+      o.local_queues.push_back({.namespace_name = std::string(model::kScenarioNamespace),
+                                .name = parsed->name,
+                                .source = source,
+                                .cluster_queue = parsed->name});
+      o.cluster_queues.push_back(std::move(*parsed));
+    }
+
+    // Every ClusterQueue covers the resources some quota names, in one group of the one
+    // flavor; a resource a ClusterQueue does not name has nominal quota 0 there.
+    const char* kResources[3] = {"cpu", "memory", "gpu"};
+    for (size_t r = 0; r < 3; ++r) {
+      if (used_resources_[r]) out.resources.emplace_back(kResources[r]);
+    }
+    if (out.resources.empty()) {
+      return cq_items.front().Get("quota").Fail(
+          "no ClusterQueue or cohort sets a quota: give at least one of cpu, memory, gpu");
+    }
+    auto group = [&](const QuotaFields& q) {
+      model::FlavorQuotasSpec f{.flavor = std::string(model::kScenarioFlavor), .resources = {}};
+      for (const std::string& r : out.resources) {
+        model::ResourceQuotaSpec spec{.name = r, .nominal_quota = Quantity(0)};
+        for (const auto& [name, amount] : q.nominal) {
+          if (name == r) spec.nominal_quota = Quantity(amount);
+        }
+        for (const auto& [name, amount] : q.borrowing) {
+          if (name == r) spec.borrowing_limit = Quantity(amount);
+        }
+        for (const auto& [name, amount] : q.lending) {
+          if (name == r) spec.lending_limit = Quantity(amount);
+        }
+        f.resources.push_back(std::move(spec));
+      }
+      return model::ResourceGroupSpec{.covered_resources = out.resources, .flavors = {f}};
+    };
+    for (model::ClusterQueueSpec& cq : o.cluster_queues) {
+      cq.resource_groups = {group(cq_quotas[cq.name])};
+    }
+    for (model::CohortSpec& c : o.cohorts) {
+      const QuotaFields& q = cohort_quotas[c.name];
+      if (!q.nominal.empty() || !q.borrowing.empty() || !q.lending.empty()) {
+        c.resource_groups = {group(q)};
+      }
+    }
+    for (const model::WorkloadPriorityClassSpec& p : o.workload_priority_classes) {
+      priority_names_.push_back(p.name);
+    }
+    queues_read_ = true;
+    return out;
+  }
+
+  using QuotaFieldsByName = std::unordered_map<std::string, QuotaFields>;
+
+  Result<model::WorkloadPriorityClassSpec> ParsePriorityClass(const Field& item) {
+    if (!item.is_map()) return item.WrongType("a mapping");
+    TESSERA_RETURN_IF_ERROR(CheckKeys(item, {"name", "value"}));
+    model::WorkloadPriorityClassSpec p{.source = std::string(file_)};
+    TESSERA_ASSIGN_OR_RETURN(p.name, item.GetRequiredString("name"));
+    if (std::string why = CheckName(p.name); !why.empty()) {
+      return item.Get("name").Fail(std::move(why));
+    }
+    for (const std::string& seen : priority_names_seen_) {
+      if (seen == p.name) {
+        return item.Get("name").Fail(fmt::format("duplicate priority class {}", Quote(p.name)));
+      }
+    }
+    priority_names_seen_.push_back(p.name);
+    const Field value = item.Get("value");
+    if (!value.present()) return value.Fail("required field is missing");
+    // Kubernetes bounds user priorities at one billion.
+    TESSERA_ASSIGN_OR_RETURN(const int64_t v, AsIntIn(value, -1'000'000'000, 1'000'000'000));
+    p.value = static_cast<int32_t>(v);
+    return p;
+  }
+
+  Result<model::CohortSpec> ParseCohort(const Field& item, const std::string& name,
+                                        const std::vector<std::string>& cohort_names,
+                                        QuotaFieldsByName& quotas) {
+    TESSERA_RETURN_IF_ERROR(
+        CheckKeys(item, {"name", "parent", "weight", "quota", "borrowingLimit", "lendingLimit"}));
+    model::CohortSpec c{.name = name, .source = std::string(file_)};
+    TESSERA_ASSIGN_OR_RETURN(auto parent, item.GetString("parent"));
+    if (parent) {
+      if (std::find(cohort_names.begin(), cohort_names.end(), *parent) == cohort_names.end()) {
+        return item.Get("parent").Fail(fmt::format("{} is not one of the scenario's cohorts ({})",
+                                                   Quote(*parent), Join(cohort_names)));
+      }
+      c.parent = *parent;
+    }
+    TESSERA_ASSIGN_OR_RETURN(c.fair_sharing_weight, ParseWeight(item));
+    TESSERA_ASSIGN_OR_RETURN(quotas[name], ParseQuotaFields(item, parent.has_value(), "parent"));
+    return c;
+  }
+
+  // fairSharing weight: a number above 0; default 1. (Kueue also allows 0, "borrow only
+  // what nobody else wants"; its share would be infinite, which the fairness index cannot use.)
+  Result<double> ParseWeight(const Field& item) {
+    const Field weight = item.Get("weight");
+    if (!weight.present()) return 1.0;
+    TESSERA_ASSIGN_OR_RETURN(const double w, AsNumber(weight, 0, kMaxWeight));
+    if (w <= 0) return weight.Fail("must be above 0");
+    return w;
+  }
+
+  static Result<model::PreemptionPolicy> ParsePolicy(
+      const Field& field,
+      std::initializer_list<std::pair<std::string_view, model::PreemptionPolicy>> allowed) {
+    TESSERA_ASSIGN_OR_RETURN(const std::string text, field.AsString());
+    std::string names;
+    for (const auto& [name, policy] : allowed) {
+      if (name == text) return policy;
+      if (!names.empty()) names += ", ";
+      names += name;
+    }
+    return field.Fail(fmt::format("must be one of {}, got {}", names, Quote(text)));
+  }
+
+  Result<model::PreemptionSpec> ParsePreemption(const Field& p) {
+    using PP = model::PreemptionPolicy;
+    model::PreemptionSpec out;
+    if (!p.present()) return out;
+    if (!p.is_map()) return p.WrongType("a mapping");
+    TESSERA_RETURN_IF_ERROR(CheckKeys(p, {"withinClusterQueue", "reclaimWithinCohort",
+                                          "borrowWithinCohort", "maxPriorityThreshold"}));
+    if (p.Has("withinClusterQueue")) {
+      TESSERA_ASSIGN_OR_RETURN(
+          out.within_cluster_queue,
+          ParsePolicy(p.Get("withinClusterQueue"),
+                      {{"Never", PP::kNever},
+                       {"LowerPriority", PP::kLowerPriority},
+                       {"LowerOrNewerEqualPriority", PP::kLowerOrNewerEqualPriority}}));
+    }
+    if (p.Has("reclaimWithinCohort")) {
+      TESSERA_ASSIGN_OR_RETURN(
+          out.reclaim_within_cohort,
+          ParsePolicy(
+              p.Get("reclaimWithinCohort"),
+              {{"Never", PP::kNever}, {"LowerPriority", PP::kLowerPriority}, {"Any", PP::kAny}}));
+    }
+    if (p.Has("borrowWithinCohort")) {
+      TESSERA_ASSIGN_OR_RETURN(
+          out.borrow_within_cohort,
+          ParsePolicy(p.Get("borrowWithinCohort"),
+                      {{"Never", PP::kNever}, {"LowerPriority", PP::kLowerPriority}}));
+    }
+    if (p.Has("maxPriorityThreshold")) {
+      if (out.borrow_within_cohort == PP::kNever) {
+        return p.Get("maxPriorityThreshold").Fail("needs borrowWithinCohort: LowerPriority");
+      }
+      TESSERA_ASSIGN_OR_RETURN(
+          const int64_t v, AsIntIn(p.Get("maxPriorityThreshold"), -1'000'000'000, 1'000'000'000));
+      out.borrow_max_priority_threshold = static_cast<int32_t>(v);
+    }
+    return out;
+  }
+
+  Result<model::ClusterQueueSpec> ParseClusterQueue(const Field& item,
+                                                    const std::vector<std::string>& cohort_names,
+                                                    QuotaFieldsByName& quotas) {
+    if (!item.is_map()) return item.WrongType("a mapping");
+    TESSERA_RETURN_IF_ERROR(
+        CheckKeys(item, {"name", "cohort", "weight", "queueingStrategy", "quota", "borrowingLimit",
+                         "lendingLimit", "preemption"}));
+    model::ClusterQueueSpec cq{.source = std::string(file_)};
+    TESSERA_ASSIGN_OR_RETURN(cq.name, item.GetRequiredString("name"));
+    if (std::string why = CheckName(cq.name); !why.empty()) {
+      return item.Get("name").Fail(std::move(why));
+    }
+    if (std::find(cluster_queue_names_.begin(), cluster_queue_names_.end(), cq.name) !=
+        cluster_queue_names_.end()) {
+      return item.Get("name").Fail(fmt::format("duplicate ClusterQueue {}", Quote(cq.name)));
+    }
+    if (std::find(cohort_names.begin(), cohort_names.end(), cq.name) != cohort_names.end()) {
+      return item.Get("name").Fail(fmt::format(
+          "{} is also a cohort's name; give queues and cohorts distinct names", Quote(cq.name)));
+    }
+    TESSERA_ASSIGN_OR_RETURN(auto cohort, item.GetString("cohort"));
+    if (cohort) {
+      if (std::string why = CheckName(*cohort); !why.empty()) {
+        return item.Get("cohort").Fail(std::move(why));
+      }
+      if (std::find(cluster_queue_names_.begin(), cluster_queue_names_.end(), *cohort) !=
+          cluster_queue_names_.end()) {
+        return item.Get("cohort").Fail(
+            fmt::format("{} is a ClusterQueue, not a cohort", Quote(*cohort)));
+      }
+      cq.cohort = *cohort;  // a cohort not listed under cohorts is an implicit root
+    }
+    TESSERA_ASSIGN_OR_RETURN(cq.fair_sharing_weight, ParseWeight(item));
+    TESSERA_ASSIGN_OR_RETURN(auto strategy, item.GetString("queueingStrategy"));
+    if (strategy) {
+      if (*strategy == "StrictFIFO") {
+        cq.queueing_strategy = model::QueueingStrategy::kStrictFIFO;
+      } else if (*strategy != "BestEffortFIFO") {
+        return item.Get("queueingStrategy")
+            .Fail(fmt::format("must be BestEffortFIFO or StrictFIFO, got {}", Quote(*strategy)));
+      }
+    }
+    TESSERA_ASSIGN_OR_RETURN(cq.preemption, ParsePreemption(item.Get("preemption")));
+    TESSERA_ASSIGN_OR_RETURN(quotas[cq.name], ParseQuotaFields(item, cohort.has_value(), "cohort"));
+    // Every namespace: the scenario has one, and its LocalQueues are the ClusterQueues' names.
+    cq.namespace_selector = model::LabelSelectorSpec{};
+    return cq;
+  }
+
   std::string_view file_;
   int64_t total_nodes_ = 0;
   std::unordered_map<std::string, std::string> prefixes_;  // prefix -> "nodeGroups[i]"
   std::vector<std::string> gpu_models_;                    // of the node groups read so far
+  bool queues_read_ = false;
+  std::vector<std::string> cluster_queue_names_;
+  std::vector<std::string> priority_names_;         // once the queues section is read
+  std::vector<std::string> priority_names_seen_;    // while it is read
+  bool used_resources_[3] = {false, false, false};  // cpu, memory, gpu named by some quota
 };
 
 Result<model::Scenario> ParseScenarioText(std::string_view text, std::string_view file) {

@@ -678,10 +678,10 @@ nodeGroups:
             "labels, racks");
   EXPECT_EQ(ScenarioError("nodegroups: []\n"),
             "s.yaml: nodegroups: unknown key (did you mean \"nodeGroups\"?); known keys here: "
-            "apiVersion, kind, name, description, nodeGroups, tasks, generator");
+            "apiVersion, kind, name, description, nodeGroups, queues, tasks, generator");
   EXPECT_EQ(ScenarioError(std::string(kMinimalGroups) + "tasks:\n  - name: a\n    zzz: 1\n"),
-            "s.yaml: task a: tasks[0].zzz: unknown key; known keys here: name, cpu, memory, gpus, "
-            "gpuMilli, gpuModels, arrival, duration");
+            "s.yaml: task a: tasks[0].zzz: unknown key; known keys here: name, count, cpu, memory, "
+            "gpus, gpuMilli, gpuModels, arrival, duration, queue, priority");
 }
 
 TEST(ScenarioTest, RejectsBadNumbers) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,54 @@ struct GangMemberSpec {
 
 enum class GangKind : uint8_t { kJob, kJobSet, kKaiPodGroup, kVolcanoPodGroup, kVolcanoJob };
 
+// The lifecycle fields of a JobSet (jobset.x-k8s.io/v1alpha2) as the intake read them, for the
+// simulator's JobSet lifecycle (sim/lifecycle.h; docs/gang-intake.md lists them). Enumerated
+// values are kept as the API spells them, already checked against the API's set; names of
+// replicatedJobs they refer to are checked to exist. `path` fields locate each part in its
+// file for messages from later stages ("spec.replicatedJobs[1]").
+struct JobSetFailureRuleSpec {
+  std::string name;
+  std::string action;  // FailJobSet, RestartJobSet, RestartJobSetAndIgnoreMaxRestarts,
+                       // RestartJob, RestartJobAndIgnoreMaxRestarts
+  std::vector<std::string> target_replicated_jobs;
+  std::vector<std::string> on_job_failure_reasons;  // BackoffLimitExceeded, DeadlineExceeded,
+                                                    // PodFailurePolicy, ... as written
+  bool has_message_patterns = false;                // onJobFailureMessagePatterns is set
+  std::string path;                                 // "spec.failurePolicy.rules[i]"
+};
+
+struct JobSetReplicatedJobLifecycle {
+  std::string name;
+  std::string path;  // "spec.replicatedJobs[i]"
+  int32_t replicas = 1;
+  int32_t parallelism = 1;
+  int32_t completions = -1;   // -1: not set
+  int32_t backoff_limit = 6;  // the Job's spec.backoffLimit (batch/v1 default 6)
+  std::string depends_on;     // dependsOn[0].name; "" for none
+  std::string depends_on_status;  // "Ready" or "Complete"
+  // The Job's podFailurePolicy for pods with the DisruptionTarget condition: "" (no rule:
+  // counted), "FailJob", "Ignore" or "Count".
+  std::string on_disruption;
+  // Fields the Job has that the simulator's lifecycle does not model, as paths below the
+  // replicatedJob ("template.spec.backoffLimitPerIndex"), for it to reject.
+  std::vector<std::string> unmodelled;
+  // The pod template's spec.terminationGracePeriodSeconds; -1: not set.
+  int64_t termination_grace_s = -1;
+  // The pod template's spec.restartPolicy as written ("" when absent).
+  std::string restart_policy;
+};
+
+struct JobSetLifecycleSpec {
+  std::vector<JobSetReplicatedJobLifecycle> replicated_jobs;
+  bool has_failure_policy = false;
+  int32_t max_restarts = 0;
+  std::string restart_strategy = "Recreate";  // Recreate, BlockingRecreate, InPlaceRestart
+  std::vector<JobSetFailureRuleSpec> rules;
+  std::string success_operator = "All";  // All or Any
+  std::vector<std::string> success_targets;
+  std::string startup_policy_order = "AnyOrder";  // AnyOrder or InOrder
+};
+
 struct GangSpec {
   std::string namespace_name = "default";
   std::string name;  // the Job, JobSet or PodGroup name
@@ -76,6 +125,9 @@ struct GangSpec {
   // child Job gets a domain of that label to itself.
   std::string exclusive_topology;
   std::vector<GangMemberSpec> members;
+  // JobSets only: failure, success and start-up policies, per replicatedJob counts,
+  // backoffLimit, dependsOn and termination grace.
+  std::optional<JobSetLifecycleSpec> jobset;
 };
 
 struct GangObjects {

@@ -128,6 +128,18 @@ struct KaiQueueSpec {
   std::vector<KaiQueueResourceSpec> resources;
 };
 
+// --- Kueue Configuration (config.kueue.x-k8s.io) -----------------------------------------
+
+// resources.deviceClassMappings[i] of Kueue's Configuration: every DRA request (ExactCount) of a
+// queued workload's ResourceClaimTemplates that names one of `device_class_names` counts its
+// `count` devices per pod against the quota resource `name` (e.g. "example.com/gpu").
+struct DeviceClassMappingSpec {
+  std::string name;
+  std::vector<std::string> device_class_names;
+  std::string source;  // the file of the Configuration
+  size_t index = 0;    // position in resources.deviceClassMappings, for errors
+};
+
 // --- Workloads -------------------------------------------------------------------------
 
 // One PodSet: `count` identical pods. The pods themselves are ordinary PodSpecs in the
@@ -196,6 +208,14 @@ struct QueueObjects {
   std::vector<WorkloadPriorityClassSpec> workload_priority_classes;
   std::vector<KaiQueueSpec> kai_queues;
   std::vector<NamespaceSpec> namespaces;
+  // From Kueue Configuration objects. DRA device quota applies only when a Configuration was
+  // read (`has_kueue_configuration`); without one, claims are not charged to quotas.
+  bool has_kueue_configuration = false;
+  std::vector<DeviceClassMappingSpec> device_class_mappings;
+  // What KAI's over-quota division shares: the cluster's total allocatable per quota
+  // resource ("nvidia.com/gpu", "cpu", "memory"), set by the front end from the nodes. Empty:
+  // unknown, and the idle pool above the KAI queues is unbounded (placement still bounds it).
+  std::vector<std::pair<std::string, int64_t>> kai_cluster_capacity;
   std::vector<WorkloadSpec> workloads;
 };
 

@@ -8,8 +8,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "model/queue_specs.h"
 
 namespace tessera::model {
 
@@ -32,6 +35,10 @@ struct TraceTask {
   // Replay only: when the task arrives and when it leaves (-1: unknown / never).
   int64_t creation_s = -1;
   int64_t deletion_s = -1;
+  // Scenarios with queues: the ClusterQueue the task is submitted to (through the LocalQueue
+  // of the same name) and its WorkloadPriorityClass (empty: priority 0).
+  std::string queue;
+  std::string priority_class;
 };
 
 // One row of an explicit arrival order (`--arrivals`), e.g. the seed-42 sequence the FGD
@@ -55,6 +62,8 @@ struct TaskShape {
   // Duration in seconds, drawn uniformly from [min, max] (replay only).
   int64_t duration_min_s = 3600;
   int64_t duration_max_s = 3600;
+  std::string queue;           // as TraceTask::queue
+  std::string priority_class;  // as TraceTask::priority_class
 };
 
 struct GeneratedWorkload {
@@ -63,14 +72,29 @@ struct GeneratedWorkload {
   double arrivals_per_hour = 0;  // Poisson arrival rate; 0: all arrive at time 0
 };
 
+// The tenants of a scenario (docs/scenario-format.md, "Queues"): Kueue objects compiled
+// from the scenario's compact `queues` section, the same specs `tessera schedule` builds from
+// Kueue manifests. One ResourceFlavor (kScenarioFlavor, every node); every ClusterQueue
+// covers the same resources (kScenarioQuotaResources that some quota names) in one group,
+// and has a LocalQueue of its own name in namespace "default". Quota units: cpu in
+// millicores, memory in bytes, gpu in milli-GPU (1000 = one GPU, as tasks count them).
+inline constexpr std::string_view kScenarioFlavor = "default";
+inline constexpr std::string_view kScenarioNamespace = "default";
+struct ScenarioQueues {
+  QueueObjects objects;
+  std::vector<std::string> resources;  // covered, in the order cpu, memory, gpu
+  bool fair_sharing = false;           // order across queues by Kueue's fair-sharing tournament
+};
+
 // A whole scenario: the cluster, and either explicit tasks or a generator (or both: the
-// explicit tasks come first).
+// explicit tasks come first); optionally queues that every task names.
 struct Scenario {
   std::string name;
   std::string source;  // file it came from, for messages
   std::vector<TraceNode> nodes;
   std::vector<TraceTask> tasks;
   std::optional<GeneratedWorkload> generated;
+  std::optional<ScenarioQueues> queues;
 };
 
 }  // namespace tessera::model

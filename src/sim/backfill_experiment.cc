@@ -10,6 +10,8 @@
 #include <optional>
 #include <thread>
 
+#include "base/check.h"
+#include "base/quote.h"
 #include "base/rng.h"
 #include "sim/simulator.h"
 
@@ -116,6 +118,311 @@ GangJobSet LeaderWorkersJobSet(int32_t pods, int32_t max_restarts) {
   return js;
 }
 
+namespace {
+
+// The replay's RequiredDomain for a required topology level; nullopt for any other level.
+std::optional<RequiredDomain> DomainOfLevel(const std::string& level) {
+  if (level.empty()) return RequiredDomain::kNone;
+  if (level == kBlockLabel) return RequiredDomain::kBlock;
+  if (level == kRackLabel) return RequiredDomain::kRack;
+  return std::nullopt;
+}
+
+std::optional<FailurePolicyAction> RuleAction(std::string_view action) {
+  if (action == "FailJobSet") return FailurePolicyAction::kFailJobSet;
+  if (action == "RestartJobSet") return FailurePolicyAction::kRestartJobSet;
+  if (action == "RestartJobSetAndIgnoreMaxRestarts") {
+    return FailurePolicyAction::kRestartJobSetAndIgnoreMaxRestarts;
+  }
+  if (action == "RestartJob") return FailurePolicyAction::kRestartJob;
+  if (action == "RestartJobAndIgnoreMaxRestarts") {
+    return FailurePolicyAction::kRestartJobAndIgnoreMaxRestarts;
+  }
+  return std::nullopt;
+}
+
+std::optional<JobFailureReason> FailureReason(std::string_view reason) {
+  if (reason == "BackoffLimitExceeded") return JobFailureReason::kBackoffLimitExceeded;
+  if (reason == "DeadlineExceeded") return JobFailureReason::kDeadlineExceeded;
+  if (reason == "PodFailurePolicy") return JobFailureReason::kPodFailurePolicy;
+  return std::nullopt;  // FailedIndexes, MaxFailedIndexesExceeded: per-index limits
+}
+
+// One JobSet gang of the intake as a BackfillJobSet; `where` is "<file>: JobSet ns/name".
+Result<BackfillJobSet> FromGang(const model::GangSpec& gang, const model::Snapshot& snapshot,
+                                const GangCluster& cluster, const std::string& where,
+                                std::vector<std::string>& warnings) {
+  auto bad = [&](const std::string& field, const std::string& what) {
+    return Error(ErrorCode::kInvalidArgument, fmt::format("{}: {}: {}", where, field, what));
+  };
+  const model::JobSetLifecycleSpec& in = *gang.jobset;
+  if (!gang.exclusive_topology.empty()) {
+    return bad("metadata.annotations.alpha.jobset.sigs.k8s.io/exclusive-topology",
+               "exclusive placement (one Job per domain) is not modelled by the backfill replay");
+  }
+  BackfillJobSet out;
+  out.name = where;
+  JobSetSpec& spec = out.jobset.spec;
+  spec.name = gang.name;
+  if (in.has_failure_policy) {
+    FailurePolicySpec fp{.max_restarts = in.max_restarts};
+    if (in.restart_strategy == "InPlaceRestart") {
+      return bad("spec.failurePolicy.restartStrategy",
+                 "InPlaceRestart (containers restart in place) is not modelled; use Recreate or "
+                 "BlockingRecreate");
+    }
+    fp.restart_strategy = in.restart_strategy == "BlockingRecreate"
+                              ? RestartStrategy::kBlockingRecreate
+                              : RestartStrategy::kRecreate;
+    for (const model::JobSetFailureRuleSpec& r : in.rules) {
+      if (r.has_message_patterns) {
+        return bad(r.path + ".onJobFailureMessagePatterns",
+                   "the replay's failed Jobs carry no condition message to match");
+      }
+      FailurePolicyRule rule{.name = r.name, .target_replicated_jobs = r.target_replicated_jobs};
+      const std::optional<FailurePolicyAction> action = RuleAction(r.action);
+      TESSERA_CHECK(action.has_value()) << "the intake let through action " << r.action;
+      rule.action = *action;
+      for (size_t i = 0; i < r.on_job_failure_reasons.size(); ++i) {
+        const std::optional<JobFailureReason> reason = FailureReason(r.on_job_failure_reasons[i]);
+        if (!reason) {
+          return bad(fmt::format("{}.onJobFailureReasons[{}]", r.path, i),
+                     fmt::format("{} comes from backoffLimitPerIndex, which the replay does not "
+                                 "model",
+                                 r.on_job_failure_reasons[i]));
+        }
+        rule.on_job_failure_reasons.push_back(*reason);
+      }
+      fp.rules.push_back(std::move(rule));
+    }
+    spec.failure_policy = std::move(fp);
+  }
+  spec.success_policy = {.op = in.success_operator == "Any" ? SuccessOperator::kAny
+                                                            : SuccessOperator::kAll,
+                         .target_replicated_jobs = in.success_targets};
+  const bool in_order = in.startup_policy_order == "InOrder";
+
+  // Requests and topology: every pod of the JobSet alike.
+  std::optional<std::pair<int64_t, int64_t>> request;  // (cpu milli, GPUs) of the first pod
+  std::string first_path;
+  std::optional<RequiredDomain> required;
+  bool warned_memory = false, warned_selector = false, warned_priority = false;
+  for (size_t r = 0; r < in.replicated_jobs.size(); ++r) {
+    const model::JobSetReplicatedJobLifecycle& rj = in.replicated_jobs[r];
+    if (!rj.unmodelled.empty()) {
+      return bad(rj.path + "." + rj.unmodelled.front(),
+                 "not modelled by the JobSet lifecycle of the backfill replay");
+    }
+    if (rj.replicas < 1 || rj.parallelism < 1) {
+      return bad(rj.path, fmt::format("{} replicas x parallelism {}: the replay needs at least "
+                                      "one pod",
+                                      rj.replicas, rj.parallelism));
+    }
+    if (rj.completions != -1 && rj.completions != rj.parallelism) {
+      return bad(rj.path + ".template.spec.completions",
+                 fmt::format("{} != parallelism {}: the replay runs every pod of a Job at once",
+                             rj.completions, rj.parallelism));
+    }
+    if (in_order && !rj.depends_on.empty()) {
+      return bad(rj.path + ".dependsOn", "startupPolicy InOrder together with dependsOn");
+    }
+    ReplicatedJobSpec job{.name = rj.name,
+                          .replicas = rj.replicas,
+                          .parallelism = rj.parallelism,
+                          .completions = rj.parallelism,
+                          .backoff_limit = rj.backoff_limit};
+    if (rj.on_disruption == "FailJob") job.on_disruption = DisruptionPolicy::kFailJob;
+    if (rj.on_disruption == "Ignore") job.on_disruption = DisruptionPolicy::kIgnore;
+    if (!rj.depends_on.empty()) {
+      job.depends_on = DependsOnSpec{.name = rj.depends_on,
+                                     .status = rj.depends_on_status == "Complete"
+                                                   ? DependsOnStatus::kComplete
+                                                   : DependsOnStatus::kReady};
+    } else if (in_order && r > 0) {
+      job.depends_on = DependsOnSpec{.name = in.replicated_jobs[r - 1].name};
+    }
+    if (rj.restart_policy == "OnFailure") {
+      warnings.push_back(fmt::format(
+          "{}: {}.template.spec.template.spec.restartPolicy: OnFailure restarts a failed "
+          "container in place; the backfill replay fails the pod instead (counted against "
+          "backoffLimit, replaced by a new pod)",
+          where, rj.path));
+    }
+    spec.replicated_jobs.push_back(std::move(job));
+    out.jobset.timing.push_back(GangPodTiming{
+        .run_s = 0, .startup_s = -1, .termination_s = std::max<int64_t>(rj.termination_grace_s, 0)});
+    out.pods += rj.replicas * rj.parallelism;
+
+    const auto member = std::find_if(gang.members.begin(), gang.members.end(),
+                                     [&](const model::GangMemberSpec& m) { return m.name == rj.name; });
+    TESSERA_CHECK(member != gang.members.end() && !member->pod_names.empty())
+        << where << ": no pods for replicatedJob " << rj.name;
+    const std::string pod_path = rj.path + ".template.spec.template";
+    const model::TopologyConstraintSpec& topo = member->topology;
+    if (!topo.preferred_level.empty() || topo.unconstrained || !topo.slice_level.empty()) {
+      return bad(pod_path + ".metadata.annotations",
+                 "the replay places a JobSet anywhere or in one required block or rack; "
+                 "preferred, unconstrained and slice topologies are not modelled");
+    }
+    const std::optional<RequiredDomain> domain = DomainOfLevel(topo.required_level);
+    if (!domain) {
+      return bad(pod_path + ".metadata.annotations.kueue.x-k8s.io/podset-required-topology",
+                 fmt::format("{}: the replay's cluster has the levels {} and {} (and hosts)",
+                             Quote(topo.required_level), kBlockLabel, kRackLabel));
+    }
+    if (required && *required != *domain) {
+      return bad(pod_path + ".metadata.annotations.kueue.x-k8s.io/podset-required-topology",
+                 "differs from the first replicatedJob's: the replay gives one JobSet one "
+                 "required level");
+    }
+    required = domain;
+    for (const std::string& name : member->pod_names) {
+      const std::optional<model::PodId> id = snapshot.FindPod(gang.namespace_name, name);
+      TESSERA_CHECK(id.has_value()) << where << ": pod " << name << " not in the snapshot";
+      const model::Pod& pod = snapshot.pod(*id);
+      if (!pod.claims.empty()) {
+        return bad(pod_path + ".spec.resourceClaims",
+                   fmt::format("DRA claims are not modelled by the backfill replay; ask for {} in "
+                               "the containers' resources",
+                               kGpuResource));
+      }
+      int64_t cpu = 0, gpus = 0;
+      for (const model::ResourceAmount& ra : snapshot.pod_requests(*id)) {
+        const std::string& res = snapshot.resource_name(ra.resource);
+        if (res == "cpu") {
+          cpu = ra.amount.value();
+        } else if (res == kGpuResource) {
+          gpus = ra.amount.value();
+        } else if (res == "memory" || res == "ephemeral-storage") {
+          if (!warned_memory && ra.amount.value() > 0) {
+            warnings.push_back(fmt::format("{}: {}.spec.containers: {} requests are not modelled "
+                                           "by the backfill replay (its nodes have cpu, GPUs "
+                                           "and pods only)",
+                                           where, pod_path, res));
+            warned_memory = true;
+          }
+        } else if (res != "pods" && ra.amount.value() > 0) {
+          return bad(pod_path + ".spec.containers",
+                     fmt::format("asks for {}: the replay's nodes have only cpu, {} and pods", res,
+                                 kGpuResource));
+        }
+      }
+      if (!warned_selector &&
+          (!snapshot.pod_node_selector(*id).empty() || pod.has_required_affinity)) {
+        warnings.push_back(fmt::format("{}: {}.spec: node selectors and affinity are not "
+                                       "modelled by the backfill replay; its pods go anywhere",
+                                       where, pod_path));
+        warned_selector = true;
+      }
+      if (!warned_priority && pod.priority != 0) {
+        warnings.push_back(fmt::format("{}: {}.spec.priorityClassName: the backfill replay "
+                                       "queues every job at priority 0; priority {} is not used",
+                                       where, pod_path, pod.priority));
+        warned_priority = true;
+      }
+      if (!request) {
+        request = std::make_pair(cpu, gpus);
+        first_path = pod_path;
+      } else if (*request != std::make_pair(cpu, gpus)) {
+        return bad(pod_path + ".spec.containers",
+                   fmt::format("asks {}m cpu and {} GPUs a pod, {} asks {}m and {}: the replay "
+                               "needs every pod of a JobSet to ask the same",
+                               cpu, gpus, first_path, request->first, request->second));
+      }
+    }
+  }
+  out.cpu_milli_per_pod = request->first;
+  out.gpus_per_pod = static_cast<int32_t>(std::min<int64_t>(request->second, 1'000'000));
+  out.required = required.value_or(RequiredDomain::kNone);
+
+  // Which replicatedJobs end by themselves: the success policy's targets (all when it has
+  // none) and every one a later one waits on with dependsOn Complete. The others (a driver,
+  // a leader) run until the JobSet ends. Chains of Complete links split the duration.
+  const size_t rjs = spec.replicated_jobs.size();
+  std::vector<int32_t> parts(rjs, 1);
+  std::vector<uint8_t> ends(rjs, 0);
+  for (size_t r = 0; r < rjs; ++r) {
+    const std::vector<std::string>& targets = spec.success_policy.target_replicated_jobs;
+    ends[r] = targets.empty() ||
+                      std::find(targets.begin(), targets.end(), spec.replicated_jobs[r].name) !=
+                          targets.end()
+                  ? 1
+                  : 0;
+  }
+  for (size_t r = 0; r < rjs; ++r) {
+    const auto& dep = spec.replicated_jobs[r].depends_on;
+    if (!dep) continue;
+    for (size_t d = 0; d < r; ++d) {
+      if (spec.replicated_jobs[d].name != dep->name) continue;
+      const bool complete = dep->status == DependsOnStatus::kComplete;
+      if (complete) ends[d] = 1;
+      parts[r] = parts[d] + (complete ? 1 : 0);
+    }
+  }
+  for (size_t r = 0; r < rjs; ++r) {
+    if (ends[r] == 0) out.jobset.timing[r].run_s = kUntilJobSetEnds;
+    if (ends[r] != 0) out.duration_parts = std::max(out.duration_parts, parts[r]);
+  }
+
+  // It must fit the empty cluster (in one domain of its required level).
+  const int64_t per_node =
+      std::min({out.gpus_per_pod > 0 ? int64_t{cluster.gpus_per_node} / out.gpus_per_pod
+                                     : int64_t{1} << 40,
+                out.cpu_milli_per_pod > 0 ? cluster.cpu_milli_per_node / out.cpu_milli_per_pod
+                                          : int64_t{1} << 40,
+                int64_t{cluster.pods_per_node}});
+  const int64_t nodes = out.required == RequiredDomain::kRack    ? cluster.nodes_per_rack
+                        : out.required == RequiredDomain::kBlock ? int64_t{cluster.racks_per_block} *
+                                                                       cluster.nodes_per_rack
+                                                                 : cluster.nodes();
+  if (per_node * nodes < out.pods) {
+    return bad("spec.replicatedJobs",
+               fmt::format("{} pods of {}m cpu and {} GPUs do not fit the replay's {}{} nodes of "
+                           "{}m cpu and {} GPUs",
+                           out.pods, out.cpu_milli_per_pod, out.gpus_per_pod, nodes,
+                           out.required == RequiredDomain::kRack    ? " (one rack)"
+                           : out.required == RequiredDomain::kBlock ? " (one block)"
+                                                                    : "",
+                           cluster.cpu_milli_per_node, cluster.gpus_per_node));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<BackfillJobSet>> BackfillJobSetsFrom(const model::GangObjects& gangs,
+                                                        const model::Snapshot& snapshot,
+                                                        const GangCluster& cluster,
+                                                        std::vector<std::string>& warnings) {
+  std::vector<BackfillJobSet> out;
+  for (const model::GangSpec& gang : gangs.gangs) {
+    if (gang.kind != model::GangKind::kJobSet || !gang.jobset) continue;
+    const std::string where =
+        fmt::format("{}: JobSet {}/{}", gang.source.empty() ? "-" : gang.source,
+                    gang.namespace_name, gang.name);
+    TESSERA_ASSIGN_OR_RETURN(BackfillJobSet js, FromGang(gang, snapshot, cluster, where, warnings));
+    out.push_back(std::move(js));
+  }
+  if (out.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the files hold no jobset.x-k8s.io/v1alpha2 JobSet");
+  }
+  return out;
+}
+
+void ApplyJobSet(const BackfillJobSet& js, GangJob& g) {
+  g.pods = js.pods;
+  g.gpus_per_pod = js.gpus_per_pod;
+  g.cpu_milli_per_pod = js.cpu_milli_per_pod;
+  g.required = js.required;
+  g.is_big_gang = true;
+  g.jobset = js.jobset;
+  const int64_t run = std::max<int64_t>(1, g.duration_s / js.duration_parts);
+  for (GangPodTiming& t : g.jobset->timing) {
+    if (t.run_s != kUntilJobSetEnds) t.run_s = run;
+  }
+}
+
 Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const Progress& progress,
                                              const WallClock& clock) {
   if (config.policies.empty()) return Error(ErrorCode::kInvalidArgument, "no policies to run");
@@ -125,6 +432,15 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
     policies.push_back(policy);
   }
   if (config.seeds.empty()) return Error(ErrorCode::kInvalidArgument, "no seeds to run");
+  if (config.block_admission && config.wait_for_pods_ready_s <= 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "blockAdmission needs a waitForPodsReady timeout (it is part of "
+                 "waitForPodsReady)");
+  }
+  if (!config.jobsets.empty() && config.jobset_shape != JobSetShape::kGang) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "JobSets from YAML replace the big gangs' preset shape; give one or the other");
+  }
   if (config.wait_for_pods_ready_s < 0 || config.pod_startup_max_s < 0 ||
       config.backoff_limit_count < -1) {
     return Error(ErrorCode::kInvalidArgument,
@@ -134,7 +450,8 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
                              config.backoff_limit_count));
   }
   WaitForPodsReadyConfig wait{.enable = config.wait_for_pods_ready_s > 0,
-                              .timeout_s = config.wait_for_pods_ready_s};
+                              .timeout_s = config.wait_for_pods_ready_s,
+                              .block_admission = config.block_admission};
   if (config.backoff_limit_count >= 0) {
     wait.requeuing_strategy.backoff_limit_count = config.backoff_limit_count;
   }
@@ -150,7 +467,9 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
                         .jobset_shape = config.jobset_shape,
                         .wait_for_pods_ready_s = config.wait_for_pods_ready_s,
                         .backoff_limit_count = config.backoff_limit_count,
-                        .pod_startup_max_s = config.pod_startup_max_s};
+                        .pod_startup_max_s = config.pod_startup_max_s,
+                        .block_admission = config.block_admission};
+  for (const BackfillJobSet& js : config.jobsets) result.jobsets.push_back(js.name);
   struct Task {
     size_t policy;
     uint64_t seed;
@@ -173,6 +492,13 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
           if (g.gpus() >= GangReplayOptions{}.big_gang_gpus && g.pods >= 2) {
             g.jobset = LeaderWorkersJobSet(g.pods, config.max_restarts);
           }
+        }
+      }
+      if (!config.jobsets.empty()) {
+        size_t big = 0;
+        for (GangJob& g : workload.jobs) {  // the big gangs, in arrival order
+          if (g.gpus() < GangReplayOptions{}.big_gang_gpus) continue;
+          ApplyJobSet(config.jobsets[big++ % config.jobsets.size()], g);
         }
       }
       const GangReplayOptions options{
@@ -199,7 +525,8 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
       run.seed = tasks[i].seed;
       run.jobs = static_cast<int64_t>(workload.jobs.size());
       for (size_t j = 0; j < workload.jobs.size(); ++j) {
-        if (workload.jobs[j].gpus() >= options.big_gang_gpus) ++run.big_gangs;
+        const GangJob& g = workload.jobs[j];
+        if (g.is_big_gang.value_or(g.gpus() >= options.big_gang_gpus)) ++run.big_gangs;
         const GangJobOutcome& o = r.jobs[j];
         if (o.head_reservation_s >= 0 && o.start_s > o.head_reservation_s) {
           ++run.head_reservations_broken;
@@ -224,6 +551,7 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
       run.evictions = r.evictions;
       run.deactivated = r.deactivated;
       run.stuck = r.stuck;
+      run.admissions_held = r.admissions_held;
       run.big_ready = r.big_ready;
       run.wall_seconds = clock ? clock() - start : 0;
       const size_t finished = done.fetch_add(1) + 1;

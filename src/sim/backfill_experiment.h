@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/gang_specs.h"
+#include "model/snapshot.h"
 #include "sim/gang_replay.h"
 #include "sim/result.h"
 #include "sim/simulator.h"
@@ -66,6 +68,46 @@ std::string_view JobSetShapeName(JobSetShape shape);
 // Placed in two stages: the leader when the gang is admitted, the workers once it is Ready.
 GangJobSet LeaderWorkersJobSet(int32_t pods, int32_t max_restarts);
 
+// A JobSet read from a manifest (io::LoadManifests), as the experiment's big gangs take it
+// (docs/backfill.md, "JobSets from YAML"): its replicatedJobs, failurePolicy, successPolicy,
+// dependsOn (startupPolicy InOrder as dependsOn Ready on the previous replicatedJob), each
+// Job's backoffLimit and disruption rule, and each pod template's termination grace, in
+// `jobset`; its pods' common requests and required topology in the other fields.
+struct BackfillJobSet {
+  std::string name;  // "<file>: JobSet <namespace>/<name>", for reports and messages
+  GangJobSet jobset;
+  int32_t pods = 0;
+  int32_t gpus_per_pod = 0;
+  int64_t cpu_milli_per_pod = 0;
+  RequiredDomain required = RequiredDomain::kNone;
+  // A replicatedJob's pods run the gang's duration divided by this: 1 + the most dependsOn
+  // Complete links on one chain (the chain then runs about the gang's duration in all).
+  int32_t duration_parts = 1;
+};
+
+// Every JobSet of `gangs` (with the pods of `snapshot`), in input order, for `cluster`.
+// Errors, located at the file, the JobSet and the field: no JobSet at all; what the replay
+// cannot honour — exclusive placement, restartStrategy InPlaceRestart,
+// onJobFailureMessagePatterns, rules on per-index failure reasons, Job fields the lifecycle
+// does not model (backoffLimitPerIndex, activeDeadlineSeconds, podFailurePolicy rules on exit
+// codes, ...), completions != parallelism, a replicatedJob without pods, pods of one JobSet
+// asking different cpu or GPUs, DRA claims, resources other than cpu, memory,
+// ephemeral-storage and nvidia.com/gpu, a topology other than a required block or rack, or
+// one that differs between replicatedJobs, startupPolicy InOrder together with dependsOn, a
+// pod larger than a node or a JobSet larger than the cluster (or its block or rack).
+// Appends to `warnings` what is read but not modelled: memory and ephemeral-storage requests,
+// node selectors and affinity, pod priorities, restartPolicy OnFailure.
+Result<std::vector<BackfillJobSet>> BackfillJobSetsFrom(const model::GangObjects& gangs,
+                                                        const model::Snapshot& snapshot,
+                                                        const GangCluster& cluster,
+                                                        std::vector<std::string>& warnings);
+
+// Gang `g` (one of the scenario's big gangs) as `js`: its pods, requests, topology and
+// JobSet; arrival, duration and declared runtime stay the gang's. Replicated jobs that end by
+// themselves run duration / duration_parts (at least 1 s); the others run until the JobSet
+// ends.
+void ApplyJobSet(const BackfillJobSet& js, GangJob& g);
+
 struct BackfillConfig {
   std::vector<std::string> policies = {"fifo", "greedy", "backfill"};
   std::vector<uint64_t> seeds = {42};
@@ -88,8 +130,14 @@ struct BackfillConfig {
   int64_t wait_for_pods_ready_s = 0;
   int32_t backoff_limit_count = -1;
   int64_t pod_startup_max_s = 0;
+  // Kueue's waitForPodsReady.blockAdmission (needs wait_for_pods_ready_s > 0).
+  bool block_admission = false;
+  // JobSets read from YAML (BackfillJobSetsFrom): the i-th big gang of a seed becomes
+  // jobsets[i % size]. Empty: the big gangs take jobset_shape.
+  std::vector<BackfillJobSet> jobsets;
   bool stages() const {
-    return jobset_shape != JobSetShape::kGang || wait_for_pods_ready_s > 0 || pod_startup_max_s > 0;
+    return jobset_shape != JobSetShape::kGang || wait_for_pods_ready_s > 0 ||
+           pod_startup_max_s > 0 || !jobsets.empty();
   }
   bool lifecycle() const { return pod_failure_probability > 0 || node_mtbf_hours > 0 || stages(); }
 };
@@ -121,6 +169,7 @@ struct BackfillRun {
   int64_t evictions = 0;
   int64_t deactivated = 0;
   int64_t stuck = 0;
+  int64_t admissions_held = 0;  // blockAdmission: as GangReplayResult
   WaitStats big_ready;      // big gangs: arrival to the first PodsReady
   double wall_seconds = 0;  // by the clock given (0 without one)
 };
@@ -152,12 +201,15 @@ struct BackfillResult {
   int64_t wait_for_pods_ready_s = 0;
   int32_t backoff_limit_count = -1;
   int64_t pod_startup_max_s = 0;
+  bool block_admission = false;
+  std::vector<std::string> jobsets;      // BackfillJobSet::name of each, in order
   std::vector<BackfillRun> runs;         // by policy (as asked), then seed
   std::vector<BackfillSummary> summary;  // one per policy, in the order asked
 };
 
 // Runs every (policy, seed) on up to `threads` threads. Errors: an unknown policy, no seeds,
-// a negative timeout or start-up, a backoffLimitCount below -1, or a replay error (see
+// a negative timeout or start-up, a backoffLimitCount below -1, blockAdmission without a
+// timeout, JobSets together with the leader-workers shape, or a replay error (see
 // ReplayGangs).
 Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config,
                                              const Progress& progress = {},

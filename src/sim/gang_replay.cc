@@ -249,6 +249,12 @@ class Replay {
   // waitForPodsReady timer, and (options.check) check the engine if pods left.
   Status Settle(int32_t j, int64_t now);
   Status Apply(int32_t j, int64_t now);
+  // blockAdmission: whether job `j` now holds admission (admitted and not PodsReady: not
+  // yet, or not any more); logs the change.
+  void UpdateBlock(int32_t j, int64_t now);
+  bool block_admission() const {
+    return lifecycle() && o_.lifecycle.wait_for_pods_ready.block_admission;
+  }
   // Pod `p` of job `j` leaves its node (it ended, failed, or was deleted).
   void ReleasePod(int32_t j, int32_t p);
   // Every pod of job `j` leaves; nothing of it stays pending.
@@ -307,6 +313,8 @@ class Replay {
   std::vector<size_t> logged_;
   std::vector<int32_t> pending_;
   std::vector<int64_t> armed_;
+  std::vector<uint8_t> blocking_;  // per job: it holds admission (blockAdmission)
+  int32_t blockers_ = 0;           // jobs holding admission
   int64_t forever_placed_ = 0;  // placed pods that never end by themselves
   bool released_ = false;       // a pod left since the last check (options.check)
   Rng pod_rng_{1};
@@ -723,8 +731,14 @@ Status Replay::BuildLifecycles() {
                                 LifecycleOptions{.keep_event_log = o_.keep_events}));
     lifecycles_.push_back(std::move(l));
   }
+  const WaitForPodsReadyConfig& wait = lo.wait_for_pods_ready;
+  if (wait.block_admission && !wait.enable) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "waitForPodsReady.blockAdmission needs waitForPodsReady.enable (a timeout)");
+  }
   logged_.assign(w_.jobs.size(), 0);
   armed_.assign(w_.jobs.size(), kNever);
+  blocking_.assign(w_.jobs.size(), 0);
   pod_rng_ = Rng(lo.seed);
   node_rng_ = Rng(lo.seed ^ 0x9e3779b97f4a7c15ULL);
   startup_rng_ = Rng(lo.seed ^ 0xbb67ae8584caa73bULL);
@@ -895,6 +909,7 @@ Status Replay::Settle(int32_t j, int64_t now) {
   const JobSetLifecycle& l = lc(j);
   GangJobOutcome& o = outcome(j);
   if (o.ready_s < 0 && l.count(EventKind::kPodsReady) > 0) o.ready_s = now;
+  if (block_admission()) UpdateBlock(j, now);
   if (const std::optional<int64_t> deadline = l.NextDeadline();
       deadline && *deadline != armed_[static_cast<size_t>(j)]) {
     armed_[static_cast<size_t>(j)] = *deadline;
@@ -908,6 +923,20 @@ Status Replay::Settle(int32_t j, int64_t now) {
     }
   }
   return Status();
+}
+
+void Replay::UpdateBlock(int32_t j, int64_t now) {
+  // Kueue blocks while any admitted workload lacks PodsReady=True: before its first
+  // PodsReady, and again while it recovers from losing it (a pod failed, a Job restarted).
+  const JobSetLifecycle& l = lc(j);
+  const uint8_t blocks = l.state() == WorkloadState::kAdmitted && !l.pods_ready() ? 1 : 0;
+  uint8_t& was = blocking_[static_cast<size_t>(j)];
+  if (blocks == was) return;
+  was = blocks;
+  blockers_ += blocks != 0 ? 1 : -1;
+  Log({.time_s = now,
+       .kind = blocks != 0 ? GangEventKind::kAdmissionBlocked : GangEventKind::kAdmissionUnblocked,
+       .job = j});
 }
 
 int64_t Replay::StartupDelay(int32_t j, int32_t p) {
@@ -1318,6 +1347,14 @@ Status Replay::Pass(int64_t now) {
   for (size_t qi = 0; qi < queue_.size();) {
     const int32_t j = queue_[qi];
     const GangJob& g = job(j);
+    // blockAdmission: a workload waiting to be admitted waits while another one is admitted
+    // and not yet PodsReady. It is not "blocked by capacity": fifo walks on past it, and it
+    // gets no reservation (it may be admitted as soon as the other one is ready).
+    if (blockers_ > 0 && lc(j).state() == WorkloadState::kQueued) {
+      ++result_.admissions_held;
+      ++qi;
+      continue;
+    }
     // Capacity only shrinks during a pass and reservations only add up, so a job of a shape
     // that already failed with a runtime no longer than this one's fails too. Without
     // reservations the runtime does not matter. A stage smaller than its job has no shape.
@@ -1443,7 +1480,7 @@ Status Replay::Run() {
   std::vector<int64_t> big, small, big_ready;
   for (size_t j = 0; j < jobs; ++j) {
     const GangJobOutcome& o = result_.jobs[j];
-    const bool is_big = w_.jobs[j].gpus() >= o_.big_gang_gpus;
+    const bool is_big = w_.jobs[j].is_big_gang.value_or(w_.jobs[j].gpus() >= o_.big_gang_gpus);
     if (is_big && o.ready_s >= 0) big_ready.push_back(o.ready_s - w_.jobs[j].arrival_s);
     if (o.start_s < 0) continue;
     (is_big ? big : small).push_back(o.start_s - w_.jobs[j].arrival_s);
@@ -1482,6 +1519,10 @@ std::string_view GangEventKindName(GangEventKind kind) {
       return "reserve";
     case GangEventKind::kReserveMoved:
       return "reserve-moved";
+    case GangEventKind::kAdmissionBlocked:
+      return "admission-blocked";
+    case GangEventKind::kAdmissionUnblocked:
+      return "admission-unblocked";
   }
   return "?";
 }

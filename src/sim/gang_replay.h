@@ -119,6 +119,9 @@ struct GangJob {
   // With the lifecycle (GangLifecycleOptions::enable): the job as a JobSet of several
   // replicatedJobs (GangJobSet). Absent: one replicatedJob with one Job of all its pods.
   std::optional<GangJobSet> jobset;
+  // Whether the wait statistics count it as a big gang; nullopt: when gpus() >=
+  // GangReplayOptions::big_gang_gpus (a JobSet read from YAML may ask for fewer GPUs).
+  std::optional<bool> is_big_gang;
 
   int64_t gpus() const { return int64_t{pods} * gpus_per_pod; }
 };
@@ -167,7 +170,12 @@ struct GangLifecycleOptions {
   double node_mtbf_s = 0;
   uint64_t seed = 1;
   std::vector<GangPodFailure> injected;
-  // Kueue's waitForPodsReady for every workload (off by default).
+  // Kueue's waitForPodsReady for every workload (off by default). With its block_admission,
+  // a job whose next placement is an admission (its first stage, or its first after an
+  // eviction) waits while any admitted job is not PodsReady (not yet, or not any more after a
+  // pod failed: Kueue's PodsReady=False while it recovers); stages of admitted
+  // jobs (dependsOn, restarts) are not admissions and go on. A held job neither starts nor
+  // gets a reservation, and does not stop the walk under fifo.
   WaitForPodsReadyConfig wait_for_pods_ready;
   // A pod's start-up delay (GangPodTiming::startup_s -1): uniform in [min, max] seconds,
   // seeded, drawn once per placement. Both 0: Ready as soon as it is placed.
@@ -201,8 +209,13 @@ enum class GangEventKind : uint8_t {
   kEnd,
   kReserve,       // a job got its first reservation
   kReserveMoved,  // a later pass gave it a different time or different nodes
+  // waitForPodsReady.blockAdmission: job `job` is admitted and not PodsReady (not yet, or it
+  // lost it), so no other workload is admitted (kAdmissionBlocked), until it is PodsReady
+  // (again) or leaves: evicted, deactivated, finished (kAdmissionUnblocked).
+  kAdmissionBlocked,
+  kAdmissionUnblocked,
 };
-inline constexpr int kGangEventKinds = 5;
+inline constexpr int kGangEventKinds = 7;
 std::string_view GangEventKindName(GangEventKind kind);
 
 struct GangEvent {
@@ -253,7 +266,7 @@ struct GangReplayResult {
   std::vector<GangJobOutcome> jobs;  // per job, in workload order
   std::vector<GangEvent> events;     // in time order (options.keep_events)
   std::array<int64_t, kGangEventKinds> event_counts{};
-  WaitStats big;    // jobs with >= big_gang_gpus GPUs
+  WaitStats big;    // jobs with >= big_gang_gpus GPUs (or GangJob::is_big_gang)
   WaitStats small;  // the others
   // Time-weighted GPUs allocated / cluster GPUs, from the first arrival to the last end.
   double gpu_utilisation_pct = 0;
@@ -278,6 +291,8 @@ struct GangReplayResult {
   int64_t deactivated = 0;        // workloads deactivated (GangJobOutcome::deactivated)
   int64_t stuck = 0;              // jobs left stuck at the end (GangJobOutcome::stuck)
   WaitStats big_ready;            // big gangs: arrival to the first PodsReady
+  // blockAdmission: how often a pass held back a job that waited to be admitted.
+  int64_t admissions_held = 0;
 };
 
 // Builds the cluster and a pending pod for every pod of every job, creates one engine and
@@ -285,7 +300,7 @@ struct GangReplayResult {
 // resources, duration <= 0, declared < duration, a duplicate name, or one that could not
 // fit even on the empty cluster; with options.lifecycle, a probability outside [0, 1], a
 // negative MTBF or maxRestarts, an injected failure naming no pod, a start-up range out of
-// order, a GangJobSet the lifecycle rejects (ValidateJobSetSpec) or the replay cannot run
+// order, blockAdmission without waitForPodsReady.enable, a GangJobSet the lifecycle rejects (ValidateJobSetSpec) or the replay cannot run
 // (parallelism != completions, pods that do not add up, a successPolicy no pod can ever
 // meet), or a job placed more than 10,000 times (a failurePolicy that never gives up on
 // pods that keep failing). An internal error means the

@@ -9,6 +9,7 @@
 #include <map>
 #include <numeric>
 #include <optional>
+#include <tuple>
 
 #include "base/rng.h"
 #include "sim/backfill_experiment.h"
@@ -1165,6 +1166,223 @@ TEST(BackfillExperimentTest, LeaderWorkersCanDeadlockAndWaitForPodsReadyBreaksIt
   EXPECT_FALSE(RunBackfillExperiment({.wait_for_pods_ready_s = -1}).ok());
   EXPECT_EQ(*ParseJobSetShape("leader-workers"), JobSetShape::kLeaderWorkers);
   EXPECT_FALSE(ParseJobSetShape("pyramid").ok());
+}
+
+// --- waitForPodsReady.blockAdmission -----------------------------------------------------
+
+// (time, kind, job) of every start, end and admission block of the replay, in log order.
+std::vector<std::tuple<int64_t, GangEventKind, int32_t>> AdmissionLog(const GangReplayResult& r) {
+  std::vector<std::tuple<int64_t, GangEventKind, int32_t>> out;
+  for (const GangEvent& e : r.events) {
+    if (e.kind == GangEventKind::kArrive || e.kind == GangEventKind::kReserve ||
+        e.kind == GangEventKind::kReserveMoved) {
+      continue;
+    }
+    out.emplace_back(e.time_s, e.kind, e.job);
+  }
+  return out;
+}
+
+// A job of `pods` whole-node pods, one Job, whose pods are Ready `startup_s` after their
+// placement and run `duration_s` (start-up included).
+GangJob SlowStarter(std::string name, int32_t pods, int64_t duration_s, int64_t startup_s) {
+  GangJobSet jobset;
+  jobset.spec.replicated_jobs = {Rj("main", 1, pods)};
+  jobset.timing = {GangPodTiming{.startup_s = startup_s}};
+  return JobSetJob(std::move(name), pods, 0, duration_s, std::move(jobset));
+}
+
+GangReplayOptions Blocking(int64_t timeout_s, std::optional<int32_t> backoff_limit_count) {
+  GangReplayOptions options = Driven();
+  options.lifecycle.wait_for_pods_ready = {
+      .enable = true,
+      .timeout_s = timeout_s,
+      .requeuing_strategy = {.backoff_limit_count = backoff_limit_count},
+      .block_admission = true};
+  return options;
+}
+
+using Step = std::tuple<int64_t, GangEventKind, int32_t>;
+constexpr GangEventKind kStart = GangEventKind::kStart;
+constexpr GangEventKind kEnd = GangEventKind::kEnd;
+constexpr GangEventKind kBlocked = GangEventKind::kAdmissionBlocked;
+constexpr GangEventKind kUnblocked = GangEventKind::kAdmissionUnblocked;
+
+// 4 nodes x 8 GPUs; gangs a (2 pods, Ready 30 s after placement) and b (2 pods, Ready after
+// 10 s) arrive together at 0, both run 100 s, and both fit at once.
+//  - Without blockAdmission both are admitted at 0 (a PodsReady at 30, b at 10).
+//  - With it (timeout 300): a is admitted at 0 and blocks admission; b, next in the queue,
+//    is held. At 30 a's pods are Ready: PodsReady unblocks, and the pass at 30 admits b,
+//    which blocks in turn until its pods are Ready at 40. a ends at 100, b at 130.
+TEST(GangBlockAdmissionTest, AdmitsTheSecondGangOnlyAtTheFirstsPodsReady) {
+  GangWorkload w{.name = "block-admission", .cluster = Nodes(1, 4)};
+  w.jobs = {SlowStarter("a", 2, 100, 30), SlowStarter("b", 2, 100, 10)};
+
+  GangReplayOptions free = Blocking(300, std::nullopt);
+  free.lifecycle.wait_for_pods_ready.block_admission = false;
+  auto r = ReplayGangs(w, free);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->jobs[0].start_s, 0);
+  EXPECT_EQ(r->jobs[1].start_s, 0);
+  EXPECT_EQ(r->jobs[0].ready_s, 30);
+  EXPECT_EQ(r->jobs[1].ready_s, 10);
+  EXPECT_EQ(r->event_counts[static_cast<size_t>(kBlocked)], 0);
+  EXPECT_EQ(r->admissions_held, 0);
+
+  r = ReplayGangs(w, Blocking(300, std::nullopt));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(AdmissionLog(*r), (std::vector<Step>{{0, kStart, 0},
+                                                 {0, kBlocked, 0},
+                                                 {30, kUnblocked, 0},
+                                                 {30, kStart, 1},
+                                                 {30, kBlocked, 1},
+                                                 {40, kUnblocked, 1},
+                                                 {100, kEnd, 0},
+                                                 {130, kEnd, 1}}));
+  EXPECT_EQ(r->jobs[1].start_s, 30);
+  EXPECT_EQ(r->jobs[1].ready_s, 40);
+  EXPECT_EQ(r->jobs[1].end_s, 130);
+  EXPECT_EQ(r->event_counts[static_cast<size_t>(kBlocked)], 2);
+  EXPECT_EQ(r->event_counts[static_cast<size_t>(kUnblocked)], 2);
+  EXPECT_EQ(r->admissions_held, 1);  // b in the pass at 0
+  EXPECT_EQ(r->completed, 2);
+  EXPECT_TRUE(InOrder(TextsOf(*r, 1), {"30 Admitted", "40 PodsReady"}));
+}
+
+// The same two gangs, but a's pods would need 500 s to become Ready: timeout 300,
+// backoffLimitCount 1, backoff base 60 s.
+//    0  a admitted, blocks; b held
+//  300  a times out: evicted (requeue n=1 at 360), which unblocks; b admitted, blocks
+//  310  b PodsReady: unblocked
+//  360  a admitted again, blocks
+//  400  b ends
+//  660  a times out again: n=2 > backoffLimitCount 1, deactivated, which unblocks.
+TEST(GangBlockAdmissionTest, AnEvictionByTheTimeoutLetsTheNextOneIn) {
+  GangWorkload w{.name = "block-admission-timeout", .cluster = Nodes(1, 4)};
+  w.jobs = {SlowStarter("a", 2, 1000, 500), SlowStarter("b", 2, 100, 10)};
+  auto r = ReplayGangs(w, Blocking(300, 1));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(AdmissionLog(*r), (std::vector<Step>{{0, kStart, 0},
+                                                 {0, kBlocked, 0},
+                                                 {300, kUnblocked, 0},
+                                                 {300, kStart, 1},
+                                                 {300, kBlocked, 1},
+                                                 {310, kUnblocked, 1},
+                                                 {360, kStart, 0},
+                                                 {360, kBlocked, 0},
+                                                 {400, kEnd, 1},
+                                                 {660, kUnblocked, 0}}));
+  EXPECT_TRUE(InOrder(TextsOf(*r, 0), {"0 Admitted", "300 Evicted n=1 at=360", "360 Admitted",
+                                       "660 Deactivated requeues=1"}));
+  EXPECT_TRUE(r->jobs[0].deactivated);
+  EXPECT_EQ(r->evictions, 1);
+  EXPECT_EQ(r->jobs[1].start_s, 300);
+  EXPECT_EQ(r->admissions_held, 1);
+
+  // blockAdmission is part of waitForPodsReady.
+  GangReplayOptions off = Blocking(300, 1);
+  off.lifecycle.wait_for_pods_ready.enable = false;
+  auto bad = ReplayGangs(w, off);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("blockAdmission needs waitForPodsReady.enable"),
+            std::string::npos)
+      << bad.error().message();
+}
+
+// A workload that loses PodsReady blocks admission again until it recovers (Kueue sets
+// PodsReady=False while it waits for recovery). a (2 pods, Ready 10 s after placement,
+// failurePolicy {maxRestarts 1}) arrives at 0; b (the same, no failure policy) at 25.
+//    0  a admitted, blocks        10  a PodsReady, unblocks
+//   20  a's pod 0 fails: RestartJobSet; a is admitted but not PodsReady: blocks again; its
+//       new pods are placed at once
+//   25  b arrives and is held     30  a PodsReady again: unblocks; b admitted, blocks
+//   40  b PodsReady              120  a ends (100 s from 20)   130  b ends
+TEST(GangBlockAdmissionTest, AWorkloadRecoveringFromAFailureBlocksAgain) {
+  GangJobSet jobset;
+  jobset.spec.replicated_jobs = {Rj("main", 1, 2)};
+  jobset.spec.failure_policy = FailurePolicySpec{.max_restarts = 1};
+  jobset.timing = {GangPodTiming{.startup_s = 10}};
+  GangWorkload w{.name = "block-admission-recovery", .cluster = Nodes(1, 4)};
+  w.jobs = {JobSetJob("a", 2, 0, 100, jobset), SlowStarter("b", 2, 100, 10)};
+  w.jobs[1].arrival_s = 25;
+  GangReplayOptions options = Blocking(300, std::nullopt);
+  options.lifecycle.injected = {{.job = 0, .pod = 0, .run = 0, .after_s = 20}};
+  auto r = ReplayGangs(w, options);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(AdmissionLog(*r), (std::vector<Step>{{0, kStart, 0},
+                                                 {0, kBlocked, 0},
+                                                 {10, kUnblocked, 0},
+                                                 {20, kBlocked, 0},
+                                                 {20, kStart, 0},
+                                                 {30, kUnblocked, 0},
+                                                 {30, kStart, 1},
+                                                 {30, kBlocked, 1},
+                                                 {40, kUnblocked, 1},
+                                                 {120, kEnd, 0},
+                                                 {130, kEnd, 1}}));
+  EXPECT_TRUE(InOrder(TextsOf(*r, 0), {"10 PodsReady", "20 JobSetRestarted main-0 rule=default counted",
+                                       "20 PodsNotReady", "30 PodsReady"}));
+  EXPECT_EQ(r->admissions_held, 1);  // b in the pass at 25
+}
+
+// On the experiment's scenario: blockAdmission with start-up delays holds admissions (and
+// logs a block per admitted workload that was not Ready at once); the counts add up.
+TEST(BackfillExperimentTest, BlockAdmissionHoldsAdmissionsAndCountsItsTransitions) {
+  BackfillConfig config;
+  config.policies = {"backfill"};
+  config.seeds = {42};
+  config.check = true;
+  config.wait_for_pods_ready_s = 1800;
+  config.pod_startup_max_s = 60;
+  auto open = RunBackfillExperiment(config);
+  ASSERT_TRUE(open.ok()) << open.error().ToString();
+  config.block_admission = true;
+  auto blocked = RunBackfillExperiment(config);
+  ASSERT_TRUE(blocked.ok()) << blocked.error().ToString();
+  const BackfillRun& o = open->runs[0];
+  const BackfillRun& b = blocked->runs[0];
+  EXPECT_EQ(o.event_counts[static_cast<size_t>(kBlocked)], 0);
+  EXPECT_EQ(o.admissions_held, 0);
+  EXPECT_GT(b.event_counts[static_cast<size_t>(kBlocked)], 0);
+  EXPECT_EQ(b.event_counts[static_cast<size_t>(kBlocked)],
+            b.event_counts[static_cast<size_t>(kUnblocked)]);
+  EXPECT_GT(b.admissions_held, 0);
+  EXPECT_EQ(b.completed, b.jobs);
+  // Every admission (kAdmitted) that was not PodsReady at once blocked; none blocked twice.
+  EXPECT_LE(b.event_counts[static_cast<size_t>(kBlocked)],
+            b.lifecycle_counts[static_cast<size_t>(EventKind::kAdmitted)]);
+  EXPECT_TRUE(blocked->block_admission);
+  config.wait_for_pods_ready_s = 0;
+  EXPECT_FALSE(RunBackfillExperiment(config).ok());
+}
+
+// Why the backfill guarantee does not hold with dependsOn stages (docs/backfill.md, "Stages
+// and the guarantee"): a pod that runs until its JobSet ends (a leader) is planned to end at
+// its placement + the job's declared runtime, or a second from now once it is past that, but
+// it really ends when its later stages do, which wait for nodes. 2 nodes x 8 GPUs:
+//  x  1 pod, 0-50 on node 0 (declared 50).
+//  L  leader (runs until the JobSet ends) + workers (1 pod, dependsOn {leader, Ready}, 20 s);
+//     success on the workers; declared 40. Arrives at 1: the leader takes node 1; the workers
+//     queue (key 1) and wait.
+//  j  1 pod, 10 s, arrives at 2, behind L's workers.
+// At 50 x ends and the workers take node 0. j is now the head: the leader is planned to end
+// at max(1 + 40, 50 + 1) = 51, so j's first head reservation is T = 51 on node 1. But the
+// leader leaves only when the workers succeed at 70: j starts at 70, 19 s after T.
+TEST(GangReplayStagesTest, ALeaderRunningPastItsPlannedEndDelaysTheReservedHead) {
+  GangJobSet jobset;
+  jobset.spec.replicated_jobs = {Rj("leader", 1, 1),
+                                 Rj("workers", 1, 1, DependsOnSpec{.name = "leader"})};
+  jobset.spec.success_policy = {.op = SuccessOperator::kAll, .target_replicated_jobs = {"workers"}};
+  jobset.timing = {GangPodTiming{.run_s = kUntilJobSetEnds}, GangPodTiming{}};
+  GangWorkload w{.name = "stages", .cluster = Nodes(1, 2)};
+  w.jobs = {Job("x", 1, 8, 0, 50, 50), JobSetJob("L", 2, 1, 20, jobset), Job("j", 1, 8, 2, 10, 10)};
+  auto r = ReplayGangs(w, Driven({}, GangPolicy::kBackfill));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(StagesOf(*r, 1), (std::vector<std::pair<int64_t, int32_t>>{{1, 1}, {50, 1}}));
+  EXPECT_EQ(r->jobs[1].end_s, 70);
+  EXPECT_EQ(r->jobs[2].head_reservation_s, 51);
+  EXPECT_EQ(r->jobs[2].start_s, 70);
+  EXPECT_EQ(r->completed, 3);
 }
 
 }  // namespace

@@ -130,6 +130,11 @@ struct WaitForPodsReadyConfig {
   // After the workload was PodsReady once and lost it (a pod failed, a restart): how long it
   // may take to recover. nullopt: no limit (Kueue's default).
   std::optional<int64_t> recovery_timeout_s;
+  // blockAdmission: admit nothing while an admitted workload is not PodsReady (before its
+  // first PodsReady, or after losing it) unless it leaves (evicted by the timeout, finished).
+  // An admission-loop setting: JobSetLifecycle ignores it; the simulator asks pods_ready() of
+  // every admitted workload.
+  bool block_admission = false;
 };
 
 // Checks what the APIs' validation would reject: empty or duplicate names, counts out of

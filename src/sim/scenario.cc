@@ -92,7 +92,9 @@ std::vector<model::TraceTask> ScenarioTasks(const model::Scenario& scenario, uin
                      .gpu_milli = s.gpu_milli,
                      .gpu_models = s.gpu_models,
                      .creation_s = created,
-                     .deletion_s = created + duration});
+                     .deletion_s = created + duration,
+                     .queue = s.queue,
+                     .priority_class = s.priority_class});
   }
   return tasks;
 }

@@ -20,6 +20,8 @@
 #include "sim/cluster.h"
 #include "sim/frag.h"
 #include "sim/policies.h"
+#include "sim/replay_common.h"
+#include "sim/tenant_replay.h"
 
 namespace tessera::sim {
 namespace {
@@ -40,6 +42,8 @@ struct ProgressSink {
   }
 };
 
+}  // namespace
+
 std::vector<int64_t> RandomRanks(size_t n, Rng& rng) {
   std::vector<int64_t> perm(n);
   std::iota(perm.begin(), perm.end(), 0);
@@ -47,15 +51,8 @@ std::vector<int64_t> RandomRanks(size_t n, Rng& rng) {
   return perm;
 }
 
-// Chooses a node for task `t`: the feasible node with the highest score, ties to the
-// lowest rank. Returns -1 when no node passes the filters.
-struct Choice {
-  int64_t node = -1;
-  int gpu = -1;
-};
-
-Choice Choose(const World& world, Policy& policy, size_t t, std::span<const int64_t> rank, Rng& rng,
-              std::vector<uint32_t>& feasible) {
+Choice ChooseNode(const World& world, Policy& policy, size_t t, std::span<const int64_t> rank,
+                  Rng& rng, std::vector<uint32_t>& feasible) {
   const Task& task = world.tasks()[t];
   std::span<const NodeState> nodes = world.nodes();
   if (policy.picks_at_random()) {
@@ -79,6 +76,8 @@ Choice Choose(const World& world, Policy& policy, size_t t, std::span<const int6
   }
   return best;
 }
+
+namespace {
 
 // The invariant check after decision `decisions` touched node `n` (see SimConfig::check).
 Status CheckAfter(const World& world, size_t n, int64_t decisions, std::string_view policy,
@@ -162,7 +161,7 @@ tessera::Result<Run> RunFill(const SimConfig& config, const std::string& policy_
   for (size_t t = 0; t < tasks.size(); ++t) {
     const Task& task = tasks[t];
     policy->Arrived(*world, t);
-    const Choice c = Choose(*world, *policy, t, rank, rng, feasible);
+    const Choice c = ChooseNode(*world, *policy, t, rank, rng, feasible);
     arrived_milli += task.demand_milli;
     if (c.node < 0) {
       ++run.failed;
@@ -215,6 +214,8 @@ tessera::Result<Run> RunFill(const SimConfig& config, const std::string& policy_
   return run;
 }
 
+}  // namespace
+
 double Percentile(std::vector<double>& values, double q) {
   if (values.empty()) return 0;
   const size_t k = std::min(
@@ -223,6 +224,8 @@ double Percentile(std::vector<double>& values, double q) {
   std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(k), values.end());
   return values[k];
 }
+
+namespace {
 
 tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& policy_name,
                                uint64_t seed, ProgressSink& progress, const WallClock& clock) {
@@ -266,7 +269,7 @@ tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& polic
     if (config.check && broken.ok()) broken = CheckAfter(*world, n, decisions, policy_name, seed);
   };
   auto try_start = [&](size_t t, int64_t now) {
-    const Choice c = Choose(*world, *policy, t, rank, rng, feasible);
+    const Choice c = ChooseNode(*world, *policy, t, rank, rng, feasible);
     if (c.node < 0) return false;
     const auto n = static_cast<size_t>(c.node);
     world->Place(t, n, c.gpu);
@@ -473,6 +476,7 @@ void Summarize(SimResult& result) {
     s.wait_p50_s = collect([](const Run& r) { return r.wait_p50_s; });
     s.wait_p99_s = collect([](const Run& r) { return r.wait_p99_s; });
     s.wait_max_s = collect([](const Run& r) { return r.wait_max_s; });
+    if (!runs.empty() && !runs.front()->queues.empty()) SummarizeQueues(runs, s);
     result.summary.push_back(std::move(s));
   }
 }
@@ -495,6 +499,10 @@ tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& pro
   if (config.experiment == Experiment::kReplay && !config.arrivals.empty()) {
     return Error(ErrorCode::kInvalidArgument, "--arrivals applies to the fill experiment only");
   }
+  if (config.queues && config.experiment != Experiment::kReplay) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{} has queues: they apply to --experiment replay", config.workload));
+  }
   SimResult result{.experiment = config.experiment,
                    .workload = config.workload,
                    .nodes = static_cast<int64_t>(config.nodes.size()),
@@ -509,6 +517,7 @@ tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& pro
     for (uint64_t s : config.seeds) jobs.push_back({p, s});
   }
   result.runs.resize(jobs.size());
+  if (config.queues) result.queue_resources = config.queues->resources;
   ProgressSink sink;
   sink.callback = &progress;
   const double per_run =
@@ -523,7 +532,10 @@ tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& pro
     for (size_t j = next.fetch_add(1); j < jobs.size(); j = next.fetch_add(1)) {
       auto run = config.experiment == Experiment::kFill
                      ? RunFill(config, jobs[j].policy, jobs[j].seed, sink, clock)
-                     : RunReplay(config, jobs[j].policy, jobs[j].seed, sink, clock);
+                 : config.queues ? RunTenantReplay(
+                                       config, jobs[j].policy, jobs[j].seed,
+                                       [&sink](int64_t n) { sink.Add(n); }, clock)
+                                 : RunReplay(config, jobs[j].policy, jobs[j].seed, sink, clock);
       if (run.ok()) {
         result.runs[j] = std::move(run).value();
       } else {

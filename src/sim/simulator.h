@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct SimConfig {
   // and every 1024 decisions and at the end (the whole cluster, recomputed from the claims).
   // A broken invariant ends Simulate with an internal error naming it.
   bool check = false;
+  // A scenario's queues (replay only): every task names one of its ClusterQueues, and the
+  // replay admits tasks through admission cycles (tenant_replay.h) instead of in arrival order.
+  std::optional<model::ScenarioQueues> queues;
 };
 
 // Called from worker threads (serialised) with the fraction of all work done, 0..1.

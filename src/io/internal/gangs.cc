@@ -6,6 +6,8 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <span>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -195,6 +197,224 @@ Result<std::string> ParseExclusiveTopology(const Field& object) {
   if (key->empty()) return at.Fail("must name a node label key (a topology level)");
   TESSERA_RETURN_IF_ERROR(FailIf(at, CheckQualifiedName(*key)));
   return std::move(*key);
+}
+
+namespace {
+
+// A list of strings, each one of `allowed` when that is not empty; nullopt when absent.
+Result<std::vector<std::string>> GetStrings(const Field& parent, std::string_view key,
+                                            std::span<const std::string_view> allowed) {
+  std::vector<std::string> out;
+  const Field list = parent.Get(key);
+  if (!list.present()) return out;
+  TESSERA_RETURN_IF_ERROR(list.ExpectList());
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> items, list.Items());
+  for (const Field& item : items) {
+    TESSERA_ASSIGN_OR_RETURN(std::string value, item.AsString());
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+      std::string valid;
+      for (std::string_view a : allowed) valid += (valid.empty() ? "" : ", ") + std::string(a);
+      return item.Fail(fmt::format("{} is not one of {}", Quote(value), valid));
+    }
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
+// A string field with a default, which must be one of `allowed`.
+Result<std::string> GetEnum(const Field& parent, std::string_view key, std::string_view fallback,
+                            std::span<const std::string_view> allowed) {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> value, parent.GetString(key));
+  if (!value) return std::string(fallback);
+  if (std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {
+    std::string valid;
+    for (std::string_view a : allowed) valid += (valid.empty() ? "" : ", ") + std::string(a);
+    return parent.Get(key).Fail(fmt::format("{} is not one of {}", Quote(*value), valid));
+  }
+  return std::move(*value);
+}
+
+constexpr std::string_view kRuleActions[] = {"FailJobSet", "RestartJobSet",
+                                             "RestartJobSetAndIgnoreMaxRestarts", "RestartJob",
+                                             "RestartJobAndIgnoreMaxRestarts"};
+// batch/v1 JobConditionReason values a failed Job can carry (JobSet's webhook checks these).
+constexpr std::string_view kJobFailureReasons[] = {"BackoffLimitExceeded", "DeadlineExceeded",
+                                                   "FailedIndexes", "MaxFailedIndexesExceeded",
+                                                   "PodFailurePolicy"};
+
+// Checks that every name in `names` (at `parent`.`key`[i]) is a replicatedJob.
+Status CheckTargets(const Field& parent, std::string_view key,
+                    const std::vector<std::string>& names,
+                    const std::vector<model::JobSetReplicatedJobLifecycle>& rjs) {
+  if (names.empty()) return OkStatus();
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> items, parent.Get(key).Items());
+  for (size_t i = 0; i < names.size() && i < items.size(); ++i) {
+    const bool found = std::any_of(rjs.begin(), rjs.end(), [&](const auto& rj) {
+      return rj.name == names[i];
+    });
+    if (!found) {
+      return items[i].Fail(fmt::format("{} is not a replicatedJob of this JobSet", Quote(names[i])));
+    }
+  }
+  return OkStatus();
+}
+
+// The Job's podFailurePolicy: the first rule on the DisruptionTarget condition decides what
+// a disruption does; any other rule is something the lifecycle does not model.
+Status ReadPodFailurePolicy(const Field& job_spec, model::JobSetReplicatedJobLifecycle& rj) {
+  const Field policy = job_spec.Get("podFailurePolicy");
+  if (!policy.present()) return OkStatus();
+  TESSERA_RETURN_IF_ERROR(policy.ExpectMap());
+  TESSERA_ASSIGN_OR_RETURN(Field rules, policy.GetList("rules"));
+  if (!rules.present()) return OkStatus();
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> items, rules.Items());
+  static constexpr std::string_view kActions[] = {"FailJob", "FailIndex", "Ignore", "Count"};
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Field& rule = items[i];
+    TESSERA_RETURN_IF_ERROR(rule.ExpectMap());
+    TESSERA_ASSIGN_OR_RETURN(std::string action, GetEnum(rule, "action", "", kActions));
+    if (action.empty()) return rule.Get("action").Fail("required field is missing");
+    const std::string at = fmt::format("template.spec.podFailurePolicy.rules[{}]", i);
+    bool disruption = false;
+    TESSERA_ASSIGN_OR_RETURN(Field conditions, rule.GetList("onPodConditions"));
+    if (conditions.present()) {
+      TESSERA_ASSIGN_OR_RETURN(std::vector<Field> conds, conditions.Items());
+      for (const Field& c : conds) {
+        TESSERA_RETURN_IF_ERROR(c.ExpectMap());
+        TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> type, c.GetString("type"));
+        TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> status, c.GetString("status"));
+        if (type && *type == "DisruptionTarget" && (!status || *status == "True")) {
+          disruption = true;
+        }
+      }
+    }
+    if (disruption && !rule.Has("onExitCodes") && action != "FailIndex") {
+      if (rj.on_disruption.empty()) rj.on_disruption = action;
+    } else {
+      rj.unmodelled.push_back(at);
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<model::JobSetLifecycleSpec> ParseJobSetLifecycle(const Field& object) {
+  model::JobSetLifecycleSpec out;
+  TESSERA_ASSIGN_OR_RETURN(Field spec, object.GetMap("spec"));
+  TESSERA_ASSIGN_OR_RETURN(Field list, spec.GetList("replicatedJobs"));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> items, list.Items());
+  for (const Field& item : items) {
+    model::JobSetReplicatedJobLifecycle rj;
+    TESSERA_ASSIGN_OR_RETURN(rj.name, item.GetRequiredString("name"));
+    rj.path = item.path();
+    TESSERA_ASSIGN_OR_RETURN(std::optional<int32_t> replicas, GetCount(item, "replicas", 0));
+    rj.replicas = replicas.value_or(1);
+    const Field job_spec = item.Get("template").Get("spec");
+    TESSERA_ASSIGN_OR_RETURN(std::optional<int32_t> parallelism,
+                             GetCount(job_spec, "parallelism", 0));
+    rj.parallelism = parallelism.value_or(1);
+    TESSERA_ASSIGN_OR_RETURN(std::optional<int32_t> completions,
+                             GetCount(job_spec, "completions", 0));
+    rj.completions = completions.value_or(-1);
+    TESSERA_ASSIGN_OR_RETURN(std::optional<int32_t> backoff, GetCount(job_spec, "backoffLimit", 0));
+    rj.backoff_limit = backoff.value_or(6);
+    for (std::string_view key : {"backoffLimitPerIndex", "maxFailedIndexes",
+                                 "activeDeadlineSeconds", "successPolicy"}) {
+      if (job_spec.Has(key)) rj.unmodelled.push_back(fmt::format("template.spec.{}", key));
+    }
+    TESSERA_RETURN_IF_ERROR(ReadPodFailurePolicy(job_spec, rj));
+    const Field pod_spec = job_spec.Get("template").Get("spec");
+    if (pod_spec.is_map()) {
+      TESSERA_ASSIGN_OR_RETURN(std::optional<int64_t> grace,
+                               pod_spec.GetInt("terminationGracePeriodSeconds"));
+      if (grace && *grace < 0) {
+        return pod_spec.Get("terminationGracePeriodSeconds")
+            .Fail(fmt::format("must not be negative, got {}", *grace));
+      }
+      rj.termination_grace_s = grace.value_or(-1);
+      TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> restart,
+                               pod_spec.GetString("restartPolicy"));
+      rj.restart_policy = restart.value_or("");
+    }
+    const Field depends = item.Get("dependsOn");
+    if (depends.present()) {
+      TESSERA_RETURN_IF_ERROR(depends.ExpectList());
+      TESSERA_ASSIGN_OR_RETURN(std::vector<Field> deps, depends.Items());
+      if (deps.size() > 1) return depends.Fail("JobSet allows at most one entry");
+      if (!deps.empty()) {
+        const Field& dep = deps.front();
+        TESSERA_RETURN_IF_ERROR(dep.ExpectMap());
+        TESSERA_ASSIGN_OR_RETURN(rj.depends_on, dep.GetRequiredString("name"));
+        static constexpr std::string_view kStatuses[] = {"Ready", "Complete"};
+        TESSERA_ASSIGN_OR_RETURN(rj.depends_on_status, GetEnum(dep, "status", "", kStatuses));
+        if (rj.depends_on_status.empty()) return dep.Get("status").Fail("required field is missing");
+        const bool earlier =
+            std::any_of(out.replicated_jobs.begin(), out.replicated_jobs.end(),
+                        [&](const auto& e) { return e.name == rj.depends_on; });
+        if (!earlier) {
+          return dep.Get("name").Fail(
+              out.replicated_jobs.empty()
+                  ? std::string("the first replicatedJob cannot depend on another")
+                  : fmt::format("{} is not an earlier replicatedJob", Quote(rj.depends_on)));
+        }
+      }
+    }
+    out.replicated_jobs.push_back(std::move(rj));
+  }
+
+  const Field failure = spec.Get("failurePolicy");
+  if (failure.present()) {
+    TESSERA_RETURN_IF_ERROR(failure.ExpectMap());
+    out.has_failure_policy = true;
+    TESSERA_ASSIGN_OR_RETURN(std::optional<int32_t> max_restarts,
+                             GetCount(failure, "maxRestarts", 0));
+    out.max_restarts = max_restarts.value_or(0);
+    static constexpr std::string_view kStrategies[] = {"Recreate", "BlockingRecreate",
+                                                       "InPlaceRestart"};
+    TESSERA_ASSIGN_OR_RETURN(out.restart_strategy,
+                             GetEnum(failure, "restartStrategy", "Recreate", kStrategies));
+    TESSERA_ASSIGN_OR_RETURN(Field rules, failure.GetList("rules"));
+    if (rules.present()) {
+      TESSERA_ASSIGN_OR_RETURN(std::vector<Field> rule_items, rules.Items());
+      for (const Field& item : rule_items) {
+        TESSERA_RETURN_IF_ERROR(item.ExpectMap());
+        model::JobSetFailureRuleSpec rule;
+        rule.path = item.path();
+        TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> name, item.GetString("name"));
+        rule.name = name.value_or("");
+        TESSERA_ASSIGN_OR_RETURN(rule.action, GetEnum(item, "action", "", kRuleActions));
+        if (rule.action.empty()) return item.Get("action").Fail("required field is missing");
+        TESSERA_ASSIGN_OR_RETURN(rule.target_replicated_jobs,
+                                 GetStrings(item, "targetReplicatedJobs", {}));
+        TESSERA_RETURN_IF_ERROR(CheckTargets(item, "targetReplicatedJobs",
+                                             rule.target_replicated_jobs, out.replicated_jobs));
+        TESSERA_ASSIGN_OR_RETURN(rule.on_job_failure_reasons,
+                                 GetStrings(item, "onJobFailureReasons", kJobFailureReasons));
+        rule.has_message_patterns = item.Has("onJobFailureMessagePatterns");
+        out.rules.push_back(std::move(rule));
+      }
+    }
+  }
+
+  const Field success = spec.Get("successPolicy");
+  if (success.present()) {
+    TESSERA_RETURN_IF_ERROR(success.ExpectMap());
+    static constexpr std::string_view kOperators[] = {"All", "Any"};
+    TESSERA_ASSIGN_OR_RETURN(out.success_operator, GetEnum(success, "operator", "All", kOperators));
+    TESSERA_ASSIGN_OR_RETURN(out.success_targets, GetStrings(success, "targetReplicatedJobs", {}));
+    TESSERA_RETURN_IF_ERROR(CheckTargets(success, "targetReplicatedJobs", out.success_targets,
+                                         out.replicated_jobs));
+  }
+
+  const Field startup = spec.Get("startupPolicy");
+  if (startup.present()) {
+    TESSERA_RETURN_IF_ERROR(startup.ExpectMap());
+    static constexpr std::string_view kOrders[] = {"AnyOrder", "InOrder"};
+    TESSERA_ASSIGN_OR_RETURN(out.startup_policy_order,
+                             GetEnum(startup, "startupPolicyOrder", "AnyOrder", kOrders));
+  }
+  return out;
 }
 
 Result<PodGroupIntake> ParseKaiPodGroup(const Field& object, ObjectMeta meta) {

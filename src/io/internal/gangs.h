@@ -59,6 +59,21 @@ Result<model::TopologySpec> ParseTopology(const Field& object, ObjectMeta meta,
 // label key); "" when absent.
 Result<std::string> ParseExclusiveTopology(const Field& object);
 
+// The lifecycle fields of a JobSet (model::JobSetLifecycleSpec), checked as JobSet's
+// validating webhook does: spec.failurePolicy {maxRestarts >= 0, restartStrategy Recreate |
+// BlockingRecreate | InPlaceRestart, rules[] {name, action, targetReplicatedJobs (existing),
+// onJobFailureReasons (Job failure reasons), onJobFailureMessagePatterns}}; spec.successPolicy
+// {operator All | Any, targetReplicatedJobs (existing)}; spec.startupPolicy.startupPolicyOrder
+// AnyOrder | InOrder; per replicatedJob: dependsOn (at most one entry, naming an earlier
+// replicatedJob, status Ready | Complete; none on the first), replicas, the Job's parallelism,
+// completions, backoffLimit (default 6) and podFailurePolicy rules on the DisruptionTarget pod
+// condition, and the pod template's terminationGracePeriodSeconds. Job fields the lifecycle
+// does not model (backoffLimitPerIndex, maxFailedIndexes, activeDeadlineSeconds, the Job's own
+// successPolicy, podFailurePolicy rules on exit codes or other conditions) are listed in
+// `unmodelled`, not rejected: `tessera schedule` places such JobSets like any other.
+// Requires: ParseJobSet accepted `object`.
+Result<model::JobSetLifecycleSpec> ParseJobSetLifecycle(const Field& object);
+
 // A KAI or Volcano PodGroup before pods join it: the gang with its members (no pod names yet)
 // and what the caller should warn about.
 struct PodGroupIntake {

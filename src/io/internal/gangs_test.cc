@@ -438,6 +438,105 @@ spec:
             "characters, '-', '_' or '.', and start and end with an alphanumeric character");
 }
 
+// The lifecycle fields of a JobSet (model::JobSetLifecycleSpec): every one the upstream
+// restartjob-action and host-maintenance examples write, and the defaults.
+TEST_F(GangExamplesTest, JobSetLifecycleFieldsAreKept) {
+  auto loaded = LoadFiles({Example("jobset/failure-policy-host-maintenance.yaml")});
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+  const model::GangSpec& g = loaded->gangs.gangs.at(0);
+  ASSERT_TRUE(g.jobset.has_value());
+  const model::JobSetLifecycleSpec& js = *g.jobset;
+  EXPECT_TRUE(js.has_failure_policy);
+  EXPECT_EQ(js.max_restarts, 0);
+  EXPECT_EQ(js.restart_strategy, "Recreate");
+  ASSERT_EQ(js.rules.size(), 2u);
+  EXPECT_EQ(js.rules[0].action, "RestartJobSetAndIgnoreMaxRestarts");
+  EXPECT_THAT(js.rules[0].on_job_failure_reasons, ElementsAre("PodFailurePolicy"));
+  EXPECT_EQ(js.rules[0].path, "spec.failurePolicy.rules[0]");
+  EXPECT_THAT(js.rules[1].target_replicated_jobs, ElementsAre("leader"));
+  ASSERT_EQ(js.replicated_jobs.size(), 2u);
+  EXPECT_EQ(js.replicated_jobs[0].name, "leader");
+  EXPECT_EQ(js.replicated_jobs[0].parallelism, 2);
+  EXPECT_EQ(js.replicated_jobs[0].completions, 2);
+  EXPECT_EQ(js.replicated_jobs[0].backoff_limit, 0);
+  EXPECT_EQ(js.replicated_jobs[0].on_disruption, "FailJob");
+  EXPECT_EQ(js.replicated_jobs[1].on_disruption, "");
+  EXPECT_EQ(js.replicated_jobs[0].termination_grace_s, -1);
+  EXPECT_THAT(js.replicated_jobs[0].unmodelled, IsEmpty());
+  EXPECT_EQ(js.success_operator, "All");
+  EXPECT_EQ(js.startup_policy_order, "AnyOrder");
+
+  auto restart = LoadFiles({Example("jobset/failure-policy-restartjob-action.yaml")});
+  ASSERT_TRUE(restart.ok()) << ErrorOf(restart);
+  const model::JobSetLifecycleSpec& r = *restart->gangs.gangs.at(0).jobset;
+  EXPECT_EQ(r.max_restarts, 2);
+  EXPECT_EQ(r.rules[0].name, "r_leader");
+  EXPECT_EQ(r.rules[1].action, "RestartJob");
+  EXPECT_EQ(r.replicated_jobs[1].termination_grace_s, 0);
+
+  auto in_place = LoadFiles({Example("jobset/in-place-restart-sidecar.yaml")});
+  ASSERT_TRUE(in_place.ok()) << ErrorOf(in_place);  // read; the replay refuses it
+  EXPECT_EQ(in_place->gangs.gangs.at(0).jobset->restart_strategy, "InPlaceRestart");
+  EXPECT_EQ(in_place->gangs.gangs.at(0).jobset->replicated_jobs[0].backoff_limit, 2147483647);
+}
+
+TEST(GangWorkloadTest, JobSetLifecycleFieldsAreCheckedAsJobSetsWebhookDoes) {
+  auto jobset = [](const std::string& spec_extra, const std::string& second) {
+    return R"(
+apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata: {name: js}
+spec:
+)" + spec_extra + R"(  replicatedJobs:
+  - name: a
+    template: {spec: {template: {spec: {containers: [{name: main}]}}}}
+  - name: b
+)" + second + R"(    template:
+      spec:
+        backoffLimitPerIndex: 1
+        podFailurePolicy:
+          rules:
+          - {action: Ignore, onPodConditions: [{type: DisruptionTarget}]}
+          - {action: FailJob, onExitCodes: {operator: In, values: [42]}}
+        template: {spec: {terminationGracePeriodSeconds: 5, containers: [{name: main}]}}
+)";
+  };
+  auto ok = LoadString(jobset("  successPolicy: {operator: Any, targetReplicatedJobs: [b]}\n",
+                              "    dependsOn: [{name: a, status: Complete}]\n"));
+  ASSERT_TRUE(ok.ok()) << ErrorOf(ok);
+  const model::JobSetLifecycleSpec& js = *ok->gangs.gangs.at(0).jobset;
+  EXPECT_FALSE(js.has_failure_policy);
+  EXPECT_EQ(js.success_operator, "Any");
+  EXPECT_EQ(js.replicated_jobs[1].depends_on, "a");
+  EXPECT_EQ(js.replicated_jobs[1].depends_on_status, "Complete");
+  EXPECT_EQ(js.replicated_jobs[1].on_disruption, "Ignore");
+  EXPECT_EQ(js.replicated_jobs[1].termination_grace_s, 5);
+  EXPECT_EQ(js.replicated_jobs[1].backoff_limit, 6);
+  EXPECT_THAT(js.replicated_jobs[1].unmodelled,
+              ElementsAre("template.spec.backoffLimitPerIndex",
+                          "template.spec.podFailurePolicy.rules[1]"));
+
+  EXPECT_EQ(LoadError(jobset("", "    dependsOn: [{name: c, status: Ready}]\n")),
+            "JobSet default/js: spec.replicatedJobs[1].dependsOn[0].name: \"c\" is not an "
+            "earlier replicatedJob");
+  EXPECT_EQ(LoadError(jobset("", "    dependsOn: [{name: a, status: Done}]\n")),
+            "JobSet default/js: spec.replicatedJobs[1].dependsOn[0].status: \"Done\" is not one "
+            "of Ready, Complete");
+  EXPECT_EQ(LoadError(jobset("  successPolicy: {operator: Most}\n", "")),
+            "JobSet default/js: spec.successPolicy.operator: \"Most\" is not one of All, Any");
+  EXPECT_EQ(LoadError(jobset("  failurePolicy: {rules: [{action: RestartJob, "
+                             "targetReplicatedJobs: [z]}]}\n",
+                             "")),
+            "JobSet default/js: spec.failurePolicy.rules[0].targetReplicatedJobs[0]: \"z\" is "
+            "not a replicatedJob of this JobSet");
+  EXPECT_EQ(LoadError(jobset("  failurePolicy: {maxRestarts: -1}\n", "")),
+            "JobSet default/js: spec.failurePolicy.maxRestarts: must not be negative, got -1");
+  EXPECT_EQ(LoadError(jobset("  failurePolicy: {rules: [{action: Retry}]}\n", "")),
+            "JobSet default/js: spec.failurePolicy.rules[0].action: \"Retry\" is not one of "
+            "FailJobSet, RestartJobSet, RestartJobSetAndIgnoreMaxRestarts, RestartJob, "
+            "RestartJobAndIgnoreMaxRestarts");
+}
+
 constexpr char kFlatKaiPodGroup[] = R"(
 apiVersion: scheduling.run.ai/v2alpha2
 kind: PodGroup

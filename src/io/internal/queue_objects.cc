@@ -546,6 +546,12 @@ Result<model::KaiQueueSpec> ParseKaiQueue(const Field& object, ObjectMeta meta) 
                                   Quote(f.node().Scalar())));
       }
     }
+    if (res.limit != -1 && res.quota != -1 && res.limit < res.quota) {
+      Field limit = r.Get("limit");
+      return limit.Fail(fmt::format("must be -1 (no limit) or at least quota ({}), got {}",
+                                    Quote(r.Get("quota").node().Scalar()),
+                                    Quote(limit.node().Scalar())));
+    }
     Field weight = r.Get("overQuotaWeight");
     if (weight.present()) {
       TESSERA_ASSIGN_OR_RETURN(res.over_quota_weight, ParseNumber(weight));
@@ -557,6 +563,77 @@ Result<model::KaiQueueSpec> ParseKaiQueue(const Field& object, ObjectMeta meta) 
     out.resources.push_back(std::move(res));
   }
   return out;
+}
+
+Result<std::vector<model::DeviceClassMappingSpec>> ParseKueueConfiguration(
+    const Field& object, const std::string& source) {
+  std::vector<model::DeviceClassMappingSpec> out;
+  TESSERA_ASSIGN_OR_RETURN(Field resources, object.GetMap("resources"));
+  TESSERA_ASSIGN_OR_RETURN(Field mappings, resources.GetList("deviceClassMappings"));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> items, mappings.Items());
+  std::vector<std::pair<std::string, std::string>> seen;  // class -> the item path naming it
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Field& item = items[i];
+    TESSERA_RETURN_IF_ERROR(item.ExpectMap());
+    TESSERA_ASSIGN_OR_RETURN(auto entries, item.Entries());
+    for (const auto& [key, value] : entries) {
+      if (key != "name" && key != "deviceClassNames") {
+        return value.Fail(
+            fmt::format("unknown field {}; a device class mapping has name and "
+                        "deviceClassNames",
+                        Quote(key)));
+      }
+    }
+    model::DeviceClassMappingSpec m;
+    m.source = source;
+    m.index = i;
+    TESSERA_ASSIGN_OR_RETURN(m.name, item.GetRequiredString("name"));
+    if (m.name.empty()) return item.Get("name").Fail("must not be empty");
+    Field classes = item.Get("deviceClassNames");
+    if (!classes.present()) return classes.Fail("required field is missing");
+    TESSERA_RETURN_IF_ERROR(classes.ExpectList());
+    TESSERA_ASSIGN_OR_RETURN(std::vector<Field> names, classes.Items());
+    if (names.empty()) return classes.Fail("must list at least one DeviceClass");
+    for (const Field& n : names) {
+      TESSERA_ASSIGN_OR_RETURN(std::string name, n.AsString());
+      if (name.empty()) return n.Fail("must not be empty");
+      for (const auto& [other, at] : seen) {
+        if (other == name) {
+          return n.Fail(fmt::format("DeviceClass {} is already mapped by {}", Quote(name), at));
+        }
+      }
+      seen.emplace_back(name, item.path());
+      m.device_class_names.push_back(std::move(name));
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Status CheckKaiQueueParents(const std::vector<model::KaiQueueSpec>& queues) {
+  auto located = [](Error error, const model::KaiQueueSpec& q) {
+    error.UnderField("spec.parentQueue");
+    error.WithObject("Queue", q.name);
+    if (!q.source.empty()) error.WithFile(q.source);
+    return error;
+  };
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < queues.size(); ++i) index.emplace(queues[i].name, i);
+  for (const model::KaiQueueSpec& q : queues) {
+    if (!q.parent.empty() && !index.contains(q.parent)) {
+      return located(NotFound(fmt::format("Queue {} not found", q.parent)), q);
+    }
+  }
+  for (size_t i = 0; i < queues.size(); ++i) {
+    std::string path = queues[i].name;
+    size_t steps = 0;
+    for (size_t at = i; !queues[at].parent.empty() && steps <= queues.size(); ++steps) {
+      at = index.at(queues[at].parent);
+      path += " -> " + queues[at].name;
+      if (at == i) return located(InvalidArgument("cycle " + path), queues[i]);
+    }
+  }
+  return OkStatus();
 }
 
 Result<model::NamespaceSpec> ParseNamespace(ObjectMeta meta) {

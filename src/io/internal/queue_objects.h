@@ -1,16 +1,19 @@
 // Parsers for the queueing objects: Kueue (kueue.x-k8s.io v1beta1 and v1beta2; Cohort also
 // v1alpha1) ResourceFlavor, ClusterQueue, Cohort, LocalQueue and WorkloadPriorityClass, KAI's
-// scheduling.run.ai/v2 Queue, and v1 Namespace (for ClusterQueue namespaceSelectors).
+// scheduling.run.ai/v2 Queue, v1 Namespace (for ClusterQueue namespaceSelectors) and the
+// device class mappings of Kueue's Configuration (config.kueue.x-k8s.io).
 // Each takes the whole object and its parsed metadata and returns a model spec; errors carry
 // field paths relative to the object, and the caller adds the file and the object. Checks are
 // those the Kueue CRDs and webhooks make on one object (enums, quantities, resource group
 // shape, limits that need a cohort); references between objects (a LocalQueue's ClusterQueue,
 // a cohort's parent, cycles) are left to the admission module. Unknown fields are ignored, as
 // elsewhere in io, except a cohort field spelt as another apiVersion spells it, which would
-// otherwise silently drop the cohort.
+// otherwise silently drop the cohort, and an unknown key in a Kueue Configuration's device class
+// mapping, which would silently drop device quota.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "io/internal/common.h"
@@ -32,9 +35,23 @@ Result<model::LocalQueueSpec> ParseLocalQueue(const Field& object, ObjectMeta me
 Result<model::WorkloadPriorityClassSpec> ParseWorkloadPriorityClass(const Field& object,
                                                                     ObjectMeta meta);
 // A KAI Queue: spec.parentQueue, spec.priority and spec.resources.{gpu,cpu,memory} with
-// quota (-1: unlimited), limit (-1: none) and overQuotaWeight (>= 0), listed in the order
-// gpu, cpu, memory for the resources the object names.
+// quota (-1: unlimited), limit (-1: none; else at least quota unless quota is -1) and
+// overQuotaWeight (>= 0), listed in the order gpu, cpu, memory for the resources the object
+// names. Parents that exist and cycles are checked by admission::QueueModel::Build.
 Result<model::KaiQueueSpec> ParseKaiQueue(const Field& object, ObjectMeta meta);
+// resources.deviceClassMappings of a Kueue Configuration (config.kueue.x-k8s.io v1beta1 or
+// v1beta2; every other section is ignored): each entry needs `name` (the quota resource) and a
+// non-empty `deviceClassNames`; other keys in an entry are errors (a misspelt key would
+// otherwise silently drop the quota), and so is a DeviceClass listed twice (Kueue maps a
+// class to one resource). `source` is recorded in each mapping.
+Result<std::vector<model::DeviceClassMappingSpec>> ParseKueueConfiguration(
+    const Field& object, const std::string& source);
+// The references between KAI Queues of one input: every spec.parentQueue names a Queue, and
+// parents form no cycle. Errors are located at the Queue (file, object, spec.parentQueue), e.g.
+// `Queue team-a: spec.parentQueue: Queue research not found` or `Queue a: spec.parentQueue:
+// cycle a -> b -> a` (reported at the first Queue of the cycle in input order).
+// admission::QueueModel::Build checks the same for queues that do not come from files.
+Status CheckKaiQueueParents(const std::vector<model::KaiQueueSpec>& queues);
 // A Namespace and its labels, with kubernetes.io/metadata.name=<name> set as the API server
 // sets it.
 Result<model::NamespaceSpec> ParseNamespace(ObjectMeta meta);

@@ -262,7 +262,44 @@ TEST_F(QueueExamplesTest, KaiQueues) {
   EXPECT_EQ(pytorch->kept[0].kind, "PyTorchJob");
 }
 
+TEST_F(QueueExamplesTest, KueueConfigurationWithoutDeviceClassMappings) {
+  // Kueue's default controller config: every section but resources.deviceClassMappings is
+  // ignored, and it has none (the resources section is commented out).
+  auto loaded = LoadExample("kueue/controller_manager_config.yaml");
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+  EXPECT_TRUE(loaded->queues.has_kueue_configuration);
+  EXPECT_THAT(loaded->queues.device_class_mappings, IsEmpty());
+  EXPECT_THAT(loaded->kept, IsEmpty());
+}
+
 // --- hand-written cases -------------------------------------------------------------------
+
+TEST(QueueObjectsTest, ReadsDeviceClassMappingsOfAKueueConfiguration) {
+  for (const char* version : {"v1beta1", "v1beta2"}) {
+    SCOPED_TRACE(version);
+    auto loaded = LoadString(std::string("apiVersion: config.kueue.x-k8s.io/") + version + R"(
+kind: Configuration
+manageJobsWithoutQueueName: false
+resources:
+  excludeResourcePrefixes: []
+  deviceClassMappings:
+  - name: example.com/gpu
+    deviceClassNames: [gpu.example.com, gpu-large.example.com]
+  - name: example.com/nic
+    deviceClassNames: [nic.example.com]
+)");
+    ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+    EXPECT_TRUE(loaded->queues.has_kueue_configuration);
+    const auto& m = loaded->queues.device_class_mappings;
+    ASSERT_EQ(m.size(), 2u);
+    EXPECT_EQ(m[0].name, "example.com/gpu");
+    EXPECT_THAT(m[0].device_class_names, ElementsAre("gpu.example.com", "gpu-large.example.com"));
+    EXPECT_EQ(m[1].name, "example.com/nic");
+    EXPECT_EQ(m[1].index, 1u);
+    EXPECT_EQ(m[1].source, "-");
+  }
+}
+
 
 TEST(QueueObjectsTest, ReadsV1Beta1NamesAndEveryClusterQueueField) {
   auto loaded = LoadString(R"(
@@ -478,6 +515,30 @@ TEST(QueueObjectsTest, RejectsInvalidQueues) {
       {"apiVersion: scheduling.run.ai/v2\nkind: Queue\nmetadata: {name: q}\n"
        "spec: {resources: {gpu: {overQuotaWeight: \"2\"}}}\n",
        "-: Queue q: spec.resources.gpu.overQuotaWeight: must be a number, got \"2\""},
+      {"apiVersion: scheduling.run.ai/v2\nkind: Queue\nmetadata: {name: q}\n"
+       "spec: {resources: {gpu: {quota: 4, limit: 2}}}\n",
+       "-: Queue q: spec.resources.gpu.limit: must be -1 (no limit) or at least quota (\"4\"), "
+       "got \"2\""},
+      {"apiVersion: scheduling.run.ai/v2\nkind: Queue\nmetadata: {name: q}\n"
+       "spec: {resources: {cpu: {quota: -3}}}\n",
+       "-: Queue q: spec.resources.cpu.quota: must be -1 (unlimited) or at least 0, got \"-3\""},
+      {"apiVersion: config.kueue.x-k8s.io/v1beta1\nkind: Configuration\nresources:\n"
+       "  deviceClassMappings:\n  - name: example.com/gpu\n    deviceClasses: [gpu.example.com]\n",
+       "-: Configuration document 1: resources.deviceClassMappings[0].deviceClasses: unknown "
+       "field \"deviceClasses\"; a device class mapping has name and deviceClassNames"},
+      {"apiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\nresources:\n"
+       "  deviceClassMappings:\n  - name: example.com/gpu\n",
+       "-: Configuration document 1: resources.deviceClassMappings[0].deviceClassNames: required "
+       "field is missing"},
+      {"apiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\nresources:\n"
+       "  deviceClassMappings:\n  - {name: a.com/gpu, deviceClassNames: [gpu.example.com]}\n"
+       "  - {name: b.com/gpu, deviceClassNames: [gpu.example.com]}\n",
+       "-: Configuration document 1: resources.deviceClassMappings[1].deviceClassNames[0]: "
+       "DeviceClass \"gpu.example.com\" is already mapped by resources.deviceClassMappings[0]"},
+      {"apiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\nresources:\n"
+       "  deviceClassMappings:\n  - {name: a.com/gpu, deviceClassNames: []}\n",
+       "-: Configuration document 1: resources.deviceClassMappings[0].deviceClassNames: must "
+       "list at least one DeviceClass"},
       {cq + "  namespaceSelector: {matchExpressions: [{key: team, operator: In}]}\n",
        "-: document 1: line 6, column 3: mapping key \"namespaceSelector\" appears twice"},
       {"apiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata: {name: q}\nspec:\n"
