@@ -254,8 +254,7 @@ tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& polic
   std::priority_queue<Departure, std::vector<Departure>, std::greater<>> departures;
   std::vector<size_t> pending;  // in arrival order
   std::vector<double> waits;
-  std::priority_queue<double> lower;
-  std::priority_queue<double, std::vector<double>, std::greater<>> upper;
+  RunningMedian median;
   std::vector<uint32_t> feasible;
   std::vector<uint32_t> failed_shapes;  // shapes that did not fit in the current pass
   std::vector<TimePoint> timeline;
@@ -280,19 +279,7 @@ tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& polic
     const model::TraceTask& tt = order[t];
     const double wait = static_cast<double>(now - std::max<int64_t>(tt.creation_s, 0));
     waits.push_back(wait);
-    // Running median: `lower` holds the smaller half (max on top), `upper` the rest.
-    if (lower.empty() || wait <= lower.top()) {
-      lower.push(wait);
-    } else {
-      upper.push(wait);
-    }
-    if (lower.size() > upper.size() + 1) {
-      upper.push(lower.top());
-      lower.pop();
-    } else if (upper.size() > lower.size()) {
-      lower.push(upper.top());
-      upper.pop();
-    }
+    median.Add(wait);
     if (tt.deletion_s >= 0) {
       const int64_t duration =
           std::max<int64_t>(tt.deletion_s - std::max<int64_t>(tt.creation_s, 0), 0);
@@ -319,7 +306,7 @@ tessera::Result<Run> RunReplay(const SimConfig& config, const std::string& polic
                 .allocated_gpu_pct = static_cast<double>(allocated_milli) * 100 / cap,
                 .pending = static_cast<int64_t>(pending.size()),
                 .running = running,
-                .wait_p50_s = lower.empty() ? 0 : lower.top()};
+                .wait_p50_s = median.Get()};
     if (!timeline.empty() && timeline.back().time_s == now) {
       timeline.back() = p;
     } else {

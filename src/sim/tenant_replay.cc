@@ -120,27 +120,6 @@ class WorldOracle final : public admission::PlacementOracle {
   std::vector<std::pair<uint32_t, size_t>> removed_;
 };
 
-// A running median of waits: `lower` holds the smaller half (max on top), `upper` the rest.
-struct RunningMedian {
-  std::priority_queue<double> lower;
-  std::priority_queue<double, std::vector<double>, std::greater<>> upper;
-  void Add(double x) {
-    if (lower.empty() || x <= lower.top()) {
-      lower.push(x);
-    } else {
-      upper.push(x);
-    }
-    if (lower.size() > upper.size() + 1) {
-      upper.push(lower.top());
-      lower.pop();
-    } else if (upper.size() > lower.size()) {
-      lower.push(upper.top());
-      upper.pop();
-    }
-  }
-  double Get() const { return lower.empty() ? 0 : lower.top(); }
-};
-
 class Recorder final : public LoopListener {
  public:
   Recorder(const SimConfig& config, const admission::QueueModel& model,
