@@ -1501,5 +1501,221 @@ TEST(CliSimulateTest, BackfillExperimentInjectsFailuresThroughTheLifecycle) {
   EXPECT_NE(r.err.find("apply to --experiment backfill only"), std::string::npos) << r.err;
 }
 
+// Issue #5: a running queued workload's pods that this run places go with it when it is
+// preempted. The low-priority sweep (Job of 2 pods, 4 cpu and one GPU each through a claim
+// template) runs sweep-0 on n1 with its GPU through a claim that arrived allocated; sweep-1
+// is pending and placed now, on n2 (n1's only GPU is taken), with n2's GPU. The
+// high-priority train (2 pods, same shape) needs the ClusterQueue's whole 8 cpu, so the
+// sweep is preempted. Before the fix only sweep-0 left its node: sweep-1 kept n2 and its
+// GPU, so with one GPU per node train-1 fit nowhere and nothing was preempted; with room on
+// n2 (`roomy`) train was admitted while sweep-1 stayed "Scheduled" in an evicted workload.
+std::string PartlyRunningSweep(bool roomy) {
+  const std::string n2 = roomy ? "16" : "8";
+  const std::string n2_devices = roomy ? "  - name: gpu-0\n  - name: gpu-1\n" : "  - name: gpu-0\n";
+  return R"(apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status:
+  allocatable: {cpu: "8", memory: 32Gi, pods: "110"}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n2}
+status:
+  allocatable: {cpu: ")" + n2 + R"(", memory: 32Gi, pods: "110"}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceSlice
+metadata: {name: n1-gpus}
+spec:
+  driver: gpu.example.com
+  pool: {name: n1, generation: 1, resourceSliceCount: 1}
+  nodeName: n1
+  devices:
+  - name: gpu-0
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceSlice
+metadata: {name: n2-gpus}
+spec:
+  driver: gpu.example.com
+  pool: {name: n2, generation: 1, resourceSliceCount: 1}
+  nodeName: n2
+  devices:
+)" + n2_devices + R"(---
+apiVersion: resource.k8s.io/v1
+kind: DeviceClass
+metadata: {name: gpu.example.com}
+spec:
+  selectors:
+  - cel: {expression: 'device.driver == "gpu.example.com"'}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: one-gpu, namespace: default}
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpu
+        exactly: {deviceClassName: gpu.example.com}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata: {name: sweep-0-gpu, namespace: default}
+spec:
+  devices:
+    requests:
+    - name: gpu
+      exactly: {deviceClassName: gpu.example.com}
+status:
+  allocation:
+    devices:
+      results:
+      - {request: gpu, driver: gpu.example.com, pool: n1, device: gpu-0}
+  reservedFor:
+  - {resource: pods, name: sweep-0}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ResourceFlavor
+metadata: {name: default-flavor}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ClusterQueue
+metadata: {name: research}
+spec:
+  namespaceSelector: {}
+  preemption: {withinClusterQueue: LowerPriority}
+  resourceGroups:
+  - coveredResources: ["cpu"]
+    flavors:
+    - name: default-flavor
+      resources:
+      - {name: cpu, nominalQuota: 8}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: LocalQueue
+metadata: {namespace: default, name: main}
+spec: {clusterQueue: research}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: WorkloadPriorityClass
+metadata: {name: low}
+value: 10
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: WorkloadPriorityClass
+metadata: {name: high}
+value: 1000
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: sweep
+  labels: {kueue.x-k8s.io/queue-name: main, kueue.x-k8s.io/priority-class: low}
+spec:
+  parallelism: 2
+  completions: 2
+  completionMode: Indexed
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: sweep, image: sweep, resources: {requests: {cpu: "4"}}}
+      resourceClaims: [{name: gpu, resourceClaimTemplateName: one-gpu}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: sweep-0
+  labels: {job-name: sweep, batch.kubernetes.io/job-completion-index: "0"}
+spec:
+  nodeName: n1
+  restartPolicy: Never
+  containers:
+  - {name: sweep, image: sweep, resources: {requests: {cpu: "4"}}}
+  resourceClaims: [{name: gpu, resourceClaimName: sweep-0-gpu}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: train
+  labels: {kueue.x-k8s.io/queue-name: main, kueue.x-k8s.io/priority-class: high}
+spec:
+  parallelism: 2
+  completions: 2
+  completionMode: Indexed
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: train, image: trainer, resources: {requests: {cpu: "4"}}}
+      resourceClaims: [{name: gpu, resourceClaimTemplateName: one-gpu}]
+)";
+}
+
+TEST(CliQueuesTest, PreemptionEvictsTheVictimsPodsPlacedInTheSameRun) {
+  const fs::path file = Scratch() / "partly-running.yaml";
+  WriteFile(file, PartlyRunningSweep(/*roomy=*/false));
+  RunResult r = Tessera("schedule -f " + file.string() + " -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD       NODE     STATUS      REASON\n"
+            "default     sweep-1   <none>   Preempted   preempted: workload default/job-sweep is "
+            "evicted to accommodate workload default/job-train\n"
+            "default     sweep-0   n1       Preempted   preempted: workload default/job-sweep is "
+            "evicted to accommodate workload default/job-train\n"
+            "default     train-0   n1       Scheduled\n"
+            "default     train-1   n2       Scheduled\n"
+            "\n"
+            "NAMESPACE   CLAIM         DEVICES   STATUS      RESERVED FOR\n"
+            "default     sweep-0-gpu   <none>    Pending\n"
+            "default     sweep-1-gpu   <none>    Pending\n"
+            "default     train-0-gpu   gpu-0     Allocated   train-0\n"
+            "default     train-1-gpu   gpu-0     Allocated   train-1\n"
+            "\n"
+            "NAMESPACE   WORKLOAD    CLUSTERQUEUE   STATUS      REASON\n"
+            "default     job-sweep   research       Preempted   Preempted to accommodate "
+            "workload default/job-train\n"
+            "default     job-train   research       Admitted\n");
+  EXPECT_EQ(r.err, "--check: every invariant held after each of 2 decisions\n");
+  // YAML: sweep-1 was never bound; it carries the DisruptionTarget condition and no node.
+  RunResult yaml = Tessera("schedule -f " + file.string());
+  ASSERT_EQ(yaml.status, kExitOk) << yaml.err;
+  const size_t at = yaml.out.find("  name: sweep-1\n");
+  ASSERT_NE(at, std::string::npos) << yaml.out;
+  const std::string pod = yaml.out.substr(at, yaml.out.find("---", at) - at);
+  EXPECT_EQ(pod.find("nodeName"), std::string::npos) << pod;
+  EXPECT_NE(pod.find("type: DisruptionTarget"), std::string::npos) << pod;
+  EXPECT_NE(pod.find("reason: Preempted"), std::string::npos) << pod;
+}
+
+// The same with room for train on n2 whether or not sweep-1 leaves: every pod of the evicted
+// sweep must still be gone, its claims' devices free.
+TEST(CliQueuesTest, PreemptionNeverLeavesAVictimsPodScheduled) {
+  const fs::path file = Scratch() / "partly-running-roomy.yaml";
+  WriteFile(file, PartlyRunningSweep(/*roomy=*/true));
+  RunResult r = Tessera("schedule -f " + file.string() + " -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  std::istringstream lines(r.out);
+  int preempted = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("default     sweep-") || line.find("-gpu") != std::string::npos) continue;
+    EXPECT_NE(line.find("Preempted   preempted: workload default/job-sweep"), std::string::npos)
+        << line;
+    ++preempted;
+  }
+  EXPECT_EQ(preempted, 2) << r.out;
+  EXPECT_NE(r.out.find("default     job-train   research       Admitted\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("default     sweep-1   <none>   Preempted   preempted: workload "
+                       "default/job-sweep is evicted"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("default     sweep-1-gpu   <none>    Pending\n"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.err, "--check: every invariant held after each of 2 decisions\n");
+}
+
 }  // namespace
 }  // namespace tessera

@@ -128,11 +128,27 @@ void Admitter::Process(Entry& entry, PlacementOracle& oracle, CycleResult& resul
   AdmissionDecision& d = result.decisions[entry.workload];
   Assignment a = entry.state_version == TreeVersion(entry.cq)
                      ? std::move(entry.assignment)
-                     : AssignFlavors(state_, entry.cq, w.pod_sets);
+                     : AssignFlavors(state_, entry.cq, w.pod_sets, options_.fair_sharing);
   std::vector<uint32_t> targets;
   if (a.mode == AssignmentMode::kPreempt) {
-    targets = FindPreemptionTargets(state_, a, Preemptor{w.priority, w.creation_unix_seconds},
-                                    RunningView{running_, by_cq_, cycle_first_handle_});
+    const Preemptor preemptor{w.priority, w.creation_unix_seconds};
+    const RunningView view{running_, by_cq_, cycle_first_handle_, {}};
+    if (options_.fair_sharing && model_.cluster_queue(entry.cq).has_cohort) {
+      RunningView fair_view = view;
+      if (options_.prevent_preemption_loops) {
+        excluded_.clear();
+        for (const PreemptionRecord& r : memory_) {
+          if (r.victim == w.name && running_[r.preemptor.index()].active) {
+            excluded_.push_back(r.preemptor.value());
+          }
+        }
+        fair_view.excluded = excluded_;
+      }
+      targets = FindFairPreemptionTargets(state_, a, preemptor, fair_view,
+                                          options_.preemption_strategies);
+    } else {
+      targets = FindPreemptionTargets(state_, a, preemptor, view);
+    }
     if (targets.empty()) {
       d.reason = std::move(a.reason);
       d.assignment = std::move(a);
@@ -192,10 +208,24 @@ void Admitter::Process(Entry& entry, PlacementOracle& oracle, CycleResult& resul
   d.outcome = AdmissionOutcome::kAdmitted;
   d.handle = Register(
       RunningWorkload{w.name, entry.cq, w.priority, w.creation_unix_seconds, now_, a.total, true});
+  if (options_.fair_sharing && options_.prevent_preemption_loops &&
+      model_.cluster_queue(entry.cq).has_cohort && options_.preemption_memory > 0) {
+    for (WorkloadHandle v : victims) {
+      if (running_[v.index()].cluster_queue == entry.cq) continue;
+      if (memory_.size() == options_.preemption_memory) memory_.pop_front();
+      memory_.push_back(PreemptionRecord{running_[v.index()].name, d.handle});
+    }
+  }
   d.assignment = std::move(a);
   d.victims = std::move(victims);
   d.reason.clear();
   result.admitted.push_back(entry.workload);
+}
+
+size_t Admitter::remembered_preemptions() const {
+  size_t n = 0;
+  for (const PreemptionRecord& r : memory_) n += running_[r.preemptor.index()].active ? 1 : 0;
+  return n;
 }
 
 const Admitter::Refusal* Admitter::FindRefusal(uint64_t placement_class,
@@ -280,7 +310,8 @@ CycleResult Admitter::RunCycle(std::span<const PendingWorkload> pending, Placeme
       if (blocked[c] != 0 || cursor[c] == queues[c].size()) continue;
       const uint32_t w = queues[c][cursor[c]];
       entries.push_back(
-          Entry{w, cq, AssignFlavors(state_, cq, pending[w].pod_sets), TreeVersion(cq)});
+          Entry{w, cq, AssignFlavors(state_, cq, pending[w].pod_sets, options_.fair_sharing),
+                TreeVersion(cq)});
     }
     if (entries.empty()) break;
     if (!options_.fair_sharing) {

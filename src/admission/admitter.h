@@ -31,6 +31,22 @@
 // evicts and waits for the victims to leave; we decide both at once because the caller applies
 // the whole decision atomically.
 //
+// Fair-sharing preemption (AdmissionOptions::fair_sharing, a ClusterQueue in a cohort) uses
+// FindFairPreemptionTargets with the configured strategies instead of the classic heuristics.
+//
+// No preemption loops (kueue#3779; AdmissionOptions::prevent_preemption_loops). The Admitter
+// remembers, across cycles, each fair-sharing preemption across ClusterQueues as a pair
+// (victim's name, preemptor's handle). Rule: a pending workload named V is never given, as a
+// preemption candidate, a running workload P for which (V, P) is remembered, i.e. a workload
+// preempted for fair share cannot evict its preemptor back, however often the state repeats.
+// It may still preempt others, and be admitted into free quota. A pair is forgotten when P is no
+// longer running (it finished, was removed or was preempted; handles are never reused) or when
+// the memory holds AdmissionOptions::preemption_memory pairs and a newer one arrives (oldest
+// first). Worked example (AdmitterPreemptionLoopTest): two ClusterQueues of weight 0 (any
+// borrowing gives share +infinity, so LessThanOrEqualToFinalShare allows inf <= inf) keep
+// evicting each other's 1-cpu workload every cycle without the rule; with it, the second
+// preemption is refused and the state settles.
+//
 // Invariants: after RunCycle, usage equals the sum of the admitted workloads' usage propagated
 // up the tree, and at every node it is within the limits (quota + borrowing limits); a
 // workload is admitted with all its PodSets or not at all.
@@ -38,6 +54,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -129,8 +146,16 @@ class DecisionObserver {
 };
 
 struct AdmissionOptions {
-  // Order across ClusterQueues by the fair-sharing tournament instead of the classic order.
+  // Order across ClusterQueues by the fair-sharing tournament instead of the classic order,
+  // and preempt across ClusterQueues of a cohort by fair share (FindFairPreemptionTargets).
   bool fair_sharing = false;
+  // Kueue's fairSharing.preemptionStrategies; empty: Kueue's default [LessThanOrEqualToFinalShare,
+  // LessThanInitialShare]. Only with fair_sharing.
+  std::vector<FairPreemptionStrategy> preemption_strategies;
+  // The no-preemption-loop rule (see the header comment); only acts with fair_sharing.
+  bool prevent_preemption_loops = true;
+  // The most (victim, preemptor) pairs remembered for that rule; the oldest goes first.
+  size_t preemption_memory = 1024;
   // > 0: effective priority = priority + floor(wait_seconds / aging_seconds), for ordering
   // only (kueue#754). Preemption compares plain priorities.
   int64_t aging_seconds = 0;
@@ -205,6 +230,19 @@ class Admitter {
   // The refusal of an alike workload with the same flavors, or null.
   const Refusal* FindRefusal(uint64_t placement_class, const Assignment& a) const;
 
+  // The no-preemption-loop memory: victim name and the handle of its preemptor, oldest first.
+  struct PreemptionRecord {
+    std::string victim;
+    WorkloadHandle preemptor;
+  };
+  std::deque<PreemptionRecord> memory_;
+  std::vector<uint32_t> excluded_;  // scratch: the running preemptors of the current preemptor
+
+ public:
+  // The remembered pairs whose preemptor still runs (for tests and reports).
+  size_t remembered_preemptions() const;
+
+ private:
   // Per-cycle scratch.
   std::span<const PendingWorkload> pending_;
   std::unordered_map<uint64_t, std::vector<Refusal>> refusals_;  // by placement_class

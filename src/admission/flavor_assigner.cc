@@ -82,7 +82,7 @@ std::string FormatAmount(const QueueModel& model, ResourceId resource, int64_t a
 }
 
 Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
-                         std::span<const PodSetRequest> pod_sets) {
+                         std::span<const PodSetRequest> pod_sets, bool fair_sharing) {
   const QueueModel& model = state.model();
   const ClusterQueueInfo& info = model.cluster_queue(cq);
   const QuotaNodeId node = QueueModel::NodeOf(cq);
@@ -91,7 +91,7 @@ Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
                            preemption.reclaim_within_cohort != model::PreemptionPolicy::kNever ||
                            preemption.borrow_within_cohort != model::PreemptionPolicy::kNever;
   const bool can_preempt_while_borrowing =
-      preemption.borrow_within_cohort != model::PreemptionPolicy::kNever;
+      fair_sharing || preemption.borrow_within_cohort != model::PreemptionPolicy::kNever;
 
   Assignment a;
   a.cluster_queue = cq;

@@ -61,8 +61,10 @@ struct Assignment {
 
 // Assigns flavors to every PodSet of a workload in ClusterQueue `cq` against `state`.
 // The result's mode is the worst over PodSets. Cost: O(pod sets x flavors x resources x depth).
+// With `fair_sharing`, a request beyond nominal may still be in Preempt mode (Kueue lets a
+// workload preempt while borrowing under fair sharing, as with borrowWithinCohort).
 Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
-                         std::span<const PodSetRequest> pod_sets);
+                         std::span<const PodSetRequest> pod_sets, bool fair_sharing = false);
 
 // Whether `assignment` fits `state` now: total <= Available(CQ) for every flavor-resource and,
 // unless `allow_borrowing`, Usage(CQ) + total <= nominal(CQ).

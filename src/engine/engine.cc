@@ -207,6 +207,27 @@ void Engine::Impl::ReleaseClaimsOf(std::span<const PodId> pods) {
   }
 }
 
+void Engine::Impl::Evict(const RunningWorkload& victim) {
+  // Pods this run placed first: a claim they share with bound pods (a ResourceClaim named
+  // by several) then has only the input's consumers left when ReleaseClaimsOf counts them.
+  for (PodId pod : victim.placed) {
+    if (!overlay.node_of(pod).valid()) continue;
+    for (uint32_t i = held_begin[pod.index()]; i < held_end[pod.index()]; ++i) {
+      overlay.AddToLedger(held[i].first, -held[i].second);
+    }
+  }
+  Unbind(victim.placed);
+  ReleaseClaimsOf(victim.pods);
+  Unbind(victim.pods);
+}
+
+void Engine::Impl::ForgetHeld(const RunningWorkload& victim) {
+  for (PodId pod : victim.placed) {
+    held_released += held_end[pod.index()] - held_begin[pod.index()];
+    held_begin[pod.index()] = held_end[pod.index()] = 0;
+  }
+}
+
 std::vector<model::ReasonCount>& Engine::Impl::StartReasons(std::span<const NodeId> nodes) {
   std::vector<model::ReasonCount>& reasons = reasons_scratch;
   reasons.clear();
@@ -534,11 +555,9 @@ class EngineOracle final : public admission::PlacementOracle {
     const internal::Mark mark = m_.TakeMark();
     // The workloads this admission preempts leave first: their pods are off their nodes,
     // and their claims' devices free once no other pod uses them.
+    ++tries_;
     for (admission::WorkloadHandle v : victims) {
-      if (const Engine::Impl::RunningWorkload* r = m_.FindRunning(v)) {
-        m_.Unbind(r->pods);
-        m_.ReleaseClaimsOf(r->pods);
-      }
+      if (const Engine::Impl::RunningWorkload* r = m_.FindRunning(v)) m_.Evict(*r);
     }
     for (const admission::PodSetAssignment& ps : assignment.pod_sets) {
       AllowFlavors(ps);
@@ -559,6 +578,8 @@ class EngineOracle final : public admission::PlacementOracle {
     }
     return {true, {}};
   }
+
+  uint64_t tries() const { return tries_; }
 
  private:
   // Nodes whose labels include every nodeLabel of every flavor the PodSet was given.
@@ -643,6 +664,7 @@ class EngineOracle final : public admission::PlacementOracle {
   std::vector<std::pair<model::LabelKeyId, model::LabelValueId>> labels_;
   std::vector<std::vector<model::Toleration>> flavor_tolerations_;  // by FlavorId
   std::vector<std::string> flavor_topology_;                        // by FlavorId
+  uint64_t tries_ = 0;                                              // TryPlace calls
 };
 
 }  // namespace
@@ -662,13 +684,69 @@ std::vector<model::PodSetAdmission> Engine::Impl::PodSetAdmissions(
   return out;
 }
 
+uint64_t Engine::Impl::PlacementClass(const model::WorkloadSpec& spec,
+                                      const std::vector<std::vector<PodId>>& set_pods,
+                                      std::unordered_map<std::string, uint64_t>& classes) const {
+  if (!options.placement_memo) return 0;
+  std::string key;
+  auto put = [&key](uint64_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  auto put_text = [&key, &put](const std::string& s) {
+    put(s.size());
+    key += s;
+  };
+  put(set_pods.size());
+  for (uint32_t s = 0; s < set_pods.size(); ++s) {
+    const std::vector<PodId>& ids = set_pods[s];
+    put(ids.size());
+    if (ids.empty()) continue;
+    const int32_t cls = pod_class[ids[0].index()];
+    for (PodId pod : ids) {
+      if (cls < 0 || pod_class[pod.index()] != cls) return 0;
+      // A claim that is allocated already is the pod's own state (CacheFor says the same).
+      for (uint32_t instance : catalog->instances_of(pod)) {
+        if (allocator->allocated(overlay, instance)) return 0;
+      }
+    }
+    put(static_cast<uint64_t>(cls));
+    // What placement takes from the PodSet besides its pods: the gang GangOfWorkload makes.
+    const model::GangSpec gang = GangOfWorkload(spec, s);
+    put(static_cast<uint64_t>(gang.kind));
+    put_text(gang.exclusive_topology);
+    for (const model::GangMemberSpec& member : gang.members) {
+      put(static_cast<uint64_t>(member.min_count));
+      put(static_cast<uint64_t>(member.pods_per_job));
+      const model::TopologyConstraintSpec& topology = member.topology;
+      put_text(topology.topology);
+      put_text(topology.required_level);
+      put_text(topology.preferred_level);
+      put(topology.unconstrained);
+      put_text(topology.slice_level);
+      put(static_cast<uint64_t>(topology.slice_size));
+    }
+  }
+  return classes.try_emplace(key, classes.size() + 1).first->second;
+}
+
 void Engine::Impl::Admit(ScheduleResult& result) {
   const std::vector<model::WorkloadSpec>& specs = options.queues->workloads;
-  admission::Admitter admitter(
-      *queues, {.fair_sharing = options.fair_sharing, .aging_seconds = options.aging_seconds});
+  // Kueue's Configuration may turn fair sharing on and choose its preemption strategies.
+  admission::AdmissionOptions admission_options{.fair_sharing = options.fair_sharing,
+                                                .aging_seconds = options.aging_seconds};
+  if (const auto& fs = options.queues->kueue_fair_sharing; fs && fs->enabled) {
+    admission_options.fair_sharing = true;
+    for (model::FairPreemptionStrategySpec s : fs->preemption_strategies) {
+      admission_options.preemption_strategies.push_back(
+          s == model::FairPreemptionStrategySpec::kLessThanInitialShare
+              ? admission::FairPreemptionStrategy::kLessThanInitialShare
+              : admission::FairPreemptionStrategy::kLessThanOrEqualToFinalShare);
+    }
+  }
+  admission::Admitter admitter(*queues, std::move(admission_options));
   std::vector<admission::PendingWorkload> pending;
   std::vector<std::vector<std::vector<PodId>>> pods;  // per pending workload, per PodSet
   std::vector<uint32_t> spec_of;                      // pending index -> spec index
+  // PlacementClass's keys, numbered.
+  std::unordered_map<std::string, uint64_t> placement_classes;
   running_workloads.clear();
   result.workloads.resize(specs.size());
   for (uint32_t w = 0; w < specs.size(); ++w) {
@@ -764,14 +842,19 @@ void Engine::Impl::Admit(ScheduleResult& result) {
                                 .usage = a.total});
       out.admitted = true;
       out.pod_sets = PodSetAdmissions(spec, a);
-      // Its bound pods, which preemption would evict.
-      std::vector<PodId> bound;
+      // Its pods on nodes, which preemption would evict: bound in the input, or placed by
+      // this run (before admission, one by one).
+      std::vector<PodId> bound, placed;
       for (const auto& set : set_pods) {
         for (PodId pod : set) {
-          if (snapshot.pod(pod).node.valid()) bound.push_back(pod);
+          if (snapshot.pod(pod).node.valid()) {
+            bound.push_back(pod);
+          } else if (overlay.node_of(pod).valid()) {
+            placed.push_back(pod);
+          }
         }
       }
-      running_workloads.push_back({handle, w, std::move(bound)});
+      running_workloads.push_back({handle, w, std::move(bound), std::move(placed)});
       continue;
     }
     if (!inadmissible.empty()) {
@@ -785,6 +868,7 @@ void Engine::Impl::Admit(ScheduleResult& result) {
       out.message = std::string(admission::kNamespaceMismatchMessage);
       continue;
     }
+    p.placement_class = PlacementClass(spec, set_pods, placement_classes);
     pending.push_back(std::move(p));
     pods.push_back(std::move(set_pods));
     spec_of.push_back(w);
@@ -795,6 +879,10 @@ void Engine::Impl::Admit(ScheduleResult& result) {
   EngineOracle oracle(*this, *queues, pending, pods, spec_of, result.decisions, blocked);
   const admission::CycleResult cycle = admitter.RunCycle(pending, oracle, options.now_unix_seconds);
   Commit();
+  result.placement_tries += oracle.tries();
+  for (const admission::AdmissionDecision& d : cycle.decisions) {
+    result.placement_memo_hits += d.same_refusal_as.has_value() ? 1 : 0;
+  }
   for (const admission::AdmissionDecision& d : cycle.decisions) {
     model::WorkloadDecision& out = result.workloads[spec_of[d.workload]];
     const model::WorkloadSpec& spec = specs[spec_of[d.workload]];
@@ -810,12 +898,20 @@ void Engine::Impl::Admit(ScheduleResult& result) {
         victim.evicted = true;
         victim.pod_sets.clear();
         victim.message = fmt::format("Preempted to accommodate {}", WorkloadLabel(spec));
-        for (PodId pod : r->pods) {
-          Decision& pd = result.decisions[pod.index()];
-          pd.outcome = Outcome::kPreempted;
-          pd.message = fmt::format("preempted: {} is evicted to accommodate {}",
-                                   WorkloadLabel(specs[r->spec]), WorkloadLabel(spec));
+        // Pods this run placed were never bound: they are deleted without a node.
+        for (const std::vector<PodId>* victim_pods : {&r->pods, &r->placed}) {
+          for (PodId pod : *victim_pods) {
+            Decision& pd = result.decisions[pod.index()];
+            pd.outcome = Outcome::kPreempted;
+            pd.message = fmt::format("preempted: {} is evicted to accommodate {}",
+                                     WorkloadLabel(specs[r->spec]), WorkloadLabel(spec));
+            if (victim_pods == &r->placed) {
+              pd.node = NodeId();
+              pd.score = 0;
+            }
+          }
         }
+        ForgetHeld(*r);
       }
       continue;
     }
@@ -827,10 +923,23 @@ void Engine::Impl::Admit(ScheduleResult& result) {
     result.check_error = admission::CheckQuotaLimits(admitter.state(), baseline);
     for (const RunningWorkload& r : running_workloads) {
       if (!result.check_error.empty() || !result.workloads[r.spec].evicted) continue;
-      for (PodId pod : r.pods) {
-        if (overlay.node_of(pod).valid()) {
-          result.check_error = fmt::format("pod {} of a preempted workload still holds its node",
-                                           snapshot.pod(pod).name);
+      for (const std::vector<PodId>* victim_pods : {&r.pods, &r.placed}) {
+        for (PodId pod : *victim_pods) {
+          if (overlay.node_of(pod).valid()) {
+            result.check_error = fmt::format("pod {} of a preempted workload still holds its node",
+                                             snapshot.pod(pod).name);
+          }
+        }
+      }
+      // The claims made for the pods this run placed are theirs alone: all given back.
+      for (PodId pod : r.placed) {
+        for (uint32_t instance : catalog->instances_of(pod)) {
+          if (catalog->instances()[instance].from_template &&
+              allocator->allocated(overlay, instance)) {
+            result.check_error =
+                fmt::format("pod {} of a preempted workload still holds its claim {}",
+                            snapshot.pod(pod).name, catalog->instances()[instance].name);
+          }
         }
       }
     }

@@ -60,6 +60,12 @@ struct Options {
   // Decisions are the same either way; false evaluates every node for every pod (tests
   // compare the two).
   bool filter_cache = true;
+  // The admitter's placement memo for queued workloads (admission/admitter.h): a workload
+  // whose pods are interchangeable for placement with those of one refused a placement
+  // earlier in the cycle, with the same flavors, is refused without placing it again. Whether
+  // a workload is admitted is the same either way; false asks placement for every workload
+  // (tests compare the two).
+  bool placement_memo = true;
 };
 
 // The order pods are tried in: priority (high first), then creation timestamp (old first;
@@ -75,6 +81,10 @@ struct ScheduleResult {
   // decisions were checked.
   std::string check_error;
   uint64_t checked_decisions = 0;
+  // Admission of queued workloads: the placements it asked the engine to try, and the
+  // workloads the placement memo refused without trying (Options::placement_memo).
+  uint64_t placement_tries = 0;
+  uint64_t placement_memo_hits = 0;
 };
 
 class Engine {

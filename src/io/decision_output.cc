@@ -454,7 +454,9 @@ std::array<std::string, 5> TableRow(const model::Snapshot& snapshot, const Decis
       return {pod.namespace_name, pod.name, snapshot.node_name(decision.node), "Moved",
               decision.message};
     case Outcome::kPreempted:
-      return {pod.namespace_name, pod.name, snapshot.node_name(pod.node), "Preempted",
+      // A pod of the victim that this run placed was never bound: no node.
+      return {pod.namespace_name, pod.name,
+              pod.node.valid() ? snapshot.node_name(pod.node) : "<none>", "Preempted",
               decision.message};
     case Outcome::kWaiting:
     case Outcome::kInfeasible:

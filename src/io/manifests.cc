@@ -497,13 +497,19 @@ class Loader {
 
     ++num_objects_;
     // Kueue's Configuration (the controller's config file) has no metadata; only its
-    // resources.deviceClassMappings are read (DRA device quota).
+    // resources.deviceClassMappings (DRA device quota) and fairSharing are read.
     if (kind_name == "Configuration" && (version == "config.kueue.x-k8s.io/v1beta1" ||
                                          version == "config.kueue.x-k8s.io/v1beta2")) {
       auto mappings = internal::ParseKueueConfiguration(object, file);
       if (!mappings.ok()) {
         return fail(std::move(mappings).error().WithObject("Configuration", label));
       }
+      auto fair_sharing = internal::ParseKueueFairSharing(
+          object, version == "config.kueue.x-k8s.io/v1beta2", file);
+      if (!fair_sharing.ok()) {
+        return fail(std::move(fair_sharing).error().WithObject("Configuration", label));
+      }
+      if (fair_sharing->has_value()) queues_.kueue_fair_sharing = std::move(**fair_sharing);
       queues_.has_kueue_configuration = true;
       for (model::DeviceClassMappingSpec& m : *mappings) {
         queues_.device_class_mappings.push_back(std::move(m));

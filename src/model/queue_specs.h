@@ -140,6 +140,19 @@ struct DeviceClassMappingSpec {
   size_t index = 0;    // position in resources.deviceClassMappings, for errors
 };
 
+// fairSharing of Kueue's Configuration. `preemption_strategies` as written, validated to be one
+// of Kueue's allowed lists ([LTEFinal], [LTInitial], [LTEFinal, LTInitial]); empty: Kueue's
+// default [LessThanOrEqualToFinalShare, LessThanInitialShare].
+enum class FairPreemptionStrategySpec : uint8_t {
+  kLessThanOrEqualToFinalShare,
+  kLessThanInitialShare,
+};
+struct KueueFairSharingSpec {
+  bool enabled = false;
+  std::vector<FairPreemptionStrategySpec> preemption_strategies;
+  std::string source;  // the file of the Configuration
+};
+
 // --- Workloads -------------------------------------------------------------------------
 
 // One PodSet: `count` identical pods. The pods themselves are ordinary PodSpecs in the
@@ -212,6 +225,8 @@ struct QueueObjects {
   // read (`has_kueue_configuration`); without one, claims are not charged to quotas.
   bool has_kueue_configuration = false;
   std::vector<DeviceClassMappingSpec> device_class_mappings;
+  // fairSharing of the Configuration, when one sets it.
+  std::optional<KueueFairSharingSpec> kueue_fair_sharing;
   // What KAI's over-quota division shares: the cluster's total allocatable per quota
   // resource ("nvidia.com/gpu", "cpu", "memory"), set by the front end from the nodes. Empty:
   // unknown, and the idle pool above the KAI queues is unbounded (placement still bounds it).

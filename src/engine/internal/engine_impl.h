@@ -194,12 +194,14 @@ struct Engine::Impl {
     journal.clear();
   }
 
-  // Admit: the queued workloads that were already running, with their bound pods, which
-  // preemption evicts.
+  // Admit: the queued workloads that were already running, with their pods on nodes, which
+  // preemption evicts: the ones bound in the input and the ones this run placed (a running
+  // workload's other pods are placed one by one before admission).
   struct RunningWorkload {
     admission::WorkloadHandle handle;
-    uint32_t spec = 0;  // index into QueueObjects::workloads
-    std::vector<model::PodId> pods;
+    uint32_t spec = 0;                 // index into QueueObjects::workloads
+    std::vector<model::PodId> pods;    // bound in the input
+    std::vector<model::PodId> placed;  // placed by this run
   };
   std::vector<RunningWorkload> running_workloads;
   const RunningWorkload* FindRunning(admission::WorkloadHandle handle) const {
@@ -216,6 +218,24 @@ struct Engine::Impl {
   void ReleaseClaimsOf(std::span<const model::PodId> pods);
   // Per claim that arrived allocated: the ledger changes recording it made (Create).
   std::unordered_map<uint32_t, std::vector<std::pair<size_t, int64_t>>> preallocated;
+  // Takes every pod of a preempted workload off its node (undoable until Commit): the pods
+  // placed by this run give back what their placement took (as Engine::Release does), then
+  // the bound pods stop using their claims (ReleaseClaimsOf) and leave. Pods already off
+  // their nodes are skipped.
+  void Evict(const RunningWorkload& victim);
+  // After the eviction is committed: the victim's pods placed by this run hold nothing.
+  void ForgetHeld(const RunningWorkload& victim);
+
+  // The placement memo's class of a pending workload (PendingWorkload::placement_class):
+  // equal for two workloads exactly when their PodSets are alike one for one — the same
+  // count of pods, all of one filter-cache class (PodClasses: requests, nodeSelector,
+  // affinity, tolerations, claims from the same templates) and the same topology
+  // annotations and JobSet exclusive placement — so that placement cannot tell them apart.
+  // 0 (no memo) when a pod is in no class or a claim of it is allocated already, or when
+  // Options::placement_memo is off. `classes` numbers the keys seen so far in this run.
+  uint64_t PlacementClass(const model::WorkloadSpec& spec,
+                          const std::vector<std::vector<model::PodId>>& set_pods,
+                          std::unordered_map<std::string, uint64_t>& classes) const;
 
   // Admits the queued workloads through the queues and places their pods (all or none).
   void Admit(ScheduleResult& result);

@@ -610,6 +610,59 @@ Result<std::vector<model::DeviceClassMappingSpec>> ParseKueueConfiguration(
   return out;
 }
 
+Result<std::optional<model::KueueFairSharingSpec>> ParseKueueFairSharing(
+    const Field& object, bool v1beta2, const std::string& source) {
+  const Field section = object.Get("fairSharing");
+  if (!section.present()) return std::optional<model::KueueFairSharingSpec>();
+  TESSERA_RETURN_IF_ERROR(section.ExpectMap());
+  TESSERA_ASSIGN_OR_RETURN(auto entries, section.Entries());
+  for (const auto& [key, value] : entries) {
+    if (key != "enable" && key != "preemptionStrategies") {
+      return value.Fail(fmt::format(
+          "unknown field {}; fairSharing has enable and preemptionStrategies", Quote(key)));
+    }
+  }
+  model::KueueFairSharingSpec out;
+  out.source = source;
+  out.enabled = v1beta2;
+  const Field enable = section.Get("enable");
+  if (enable.present()) {
+    TESSERA_ASSIGN_OR_RETURN(out.enabled, enable.AsBool());
+  }
+  const Field strategies = section.Get("preemptionStrategies");
+  if (strategies.present()) {
+    TESSERA_RETURN_IF_ERROR(strategies.ExpectList());
+    TESSERA_ASSIGN_OR_RETURN(std::vector<Field> items, strategies.Items());
+    for (const Field& item : items) {
+      TESSERA_ASSIGN_OR_RETURN(std::string name, item.AsString());
+      if (name == "LessThanOrEqualToFinalShare") {
+        out.preemption_strategies.push_back(
+            model::FairPreemptionStrategySpec::kLessThanOrEqualToFinalShare);
+      } else if (name == "LessThanInitialShare") {
+        out.preemption_strategies.push_back(
+            model::FairPreemptionStrategySpec::kLessThanInitialShare);
+      } else {
+        return item.Fail(fmt::format(
+            "{} is not a preemption strategy: must be LessThanOrEqualToFinalShare or "
+            "LessThanInitialShare",
+            Quote(name)));
+      }
+    }
+    using S = model::FairPreemptionStrategySpec;
+    const std::vector<S>& got = out.preemption_strategies;
+    const bool allowed =
+        got.empty() || got.size() == 1 ||
+        (got.size() == 2 && got[0] == S::kLessThanOrEqualToFinalShare &&
+         got[1] == S::kLessThanInitialShare);
+    if (!allowed) {
+      return strategies.Fail(
+          "must be [LessThanOrEqualToFinalShare], [LessThanInitialShare] or "
+          "[LessThanOrEqualToFinalShare, LessThanInitialShare]");
+    }
+  }
+  return std::optional<model::KueueFairSharingSpec>(std::move(out));
+}
+
 Status CheckKaiQueueParents(const std::vector<model::KaiQueueSpec>& queues) {
   auto located = [](Error error, const model::KaiQueueSpec& q) {
     error.UnderField("spec.parentQueue");

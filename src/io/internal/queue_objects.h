@@ -12,6 +12,7 @@
 // mapping, which would silently drop device quota.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,12 +41,23 @@ Result<model::WorkloadPriorityClassSpec> ParseWorkloadPriorityClass(const Field&
 // names. Parents that exist and cycles are checked by admission::QueueModel::Build.
 Result<model::KaiQueueSpec> ParseKaiQueue(const Field& object, ObjectMeta meta);
 // resources.deviceClassMappings of a Kueue Configuration (config.kueue.x-k8s.io v1beta1 or
-// v1beta2; every other section is ignored): each entry needs `name` (the quota resource) and a
+// v1beta2; fairSharing is read by ParseKueueFairSharing, every other section is ignored):
+// each entry needs `name` (the quota resource) and a
 // non-empty `deviceClassNames`; other keys in an entry are errors (a misspelt key would
 // otherwise silently drop the quota), and so is a DeviceClass listed twice (Kueue maps a
 // class to one resource). `source` is recorded in each mapping.
 Result<std::vector<model::DeviceClassMappingSpec>> ParseKueueConfiguration(
     const Field& object, const std::string& source);
+// fairSharing of a Kueue Configuration, or nullopt when the section is absent: `enable`
+// (bool; default false in v1beta1, true in v1beta2 where the section's presence turns fair
+// sharing on) and `preemptionStrategies`, a list that must be one of Kueue's allowed ones:
+// [LessThanOrEqualToFinalShare], [LessThanInitialShare] or [LessThanOrEqualToFinalShare,
+// LessThanInitialShare] (absent or empty: Kueue's default, the last). Other keys are errors
+// (a misspelt key would silently change preemption), e.g. `fairSharing.preemptionStrategies[0]:
+// "LessThanFinalShare" is not a preemption strategy: must be LessThanOrEqualToFinalShare or
+// LessThanInitialShare`.
+Result<std::optional<model::KueueFairSharingSpec>> ParseKueueFairSharing(
+    const Field& object, bool v1beta2, const std::string& source);
 // The references between KAI Queues of one input: every spec.parentQueue names a Queue, and
 // parents form no cycle. Errors are located at the Queue (file, object, spec.parentQueue), e.g.
 // `Queue team-a: spec.parentQueue: Queue research not found` or `Queue a: spec.parentQueue:

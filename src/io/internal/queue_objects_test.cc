@@ -274,6 +274,40 @@ TEST_F(QueueExamplesTest, KueueConfigurationWithoutDeviceClassMappings) {
 
 // --- hand-written cases -------------------------------------------------------------------
 
+TEST(QueueObjectsTest, ReadsFairSharingOfAKueueConfiguration) {
+  // v1beta1: `enable` defaults to false; the strategies are kept as written.
+  auto v1 = LoadString(R"(apiVersion: config.kueue.x-k8s.io/v1beta1
+kind: Configuration
+fairSharing:
+  enable: true
+  preemptionStrategies: [LessThanOrEqualToFinalShare, LessThanInitialShare]
+)");
+  ASSERT_TRUE(v1.ok()) << ErrorOf(v1);
+  ASSERT_TRUE(v1->queues.kueue_fair_sharing.has_value());
+  EXPECT_TRUE(v1->queues.kueue_fair_sharing->enabled);
+  EXPECT_THAT(v1->queues.kueue_fair_sharing->preemption_strategies,
+              ElementsAre(model::FairPreemptionStrategySpec::kLessThanOrEqualToFinalShare,
+                          model::FairPreemptionStrategySpec::kLessThanInitialShare));
+  auto off = LoadString(
+      "apiVersion: config.kueue.x-k8s.io/v1beta1\nkind: Configuration\nfairSharing: {}\n");
+  ASSERT_TRUE(off.ok()) << ErrorOf(off);
+  EXPECT_FALSE(off->queues.kueue_fair_sharing->enabled);
+  // v1beta2: the section turns it on.
+  auto v2 = LoadString(R"(apiVersion: config.kueue.x-k8s.io/v1beta2
+kind: Configuration
+fairSharing:
+  preemptionStrategies: [LessThanInitialShare]
+)");
+  ASSERT_TRUE(v2.ok()) << ErrorOf(v2);
+  EXPECT_TRUE(v2->queues.kueue_fair_sharing->enabled);
+  EXPECT_THAT(v2->queues.kueue_fair_sharing->preemption_strategies,
+              ElementsAre(model::FairPreemptionStrategySpec::kLessThanInitialShare));
+  // Kueue's sample controller config has the section commented out.
+  auto none = LoadString("apiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\n");
+  ASSERT_TRUE(none.ok()) << ErrorOf(none);
+  EXPECT_FALSE(none->queues.kueue_fair_sharing.has_value());
+}
+
 TEST(QueueObjectsTest, ReadsDeviceClassMappingsOfAKueueConfiguration) {
   for (const char* version : {"v1beta1", "v1beta2"}) {
     SCOPED_TRACE(version);
@@ -539,6 +573,20 @@ TEST(QueueObjectsTest, RejectsInvalidQueues) {
        "  deviceClassMappings:\n  - {name: a.com/gpu, deviceClassNames: []}\n",
        "-: Configuration document 1: resources.deviceClassMappings[0].deviceClassNames: must "
        "list at least one DeviceClass"},
+      {"apiVersion: config.kueue.x-k8s.io/v1beta1\nkind: Configuration\nfairSharing:\n"
+       "  enable: true\n  preemptionStrategies: [LessThanFinalShare]\n",
+       "-: Configuration document 1: fairSharing.preemptionStrategies[0]: \"LessThanFinalShare\" "
+       "is not a preemption strategy: must be LessThanOrEqualToFinalShare or "
+       "LessThanInitialShare"},
+      {"apiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\nfairSharing:\n"
+       "  preemptionStrategies: [LessThanInitialShare, LessThanOrEqualToFinalShare]\n",
+       "-: Configuration document 1: fairSharing.preemptionStrategies: must be "
+       "[LessThanOrEqualToFinalShare], [LessThanInitialShare] or [LessThanOrEqualToFinalShare, "
+       "LessThanInitialShare]"},
+      {"apiVersion: config.kueue.x-k8s.io/v1beta1\nkind: Configuration\nfairSharing:\n"
+       "  enabled: true\n",
+       "-: Configuration document 1: fairSharing.enabled: unknown field \"enabled\"; fairSharing "
+       "has enable and preemptionStrategies"},
       {cq + "  namespaceSelector: {matchExpressions: [{key: team, operator: In}]}\n",
        "-: document 1: line 6, column 3: mapping key \"namespaceSelector\" appears twice"},
       {"apiVersion: kueue.x-k8s.io/v1beta2\nkind: ClusterQueue\nmetadata: {name: q}\nspec:\n"
