@@ -12,11 +12,11 @@
 
 #include "admission/admitter.h"
 #include "admission/queue_model.h"
-#include "base/rng.h"
 #include "io/trace.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 #include "sim/tenant_replay.h"
+#include "testing/random_trace.h"
 
 namespace tessera {
 namespace {
@@ -400,41 +400,8 @@ class Invariants final : public sim::TenantObserver {
 TEST(TenantReplayTest, InvariantsHoldOnSeededRandomTenants) {
   for (const uint64_t seed : std::vector<uint64_t>{1, 2, 3}) {
     SCOPED_TRACE(seed);
-    Rng rng(seed);
-    // 4 queues with nominal 2..8 GPUs, random weights and borrowing limits, in one cohort;
-    // nodes of 8 GPUs holding the total nominal quota rounded up.
-    std::string yaml = "queues:\n  fairSharing: " + std::string(seed % 2 ? "true" : "false") +
-                       "\n  priorityClasses: [{name: p0, value: 0}, {name: p1, value: 10}, "
-                       "{name: p2, value: 20}]\n  clusterQueues:\n";
-    int64_t total = 0;
-    for (int q = 0; q < 4; ++q) {
-      const int64_t nominal = 2 + static_cast<int64_t>(rng.Uniform(7));
-      total += nominal;
-      yaml += "    - name: q" + std::to_string(q) +
-              "\n      cohort: ml\n      weight: " + std::to_string(1 + rng.Uniform(3)) +
-              "\n      quota: {gpu: " + std::to_string(nominal) + "}\n";
-      if (rng.Uniform(2) == 0) {
-        yaml += "      borrowingLimit: {gpu: " + std::to_string(rng.Uniform(6)) + "}\n";
-      }
-      yaml += "      preemption: {reclaimWithinCohort: Any, withinClusterQueue: " +
-              std::string(rng.Uniform(2) ? "LowerPriority" : "Never") + "}\n";
-    }
-    const int64_t nodes = (total + 7) / 8;
-    yaml = "nodeGroups:\n  - {prefix: n, count: " + std::to_string(nodes) +
-           ", gpuModel: A100, gpusPerNode: 8, cpu: 512, memory: 4Ti}\n" + yaml;
-    // Arrivals at 0.75 x total nominal GPUs per hour, mean duration (5 min + 3 h) / 2 =
-    // 1.54 h: demand is about 1.15 x the quota, so queues back up, borrow and reclaim while
-    // the backlog stays small.
-    yaml += "generator:\n  count: 800\n  arrivalsPerHour: " +
-            std::to_string(static_cast<double>(total) * 0.75) + "\n  shapes:\n";
-    for (int q = 0; q < 4; ++q) {
-      for (int p = 0; p < 3; ++p) {
-        yaml += "    - {name: s" + std::to_string(q) + std::to_string(p) + ", queue: q" +
-                std::to_string(q) + ", priority: p" + std::to_string(p) +
-                ", weight: " + std::to_string(1 + rng.Uniform(4)) +
-                ", gpus: 1, cpu: 1, memory: 1Gi, durationMin: 5m, durationMax: 3h}\n";
-      }
-    }
+    // Demand about 1.15 x the quota (testing::RandomTenantScenarioYaml).
+    const std::string yaml = testing::RandomTenantScenarioYaml(seed, 800);
     const model::Scenario s = Parse(yaml);
     ASSERT_TRUE(s.queues.has_value());
     for (const char* policy : {"fgd", "least-allocated"}) {

@@ -23,8 +23,8 @@ enum class Outcome : uint8_t {
                 // taint: Kubernetes' device taint manager deletes the pod
   kMoved,       // bound, and moved to `node` by consolidation so that a pending gang fits
                 // (KAI evicts it and its controller recreates it there); `message` says why
-  kPreempted,   // bound, in a running queued workload that admission preempted for a
-                // higher-priority one; `message` names it
+  kPreempted,   // bound in the input or placed by this run, in a running queued workload
+                // that admission preempted for another; now on no node; `message` names it
 };
 
 // Why one node was rejected, in kube-scheduler's filter order.

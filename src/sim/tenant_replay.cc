@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "admission/queue_model.h"
+#include "admission/quota_check.h"
 #include "base/check.h"
 #include "base/rng.h"
 #include "sim/admission_loop.h"
@@ -202,11 +203,20 @@ class Recorder final : public LoopListener {
     allocated_milli_ -= world_.tasks()[t].demand_milli;
   }
 
+  // "" while every quota limit held at every step (config.check), else the first violation.
+  const std::string& quota_problem() const { return quota_problem_; }
+
   void Stepped(int64_t now) override {
     if (observer_ != nullptr) {
       observer_->Stepped(now, admitter_, world_, order_, loop_.pending());
     }
     const admission::QuotaState& state = admitter_.state();
+    // --check: every quota node within its limits at every cohort level (the run starts
+    // with no usage, so there is no baseline). The first violation is kept.
+    if (config_.check && quota_problem_.empty()) {
+      const std::string problem = admission::CheckQuotaLimits(state);
+      if (!problem.empty()) quota_problem_ = fmt::format("after the cycle at {} s): {}", now, problem);
+    }
     if (!times_.empty() && times_.back() == now) Drop();
     times_.push_back(now);
     shares_scratch_.clear();
@@ -335,6 +345,7 @@ class Recorder final : public LoopListener {
   const SimConfig& config_;
   const admission::QueueModel& model_;
   const admission::Admitter& admitter_;
+  std::string quota_problem_;  // the first quota limit broken (config.check): "after ...): ..."
   World& world_;
   Policy& policy_;
   std::span<const model::TraceTask> order_;
@@ -450,6 +461,10 @@ tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string&
   const LoopStats stats = loop.Run(oracle, recorder);
   recorder.Flush();
   TESSERA_RETURN_IF_ERROR(broken);
+  if (!recorder.quota_problem().empty()) {
+    return Error(ErrorCode::kInternal, fmt::format("invariant broken ({} seed {}, {}", policy_name,
+                                                   seed, recorder.quota_problem()));
+  }
   if (config.check && world->num_nodes() > 0) {
     const std::string problem = world->Check(0, /*full=*/true);
     if (!problem.empty()) {

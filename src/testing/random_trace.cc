@@ -47,4 +47,38 @@ model::Scenario RandomTrace(uint64_t seed, int nodes, int tasks) {
   return s;
 }
 
+std::string RandomTenantScenarioYaml(uint64_t seed, int tasks) {
+  Rng rng(seed);
+  std::string queues = "queues:\n  fairSharing: " + std::string(seed % 2 ? "true" : "false") +
+                       "\n  priorityClasses: [{name: p0, value: 0}, {name: p1, value: 10}, "
+                       "{name: p2, value: 20}]\n  clusterQueues:\n";
+  int64_t total = 0;
+  for (int q = 0; q < 4; ++q) {
+    const int64_t nominal = 2 + static_cast<int64_t>(rng.Uniform(7));
+    total += nominal;
+    queues += "    - name: q" + std::to_string(q) +
+              "\n      cohort: ml\n      weight: " + std::to_string(1 + rng.Uniform(3)) +
+              "\n      quota: {gpu: " + std::to_string(nominal) + "}\n";
+    if (rng.Uniform(2) == 0) {
+      queues += "      borrowingLimit: {gpu: " + std::to_string(rng.Uniform(6)) + "}\n";
+    }
+    queues += "      preemption: {reclaimWithinCohort: Any, withinClusterQueue: " +
+              std::string(rng.Uniform(2) ? "LowerPriority" : "Never") + "}\n";
+  }
+  std::string yaml = "nodeGroups:\n  - {prefix: n, count: " + std::to_string((total + 7) / 8) +
+                     ", gpuModel: A100, gpusPerNode: 8, cpu: 512, memory: 4Ti}\n" + queues;
+  yaml += "generator:\n  count: " + std::to_string(tasks) +
+          "\n  arrivalsPerHour: " + std::to_string(static_cast<double>(total) * 0.75) +
+          "\n  shapes:\n";
+  for (int q = 0; q < 4; ++q) {
+    for (int p = 0; p < 3; ++p) {
+      yaml += "    - {name: s" + std::to_string(q) + std::to_string(p) + ", queue: q" +
+              std::to_string(q) + ", priority: p" + std::to_string(p) +
+              ", weight: " + std::to_string(1 + rng.Uniform(4)) +
+              ", gpus: 1, cpu: 1, memory: 1Gi, durationMin: 5m, durationMax: 3h}\n";
+    }
+  }
+  return yaml;
+}
+
 }  // namespace tessera::testing
