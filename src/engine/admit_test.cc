@@ -46,7 +46,9 @@ struct QueuedCluster {
     model::PodSetSpec set{.name = "main", .count = pods};
     for (int i = 0; i < pods; ++i) {
       const std::string pod = name + "-" + std::to_string(i);
-      auto& b = builder.Pod(pod).Cpu(cpu).Created(created);
+      // Pod() returns the builder by value: keep it, not a reference into the temporary.
+      testing::PodBuilder b = builder.Pod(pod);
+      b.Cpu(cpu).Created(created);
       if (!pool.empty()) b.NodeSelector("pool", pool);
       set.pod_names.push_back(pod);
     }
