@@ -673,6 +673,13 @@ YAML::Node Condition(std::string_view type, bool status, std::string_view reason
   return c;
 }
 
+// A workload decision's message, with the first blocked pod's per-node reasons in brackets.
+std::string WorkloadMessage(const LoadedManifests& manifests, const model::WorkloadDecision& wd,
+                            std::span<const model::ClaimAllocation> claims) {
+  if (!wd.blocked) return wd.message;
+  return wd.message + " (" + UnschedulableMessage(manifests.snapshot, *wd.blocked, claims) + ")";
+}
+
 // Kueue's Workload for one queued Job, JobSet or Pod, with status.admission and the
 // QuotaReserved / Admitted conditions.
 YAML::Node WorkloadObject(const LoadedManifests& manifests, const model::WorkloadDecision& wd,
@@ -734,9 +741,7 @@ YAML::Node WorkloadObject(const LoadedManifests& manifests, const model::Workloa
     status["conditions"].push_back(Condition("Evicted", true, "Preempted", wd.message));
     status["conditions"].push_back(Condition("QuotaReserved", false, "Preempted", wd.message));
   } else {
-    std::string message = wd.message;
-    if (wd.blocked)
-      message += " (" + UnschedulableMessage(manifests.snapshot, *wd.blocked, claims) + ")";
+    const std::string message = WorkloadMessage(manifests, wd, claims);
     status["conditions"].push_back(Condition("QuotaReserved", false, "Pending", message));
   }
   return w;
@@ -746,9 +751,7 @@ std::array<std::string, 5> WorkloadRow(const LoadedManifests& manifests,
                                        const model::WorkloadDecision& wd,
                                        std::span<const model::ClaimAllocation> claims) {
   const model::WorkloadSpec& spec = manifests.queues.workloads[wd.workload];
-  std::string message = wd.message;
-  if (wd.blocked)
-    message += " (" + UnschedulableMessage(manifests.snapshot, *wd.blocked, claims) + ")";
+  const std::string message = WorkloadMessage(manifests, wd, claims);
   return {spec.namespace_name, spec.name, wd.cluster_queue.empty() ? "<none>" : wd.cluster_queue,
           wd.admitted ? "Admitted" : wd.evicted ? "Preempted" : "Pending",
           wd.admitted ? "" : message};
@@ -782,9 +785,7 @@ YAML::Node PodGroupObject(const LoadedManifests& manifests, const model::Workloa
   if (!spec.priority_class_name.empty())
     gspec["priorityClassName"] = StringNode(spec.priority_class_name);
   if (!wd.admitted) {
-    std::string message = wd.message;
-    if (wd.blocked)
-      message += " (" + UnschedulableMessage(manifests.snapshot, *wd.blocked, claims) + ")";
+    const std::string message = WorkloadMessage(manifests, wd, claims);
     YAML::Node c(YAML::NodeType::Map);
     c["type"] = "UnschedulableOnNodePool";
     c["status"] = StringNode("True");
@@ -799,9 +800,7 @@ std::array<std::string, 5> PodGroupRow(const LoadedManifests& manifests,
                                        const model::WorkloadDecision& wd,
                                        std::span<const model::ClaimAllocation> claims) {
   const model::WorkloadSpec& spec = manifests.queues.workloads[wd.workload];
-  std::string message = wd.message;
-  if (wd.blocked)
-    message += " (" + UnschedulableMessage(manifests.snapshot, *wd.blocked, claims) + ")";
+  const std::string message = WorkloadMessage(manifests, wd, claims);
   return {spec.namespace_name, "pg-" + spec.owner.name, spec.kai_queue,
           wd.admitted ? "Admitted" : wd.evicted ? "Preempted" : "Pending",
           wd.admitted ? "" : message};
