@@ -618,6 +618,42 @@ TEST(CliGangsTest, ConsolidationMovesTwoNotebooksSoTheTrainingJobFits) {
   EXPECT_NE(pod.find("reason: Consolidation"), std::string::npos) << pod;
 }
 
+// Partial admission decided with placement (examples/partial-admission): quota would take all
+// 8 pods of the sweep, the nodes only 6 (a notebook outside the queues holds 2 GPUs), so the
+// sweep is admitted with 6 and its Workload says so (count 6, minCount 3); eval waits for quota.
+TEST(CliQueuesTest, PartialAdmissionAdmitsThePodsThatPlace) {
+  RunResult r = Tessera("schedule -f examples/partial-admission/ -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "--check: every invariant held after each of 2 decisions\n");
+  const std::string not_started =
+      "    <none>   Pending     not started: workload default/job-sweep is admitted with 6 of "
+      "the 8 pods of main (partial admission, kueue.x-k8s.io/job-min-parallelism 3); its Job "
+      "runs with parallelism 6\n";
+  EXPECT_NE(r.out.find("default     sweep-6" + not_started), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("default     sweep-7" + not_started), std::string::npos) << r.out;
+  for (int i = 0; i < 6; ++i) {
+    const std::string row = "default     sweep-" + std::to_string(i) + "    gpu-";
+    EXPECT_NE(r.out.find(row), std::string::npos) << row << "\n" << r.out;
+  }
+  EXPECT_NE(r.out.find("default     job-sweep   research       Admitted   partially admitted: "
+                       "6 of 8 pods of main\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("default     job-eval    research       Pending    couldn't assign "
+                       "flavors to pod set main: insufficient unused quota for nvidia.com/gpu in "
+                       "flavor default-flavor, 2 more needed\n"),
+            std::string::npos)
+      << r.out;
+  RunResult yaml = Tessera("schedule -f examples/partial-admission/");
+  const size_t at = yaml.out.find("kind: Workload\nmetadata:\n  name: job-sweep\n");
+  ASSERT_NE(at, std::string::npos) << yaml.out;
+  const std::string workload = yaml.out.substr(at, yaml.out.find("---", at) - at);
+  EXPECT_NE(workload.find("      count: 8\n      minCount: 3\n"), std::string::npos) << workload;
+  EXPECT_NE(workload.find("          nvidia.com/gpu: \"6\"\n        count: 6\n"),
+            std::string::npos)
+      << workload;
+}
+
 TEST(CliQueuesTest, PreemptsTheLowPriorityRunningWorkload) {
   RunResult r = Tessera("schedule -f examples/preemption/ -o table --check");
   ASSERT_EQ(r.status, kExitOk) << r.err;

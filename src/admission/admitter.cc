@@ -123,6 +123,43 @@ int Admitter::Tournament(QuotaNodeId n, std::span<const Entry> entries) const {
   return best;
 }
 
+bool Admitter::QuotaFor(const PendingWorkload& w, ClusterQueueId cq, Assignment& a,
+                        std::vector<uint32_t>& targets) {
+  targets.clear();
+  if (a.mode == AssignmentMode::kFit) return true;
+  if (a.mode == AssignmentMode::kNoFit) return false;
+  const Preemptor preemptor{w.priority, w.creation_unix_seconds};
+  const RunningView view{running_, by_cq_, cycle_first_handle_, {}};
+  if (options_.fair_sharing && model_.cluster_queue(cq).has_cohort) {
+    RunningView fair_view = view;
+    if (options_.prevent_preemption_loops) {
+      excluded_.clear();
+      for (const PreemptionRecord& r : memory_) {
+        if (r.victim == w.name && running_[r.preemptor.index()].active) {
+          excluded_.push_back(r.preemptor.value());
+        }
+      }
+      fair_view.excluded = excluded_;
+    }
+    targets = FindFairPreemptionTargets(state_, a, preemptor, fair_view,
+                                        options_.preemption_strategies);
+  } else {
+    targets = FindPreemptionTargets(state_, a, preemptor, view);
+  }
+  return !targets.empty();
+}
+
+namespace {
+
+bool CanBePartial(const PendingWorkload& w) {
+  for (const PodSetRequest& ps : w.pod_sets) {
+    if (ps.min_count > 0 && ps.min_count < ps.count) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void Admitter::Process(Entry& entry, PlacementOracle& oracle, CycleResult& result) {
   const PendingWorkload& w = pending_[entry.workload];
   AdmissionDecision& d = result.decisions[entry.workload];
@@ -130,33 +167,11 @@ void Admitter::Process(Entry& entry, PlacementOracle& oracle, CycleResult& resul
                      ? std::move(entry.assignment)
                      : AssignFlavors(state_, entry.cq, w.pod_sets, options_.fair_sharing);
   std::vector<uint32_t> targets;
-  if (a.mode == AssignmentMode::kPreempt) {
-    const Preemptor preemptor{w.priority, w.creation_unix_seconds};
-    const RunningView view{running_, by_cq_, cycle_first_handle_, {}};
-    if (options_.fair_sharing && model_.cluster_queue(entry.cq).has_cohort) {
-      RunningView fair_view = view;
-      if (options_.prevent_preemption_loops) {
-        excluded_.clear();
-        for (const PreemptionRecord& r : memory_) {
-          if (r.victim == w.name && running_[r.preemptor.index()].active) {
-            excluded_.push_back(r.preemptor.value());
-          }
-        }
-        fair_view.excluded = excluded_;
-      }
-      targets = FindFairPreemptionTargets(state_, a, preemptor, fair_view,
-                                          options_.preemption_strategies);
-    } else {
-      targets = FindPreemptionTargets(state_, a, preemptor, view);
-    }
-    if (targets.empty()) {
-      d.reason = std::move(a.reason);
-      d.assignment = std::move(a);
-      return;
-    }
-  } else if (a.mode == AssignmentMode::kNoFit) {
+  if (!QuotaFor(w, entry.cq, a, targets)) {
     d.reason = std::move(a.reason);
     d.assignment = std::move(a);
+    std::string why;
+    if (CanBePartial(w) && !AdmitPartially(entry, oracle, result, why)) d.reason += why;
     return;
   }
   const QuotaState::Mark mark = state_.mark();
@@ -174,6 +189,15 @@ void Admitter::Process(Entry& entry, PlacementOracle& oracle, CycleResult& resul
       d.same_refusal_as = refused->workload;
       a.reason.clear();
       d.assignment = std::move(a);
+      std::string why;
+      if (CanBePartial(w)) {
+        state_.Rollback(mark);
+        if (AdmitPartially(entry, oracle, result, why)) {
+          d.same_refusal_as.reset();
+        } else {
+          d.reason += why;
+        }
+      }
       return;
     }
   }
@@ -195,8 +219,129 @@ void Admitter::Process(Entry& entry, PlacementOracle& oracle, CycleResult& resul
                                      targets.size(), placed.reason);
     a.reason.clear();
     d.assignment = std::move(a);
+    std::string why;
+    if (CanBePartial(w) && !AdmitPartially(entry, oracle, result, why)) d.reason += why;
     return;
   }
+  Admitted(entry, std::move(a), std::move(victims), result);
+}
+
+bool Admitter::AdmitPartially(Entry& entry, PlacementOracle& oracle, CycleResult& result,
+                              std::string& why) {
+  const PendingWorkload& w = pending_[entry.workload];
+  // Kueue's ordered reducer: a budget of pods to give up, taken from the last PodSet first,
+  // each down to its min_count; a larger budget never fits worse, so binary searches apply.
+  reduced_.assign(w.pod_sets.begin(), w.pod_sets.end());
+  int64_t total = 0;
+  for (const PodSetRequest& ps : w.pod_sets) {
+    if (ps.min_count > 0 && ps.min_count < ps.count) total += ps.count - ps.min_count;
+  }
+  auto set_budget = [&](int64_t budget) {
+    for (size_t i = w.pod_sets.size(); i-- > 0;) {
+      const PodSetRequest& ps = w.pod_sets[i];
+      const int64_t delta =
+          ps.min_count > 0 && ps.min_count < ps.count ? ps.count - ps.min_count : 0;
+      const int64_t cut = std::min(delta, budget);
+      reduced_[i].count = ps.count - static_cast<int32_t>(cut);
+      budget -= cut;
+    }
+  };
+  Assignment a;
+  std::vector<uint32_t> targets;
+  auto quota_at = [&](int64_t budget) {
+    set_budget(budget);
+    a = AssignFlavors(state_, entry.cq, reduced_, options_.fair_sharing);
+    return QuotaFor(w, entry.cq, a, targets);
+  };
+  // "2 main": the fewest pods of each PodSet.
+  auto min_pods = [&] {
+    std::string counts;
+    for (const PodSetRequest& ps : w.pod_sets) {
+      const int32_t fewest = ps.min_count > 0 ? std::min(ps.min_count, ps.count) : ps.count;
+      counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", fewest, ps.name);
+    }
+    return counts;
+  };
+  // Quota: the smallest budget in [1, total] that has quota.
+  if (!quota_at(total)) {
+    why = fmt::format("; partial admission: no quota even for {} pods: {}", min_pods(),
+                      a.reason);
+    return false;
+  }
+  int64_t lo = 1, hi = total;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (quota_at(mid)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  // Placement at a budget (which has quota): kept when `keep`, else undone.
+  std::string refused;
+  std::vector<WorkloadHandle> victims;
+  auto place_at = [&](int64_t budget, bool keep) {
+    if (!quota_at(budget)) {  // fewer pods lost the quota (a preemption search may)
+      refused = std::move(a.reason);
+      return false;
+    }
+    const QuotaState::Mark mark = state_.mark();
+    victims.clear();
+    for (uint32_t t : targets) {
+      state_.Add(running_[t].cluster_queue, running_[t].usage, -1);
+      victims.push_back(WorkloadHandle(t));
+    }
+    state_.Add(entry.cq, a.total);
+    PlaceResult placed = oracle.TryPlace(w, a, victims);
+    if (!placed.ok || !keep) state_.Rollback(mark);
+    if (!placed.ok) {
+      refused = std::move(placed.reason);
+      return false;
+    }
+    if (!keep) oracle.Undo();
+    return true;
+  };
+  auto admit = [&] {
+    Admitted(entry, std::move(a), std::move(victims), result);
+    return true;
+  };
+  // The most pods first: it is the answer whenever only quota held the workload back.
+  if (place_at(lo, true)) return admit();
+  if (lo == total) {
+    why = fmt::format("; partial admission: no placement for {} pods: {}", min_pods(), refused);
+    return false;
+  }
+  if (!oracle.CanUndo()) {
+    for (int64_t budget = lo + 1; budget <= total; ++budget) {
+      if (place_at(budget, true)) return admit();
+    }
+    why = fmt::format("; partial admission: no placement for {} pods: {}", min_pods(), refused);
+    return false;
+  }
+  if (!place_at(total, false)) {
+    why = fmt::format("; partial admission: no placement for {} pods: {}", min_pods(), refused);
+    return false;
+  }
+  // The smallest budget in (lo, total] that places.
+  lo = lo + 1;
+  hi = total;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (place_at(mid, false)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  if (place_at(lo, true)) return admit();
+  why = fmt::format("; partial admission: no placement for {} pods: {}", min_pods(), refused);
+  return false;
+}
+
+void Admitter::Admitted(Entry& entry, Assignment a, std::vector<WorkloadHandle> victims,
+                        CycleResult& result) {
+  const PendingWorkload& w = pending_[entry.workload];
+  AdmissionDecision& d = result.decisions[entry.workload];
   for (WorkloadHandle v : victims) {
     Unregister(v);
     result.preempted.push_back(v);
@@ -216,9 +361,14 @@ void Admitter::Process(Entry& entry, PlacementOracle& oracle, CycleResult& resul
       memory_.push_back(PreemptionRecord{running_[v.index()].name, d.handle});
     }
   }
+  d.partial = false;
+  for (size_t i = 0; i < a.pod_sets.size(); ++i) {
+    d.partial |= a.pod_sets[i].count < w.pod_sets[a.pod_sets[i].pod_set].count;
+  }
   d.assignment = std::move(a);
   d.victims = std::move(victims);
   d.reason.clear();
+  d.same_refusal_as.reset();
   result.admitted.push_back(entry.workload);
 }
 

@@ -31,6 +31,15 @@
 // evicts and waits for the victims to leave; we decide both at once because the caller applies
 // the whole decision atomically.
 //
+// Partial admission (PodSetRequest::min_count, Kueue's minCount from a Job's
+// kueue.x-k8s.io/job-min-parallelism): only after the whole workload failed (quota,
+// preemption or placement), AdmitPartially binary-searches the pods to give up (from the last
+// PodSet first, each down to its min_count): first the fewest that leave quota (a pure
+// search), then the fewest that also place, asking the oracle and undoing each trial. The
+// decision's assignment then has the admitted counts and `partial` is set. Worked example
+// (PartialAdmissionTest.PlacementBoundBinarySearchWithUndo): quota for 10, nodes for 3 pods,
+// a Job of 8 with minimum 1: trials of 8 (whole), 7, 1, 4, 2, 3 pods, then 3 for good.
+//
 // Fair-sharing preemption (AdmissionOptions::fair_sharing, a ClusterQueue in a cohort) uses
 // FindFairPreemptionTargets with the configured strategies instead of the classic heuristics.
 //
@@ -49,7 +58,8 @@
 //
 // Invariants: after RunCycle, usage equals the sum of the admitted workloads' usage propagated
 // up the tree, and at every node it is within the limits (quota + borrowing limits); a
-// workload is admitted with all its PodSets or not at all.
+// workload is admitted with all its PodSets or not at all, each PodSet with all its pods or,
+// with a min_count, at least that many.
 // Not thread-safe; owned by the engine thread.
 #pragma once
 
@@ -104,11 +114,21 @@ struct PlaceResult {
 // reserves nothing and says why. `victims` are workloads this admission would preempt: treat
 // their pods as gone. A reservation made by a successful TryPlace is final for this cycle;
 // within a cycle nothing but victims gives capacity back (the placement memo relies on it).
+//
+// Partial admission: PodSet i of `assignment` may have fewer pods than the workload's PodSet
+// (assignment.pod_sets[i].count < workload.pod_sets[i].count); then the first `count` pods of
+// the PodSet are placed and the others are not started. To binary-search the largest counts
+// that place, the admitter asks an oracle that CanUndo to Undo a successful TryPlace (always
+// the last call): everything that call reserved and evicted comes back as it was. With an
+// oracle that cannot undo, it tries counts from the largest down and keeps the first that
+// places (more calls; the same answer when fewer pods never place worse).
 class PlacementOracle {
  public:
   virtual ~PlacementOracle() = default;
   virtual PlaceResult TryPlace(const PendingWorkload& workload, const Assignment& assignment,
                                std::span<const WorkloadHandle> victims) = 0;
+  virtual bool CanUndo() const { return false; }
+  virtual void Undo() {}
 };
 
 // Admits every workload whose quota fits, without placement.
@@ -118,6 +138,8 @@ class AlwaysPlace final : public PlacementOracle {
                        std::span<const WorkloadHandle>) override {
     return {true, {}};
   }
+  bool CanUndo() const override { return true; }
+  void Undo() override {}
 };
 
 enum class AdmissionOutcome : uint8_t { kAdmitted, kPending };
@@ -129,6 +151,9 @@ struct AdmissionDecision {
   Assignment assignment;  // kAdmitted: flavors and usage per PodSet; else the last attempt
   std::vector<WorkloadHandle> victims;  // kAdmitted: workloads preempted for it
   std::string reason;                   // kPending: why, in Kueue's wording where one exists
+  // kAdmitted with fewer pods than asked in some PodSet (partial admission): see the counts
+  // in `assignment`.
+  bool partial = false;
   // kPending by the placement memo: the pending workload (index into the pending span) whose
   // refused placement this one reuses; the oracle was not asked for this one.
   std::optional<uint32_t> same_refusal_as;
@@ -208,6 +233,18 @@ class Admitter {
   // Decides one nominated entry; takes its assignment when the quota state has not changed
   // since the nomination (AssignFlavors is a pure function of it).
   void Process(Entry& entry, PlacementOracle& oracle, CycleResult& result);
+  // Whether assignment `a` of `w` in `cq` can have quota: kFit, or kPreempt with victims
+  // (returned in `targets`). Else `a.reason` says why.
+  bool QuotaFor(const PendingWorkload& w, ClusterQueueId cq, Assignment& a,
+                std::vector<uint32_t>& targets);
+  // Partial admission after the full counts failed: the largest counts between the PodSets'
+  // min_count and count (shrinking the last PodSet first, as Kueue) that have quota and place.
+  // Admits with them and returns true, or returns false with `why` set.
+  bool AdmitPartially(Entry& entry, PlacementOracle& oracle, CycleResult& result,
+                      std::string& why);
+  // Records the admission of `w` with `a` (placed) and its victims.
+  void Admitted(Entry& entry, Assignment a, std::vector<WorkloadHandle> victims,
+                CycleResult& result);
   // Fair sharing: the best remaining entry of the subtree at `n`, or -1.
   int Tournament(QuotaNodeId n, std::span<const Entry> entries) const;
   bool TournamentBefore(QuotaNodeId child_a, const Entry& a, QuotaNodeId child_b,
@@ -265,6 +302,7 @@ class Admitter {
   std::vector<uint8_t> blocked_;
   std::vector<ClusterQueueId> active_;
   std::vector<Entry> entries_;
+  std::vector<PodSetRequest> reduced_;  // partial admission: the PodSets at trial counts
 };
 
 }  // namespace tessera::admission

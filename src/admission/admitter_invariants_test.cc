@@ -69,7 +69,8 @@ class Scenario {
     return o;
   }
 
-  PendingWorkload Workload(const QueueModel& m, int64_t serial) {
+  // With `partial`, a PodSet of 2 or more pods may have a min_count (partial admission).
+  PendingWorkload Workload(const QueueModel& m, int64_t serial, bool partial = false) {
     PendingWorkload w;
     w.name = "w" + std::to_string(serial);
     w.cluster_queue = ClusterQueueId::FromIndex(rng_.Uniform(m.num_cluster_queues()));
@@ -85,6 +86,9 @@ class Scenario {
       if (rng_.Uniform(3) == 0) {
         ps.per_pod.push_back(ResourceAmount{m.FindResource("example.com/gpu"),
                                             1 + static_cast<int64_t>(rng_.Uniform(2))});
+      }
+      if (partial && ps.count > 1 && rng_.Uniform(2) == 0) {
+        ps.min_count = 1 + static_cast<int32_t>(rng_.Uniform(static_cast<uint64_t>(ps.count - 1)));
       }
       w.pod_sets.push_back(std::move(ps));
     }
@@ -200,14 +204,19 @@ class CheckingOracle : public PlacementOracle {
   int fail_percent_;
 };
 
+// Every PodSet is admitted with all of its pods, or (partial admission) with at least its
+// min_count, and charged exactly for the pods admitted.
 void ExpectWholeWorkload(const QueueModel& m, const PendingWorkload& w, const Assignment& a) {
   ASSERT_EQ(a.pod_sets.size(), w.pod_sets.size());
   const bool covers_pods = m.cluster_queue(w.cluster_queue).covers_pods;
   std::vector<FlavorResourceAmount> sum;
   for (size_t p = 0; p < w.pod_sets.size(); ++p) {
     const PodSetRequest& ps = w.pod_sets[p];
-    int64_t requested = covers_pods ? ps.count : 0;
-    for (const ResourceAmount& q : ps.per_pod) requested += q.amount * ps.count;
+    const int32_t count = a.pod_sets[p].count;
+    ASSERT_LE(count, ps.count) << w.name;
+    ASSERT_GE(count, ps.min_count > 0 ? ps.min_count : ps.count) << w.name;
+    int64_t requested = covers_pods ? count : 0;
+    for (const ResourceAmount& q : ps.per_pod) requested += q.amount * count;
     int64_t assigned = 0;
     for (const FlavorResourceAmount& u : a.pod_sets[p].usage) {
       assigned += u.amount;
@@ -230,6 +239,7 @@ TEST(AdmitterInvariantsTest, RandomAdmissionsAndReleasesKeepQuotaConsistent) {
   int64_t decisions = 0;
   int64_t admitted = 0;
   int64_t preempted = 0;
+  int64_t partial = 0;
   int64_t serial = 0;
   int scenarios = 0;
   while (decisions < 100'000) {
@@ -254,7 +264,7 @@ TEST(AdmitterInvariantsTest, RandomAdmissionsAndReleasesKeepQuotaConsistent) {
       }
       std::vector<PendingWorkload> pending;
       const int n = 1 + static_cast<int>(rng.Uniform(6));
-      for (int i = 0; i < n; ++i) pending.push_back(scenario.Workload(m, ++serial));
+      for (int i = 0; i < n; ++i) pending.push_back(scenario.Workload(m, ++serial, true));
       if (rng.Uniform(10) == 0) {
         // Every placement fails: everything tried is rolled back, bit for bit.
         const std::vector<int64_t> before = admitter.state().usage_for_test();
@@ -275,6 +285,7 @@ TEST(AdmitterInvariantsTest, RandomAdmissionsAndReleasesKeepQuotaConsistent) {
         ASSERT_EQ(d.outcome, AdmissionOutcome::kAdmitted);
         ExpectWholeWorkload(m, pending[i], d.assignment);
         ASSERT_TRUE(admitter.running(d.handle).active);
+        partial += d.partial ? 1 : 0;
       }
       for (const AdmissionDecision& d : r.decisions) {
         if (d.outcome == AdmissionOutcome::kPending) {
@@ -289,7 +300,9 @@ TEST(AdmitterInvariantsTest, RandomAdmissionsAndReleasesKeepQuotaConsistent) {
   // The random mix must exercise every path.
   EXPECT_GT(admitted, decisions / 10);
   EXPECT_GT(preempted, 100);
+  EXPECT_GT(partial, 100);
   RecordProperty("scenarios", scenarios);
+  RecordProperty("partial", static_cast<int>(partial));
 }
 
 // Nodes as bins of cpu, kBinsPerFlavor per flavor; a PodSet's pods go first-fit onto the

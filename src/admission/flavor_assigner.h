@@ -30,6 +30,9 @@ struct ResourceAmount {
 struct PodSetRequest {
   std::string name;  // "main" for a Job
   int32_t count = 0;
+  // Partial admission: the fewest pods the PodSet may be admitted with (Kueue's minCount);
+  // 0 or >= count: all `count` or nothing.
+  int32_t min_count = 0;
   std::vector<ResourceAmount> per_pod;
   model::Labels node_selector;  // flavors whose nodeLabels disagree on a key are skipped
 };

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -201,6 +203,79 @@ TEST(EngineAdmitTest, PlacementMemoKeepsApartWorkloadsThatPlacementTellsApart) {
   EXPECT_TRUE(with.Workload("one-b").admitted) << with.Workload("one-b").message;
   EXPECT_EQ(with.NodeOf("one-b-0"), "n3");
   ExpectSameDecisions(with, without);
+}
+
+}  // namespace
+}  // namespace tessera::engine
+
+namespace tessera::engine {
+namespace {
+
+// Partial admission (a Job's kueue.x-k8s.io/job-min-parallelism) in the engine. Four nodes of
+// 4 cpu; "wide" asks 6 pods of 3 cpu, at least `min`: one pod per node fits, so 4 start
+// (wide-0..wide-3, one per node) and wide-4, wide-5 are not started; "next" (1 pod x 1 cpu)
+// then takes a node's last cpu.
+void PartialWorkloads(QueuedCluster& c, int32_t min, std::optional<int64_t> quota_milli = {}) {
+  c.Workload("wide", 6, "3", 1);
+  c.queues.workloads.back().pod_sets[0].min_count = min;
+  c.Workload("next", 1, "1", 2);
+  if (quota_milli) {
+    c.queues.cluster_queues[0].resource_groups[0].flavors[0].resources[0].nominal_quota =
+        Quantity(*quota_milli);
+  }
+}
+
+TEST(EngineAdmitTest, PartialAdmissionStartsThePodsThatPlace) {
+  QueuedCluster c;
+  PartialWorkloads(c, 2);
+  const model::Snapshot snapshot = std::move(c.builder).Build();
+  const AdmitRun run = Schedule(snapshot, c.queues, /*memo=*/true);
+  EXPECT_EQ(run.result.check_error, "");
+  const model::WorkloadDecision& wide = run.Workload("wide");
+  ASSERT_TRUE(wide.admitted) << wide.message;
+  ASSERT_EQ(wide.pod_sets.size(), 1u);
+  EXPECT_EQ(wide.pod_sets[0].count, 4);
+  EXPECT_EQ(wide.message, "partially admitted: 4 of 6 pods of main");
+  std::set<std::string> nodes;
+  for (int i = 0; i < 4; ++i) nodes.insert(run.NodeOf("wide-" + std::to_string(i)));
+  EXPECT_EQ(nodes, (std::set<std::string>{"n0", "n1", "n2", "n3"}));
+  for (const char* pod : {"wide-4", "wide-5"}) {
+    const model::Decision& d = run.result.decisions[run.snapshot->FindPod("default", pod)->index()];
+    EXPECT_EQ(d.outcome, Outcome::kWaiting) << pod;
+    EXPECT_EQ(d.message,
+              "not started: workload default/wide is admitted with 4 of the 6 pods of main (partial "
+              "admission, kueue.x-k8s.io/job-min-parallelism 2); its Job runs with parallelism 4");
+  }
+  EXPECT_TRUE(run.Workload("next").admitted);
+  EXPECT_NE(run.NodeOf("next-0"), "<none>");
+}
+
+TEST(EngineAdmitTest, PartialAdmissionWithinTheQuota) {
+  QueuedCluster c;
+  PartialWorkloads(c, 2, 9'000);  // 9 cpu: three pods of 3, and no quota left for next
+  const model::Snapshot snapshot = std::move(c.builder).Build();
+  const AdmitRun run = Schedule(snapshot, c.queues, /*memo=*/true);
+  EXPECT_EQ(run.result.check_error, "");
+  const model::WorkloadDecision& wide = run.Workload("wide");
+  ASSERT_TRUE(wide.admitted) << wide.message;
+  EXPECT_EQ(wide.pod_sets[0].count, 3);
+  EXPECT_EQ(wide.message, "partially admitted: 3 of 6 pods of main");
+  EXPECT_FALSE(run.Workload("next").admitted);
+}
+
+TEST(EngineAdmitTest, PartialAdmissionNeverBelowTheMinimum) {
+  QueuedCluster c;
+  PartialWorkloads(c, 5);
+  const model::Snapshot snapshot = std::move(c.builder).Build();
+  const AdmitRun run = Schedule(snapshot, c.queues, /*memo=*/true);
+  EXPECT_EQ(run.result.check_error, "");
+  const model::WorkloadDecision& wide = run.Workload("wide");
+  EXPECT_FALSE(wide.admitted);
+  EXPECT_NE(wide.message.find("; partial admission: no placement for 5 main pods: "),
+            std::string::npos)
+      << wide.message;
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(run.NodeOf("wide-" + std::to_string(i)), "<none>");
+  EXPECT_TRUE(run.Workload("next").admitted);
 }
 
 }  // namespace

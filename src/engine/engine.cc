@@ -556,6 +556,7 @@ class EngineOracle final : public admission::PlacementOracle {
     // The workloads this admission preempts leave first: their pods are off their nodes,
     // and their claims' devices free once no other pod uses them.
     ++tries_;
+    last_ = {.mark = mark, .workload = w};
     for (admission::WorkloadHandle v : victims) {
       if (const Engine::Impl::RunningWorkload* r = m_.FindRunning(v)) m_.Evict(*r);
     }
@@ -563,6 +564,12 @@ class EngineOracle final : public admission::PlacementOracle {
       AllowFlavors(ps);
       FlavorTolerations(ps);
       model::GangSpec gang = m_.GangOfWorkload(spec, ps.pod_set);
+      // Partial admission: the first `count` pods of the PodSet (the Job's parallelism is
+      // lowered to count; its controller creates the lowest indexes).
+      std::vector<std::string>& names = gang.members.front().pod_names;
+      if (ps.count >= 0 && static_cast<size_t>(ps.count) < names.size()) {
+        names.resize(static_cast<size_t>(ps.count));
+      }
       internal::GangPlan plan = m_.CompileGang(gang, FlavorTopology(ps));
       plan.label.clear();  // the reason is shown as the workload's, which names it already
       std::string reason;
@@ -577,6 +584,15 @@ class EngineOracle final : public admission::PlacementOracle {
       }
     }
     return {true, {}};
+  }
+
+  // Gives back what the last (successful) TryPlace reserved and evicted.
+  bool CanUndo() const override { return true; }
+  void Undo() override {
+    m_.RollbackTo(last_.mark);
+    for (const std::vector<PodId>& set : pods_[last_.workload]) {
+      for (PodId p : set) decisions_[p.index()] = Decision{.pod = p};
+    }
   }
 
   uint64_t tries() const { return tries_; }
@@ -665,6 +681,10 @@ class EngineOracle final : public admission::PlacementOracle {
   std::vector<std::vector<model::Toleration>> flavor_tolerations_;  // by FlavorId
   std::vector<std::string> flavor_topology_;                        // by FlavorId
   uint64_t tries_ = 0;                                              // TryPlace calls
+  struct LastTry {
+    internal::Mark mark;
+    size_t workload = 0;  // index into pending_
+  } last_;
 };
 
 }  // namespace
@@ -725,6 +745,34 @@ uint64_t Engine::Impl::PlacementClass(const model::WorkloadSpec& spec,
     }
   }
   return classes.try_emplace(key, classes.size() + 1).first->second;
+}
+
+void Engine::Impl::PartialAdmission(const model::WorkloadSpec& spec,
+                                    const admission::AdmissionDecision& d,
+                                    const std::vector<std::vector<PodId>>& set_pods,
+                                    model::WorkloadDecision& out,
+                                    std::vector<Decision>& decisions) const {
+  std::string counts;
+  for (const admission::PodSetAssignment& ps : d.assignment.pod_sets) {
+    const std::vector<PodId>& ids = set_pods[ps.pod_set];
+    if (static_cast<size_t>(ps.count) >= ids.size()) continue;
+    const model::PodSetSpec& set = spec.pod_sets[ps.pod_set];
+    counts += fmt::format("{}{} of {} pods of {}", counts.empty() ? "" : ", ", ps.count,
+                          ids.size(), set.name);
+    for (PodId p : ids) {
+      if (overlay.node_of(p).valid()) continue;
+      Decision& pd = decisions[p.index()];
+      pd = Decision{.pod = p,
+                    .outcome = Outcome::kWaiting,
+                    .nodes_total = static_cast<uint32_t>(snapshot.num_nodes())};
+      pd.message = fmt::format(
+          "not started: {} is admitted with {} of the {} pods of {} (partial admission, "
+          "kueue.x-k8s.io/job-min-parallelism {}); its Job runs with parallelism {}",
+          WorkloadLabel(spec), ps.count, ids.size(), set.name, set.min_count.value_or(0),
+          ps.count);
+    }
+  }
+  out.message = fmt::format("partially admitted: {}", counts);
 }
 
 void Engine::Impl::Admit(ScheduleResult& result) {
@@ -798,6 +846,7 @@ void Engine::Impl::Admit(ScheduleResult& result) {
         if (auto id = snapshot.FindPod(spec.namespace_name, name)) ids.push_back(*id);
       }
       admission::PodSetRequest request{.name = ps.name, .count = static_cast<int32_t>(ids.size())};
+      if (ps.min_count && *ps.min_count < request.count) request.min_count = *ps.min_count;
       if (!ids.empty()) {
         for (const model::ResourceAmount& ra : snapshot.pod_requests(ids[0])) {
           // Every requested resource has an id (Create interned them); one that no
@@ -889,6 +938,7 @@ void Engine::Impl::Admit(ScheduleResult& result) {
     if (d.outcome == admission::AdmissionOutcome::kAdmitted) {
       out.admitted = true;
       out.pod_sets = PodSetAdmissions(spec, d.assignment);
+      if (d.partial) PartialAdmission(spec, d, pods[d.workload], out, result.decisions);
       // Its victims: evicted, their pods deleted.
       for (admission::WorkloadHandle v : d.victims) {
         const RunningWorkload* r = FindRunning(v);
@@ -951,10 +1001,17 @@ void Engine::Impl::Admit(ScheduleResult& result) {
       size_t bound = 0;
       for (PodId p : all) bound += overlay.node_of(p).valid() ? 1 : 0;
       const bool admitted = d.outcome == admission::AdmissionOutcome::kAdmitted;
-      if (bound != (admitted ? all.size() : 0)) {
+      // Admitted: exactly the admitted counts (all pods unless partially admitted).
+      size_t want = 0;
+      for (const admission::PodSetAssignment& ps : d.assignment.pod_sets) {
+        want += static_cast<size_t>(ps.count);
+      }
+      if (bound != (admitted ? want : 0)) {
         result.check_error = fmt::format("workload {} is {} with {} of its {} pods placed",
                                          pending[d.workload].name,
-                                         admitted ? "admitted" : "not admitted", bound, all.size());
+                                         admitted ? fmt::format("admitted for {} pods", want)
+                                                  : std::string("not admitted"),
+                                         bound, all.size());
       } else {
         result.check_error = CheckPlaced(all);
       }

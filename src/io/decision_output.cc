@@ -709,6 +709,7 @@ YAML::Node WorkloadObject(const LoadedManifests& manifests, const model::Workloa
     YAML::Node entry(YAML::NodeType::Map);
     entry["name"] = StringNode(ps.name);
     entry["count"] = ps.count;
+    if (ps.min_count) entry["minCount"] = *ps.min_count;
     wspec["podSets"].push_back(entry);
   }
   YAML::Node status = ChildMap(w, "status");
@@ -754,7 +755,7 @@ std::array<std::string, 5> WorkloadRow(const LoadedManifests& manifests,
   const std::string message = WorkloadMessage(manifests, wd, claims);
   return {spec.namespace_name, spec.name, wd.cluster_queue.empty() ? "<none>" : wd.cluster_queue,
           wd.admitted ? "Admitted" : wd.evicted ? "Preempted" : "Pending",
-          wd.admitted ? "" : message};
+          wd.admitted ? wd.message : message};
 }
 
 // The PodGroup KAI's podgrouper makes for a Job, JobSet or Pod in a KAI queue
@@ -803,7 +804,7 @@ std::array<std::string, 5> PodGroupRow(const LoadedManifests& manifests,
   const std::string message = WorkloadMessage(manifests, wd, claims);
   return {spec.namespace_name, "pg-" + spec.owner.name, spec.kai_queue,
           wd.admitted ? "Admitted" : wd.evicted ? "Preempted" : "Pending",
-          wd.admitted ? "" : message};
+          wd.admitted ? wd.message : message};
 }
 
 }  // namespace

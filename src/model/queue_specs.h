@@ -161,6 +161,10 @@ struct KueueFairSharingSpec {
 struct PodSetSpec {
   std::string name;  // "main" for a Job; the replicatedJob name for a JobSet
   int32_t count = 0;
+  // Partial admission (Kueue's PodSet.minCount): the PodSet may be admitted with fewer pods,
+  // down to this many, when all `count` do not fit. Set from a queued Job's annotation
+  // kueue.x-k8s.io/job-min-parallelism; 1 <= min_count < count when set.
+  std::optional<int32_t> min_count;
   std::vector<std::string> pod_names;  // `count` names of pods in the snapshot (same namespace)
   // Kueue's topology-aware annotations on the pod template (empty when absent).
   std::string required_topology;

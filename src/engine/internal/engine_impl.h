@@ -239,6 +239,12 @@ struct Engine::Impl {
 
   // Admits the queued workloads through the queues and places their pods (all or none).
   void Admit(ScheduleResult& result);
+  // A workload admitted with fewer pods than it asked (partial admission): its message, and
+  // its pods that do not start wait with the reason.
+  void PartialAdmission(const model::WorkloadSpec& spec, const admission::AdmissionDecision& d,
+                        const std::vector<std::vector<model::PodId>>& set_pods,
+                        model::WorkloadDecision& out,
+                        std::vector<model::Decision>& decisions) const;
   // Status.admission's PodSets for `assignment`.
   std::vector<model::PodSetAdmission> PodSetAdmissions(
       const model::WorkloadSpec& spec, const admission::Assignment& assignment) const;

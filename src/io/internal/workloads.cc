@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <set>
 #include <string_view>
@@ -226,6 +227,36 @@ Status ParseTopologyAnnotations(const Field& annotations, model::PodSetSpec& pod
   return OkStatus();
 }
 
+namespace {
+// A queued Job's kueue.x-k8s.io/job-min-parallelism: a whole number from 1 to one below the
+// Job's pod count, as Kueue's Job webhook requires (it parses with strconv.Atoi: an optional
+// sign and decimal digits).
+Result<std::optional<int32_t>> ReadMinParallelism(const Field& job, int32_t pods) {
+  TESSERA_ASSIGN_OR_RETURN(Field annotations, job.Get("metadata").GetMap("annotations"));
+  if (!annotations.present()) return std::optional<int32_t>();
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> text,
+                           annotations.GetString(kJobMinParallelismAnnotation));
+  if (!text) return std::optional<int32_t>();
+  const Field at = annotations.Get(kJobMinParallelismAnnotation);
+  std::string_view digits = *text;
+  if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+    return at.Fail(fmt::format("must be a whole number of pods, got {}", Quote(*text)));
+  }
+  if (value < 1 || value >= pods) {
+    return at.Fail(pods > 1 ? fmt::format("must be between 1 and {} (fewer than the Job's {} "
+                                          "pods), got {}",
+                                          pods - 1, pods, value)
+                            : fmt::format("the Job has {} pod(s): partial admission needs at "
+                                          "least 2 (parallelism and completions), got {}",
+                                          pods, value));
+  }
+  return std::optional<int32_t>(static_cast<int32_t>(value));
+}
+}  // namespace
+
 Result<WorkloadIntake> ParseJob(const Field& object, ObjectMeta meta, int64_t pods_before) {
   const std::string namespace_name = meta.namespace_name;
   TESSERA_ASSIGN_OR_RETURN(WorkloadIntake w,
@@ -245,6 +276,9 @@ Result<WorkloadIntake> ParseJob(const Field& object, ObjectMeta meta, int64_t po
                     kMaxPodsPerWorkload));
   }
   TESSERA_RETURN_IF_ERROR(CheckTotal(CountField(spec), w.num_pods, pods_before));
+  if (!w.queue.queue_name.empty()) {  // Kueue's Job integration; KAI has no such annotation
+    TESSERA_ASSIGN_OR_RETURN(ps.min_count, ReadMinParallelism(object, ps.pods_per_job));
+  }
   w.pod_sets.push_back(std::move(ps));
   return w;
 }
@@ -320,6 +354,7 @@ Result<std::vector<model::PodSetSpec>> ExpandWorkload(
     model::PodSetSpec set = ps.topology;
     set.name = ps.name;
     set.count = static_cast<int32_t>(int64_t{ps.replicas} * ps.pods_per_job);
+    set.min_count = ps.min_count;
     set.pod_names.reserve(static_cast<size_t>(set.count));
     for (int32_t j = 0; j < ps.replicas; ++j, ++global_index) {
       const std::string job = jobset ? fmt::format("{}-{}-{}", w.name, ps.name, j) : w.name;

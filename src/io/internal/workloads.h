@@ -38,6 +38,9 @@ namespace tessera::io::internal {
 inline constexpr char kQueueNameLabel[] = "kueue.x-k8s.io/queue-name";
 inline constexpr char kKaiQueueLabel[] = "kai.scheduler/queue";
 inline constexpr char kWorkloadPriorityClassLabel[] = "kueue.x-k8s.io/priority-class";
+// Kueue's partial admission for a batch/v1 Job: the Job may start with fewer pods (its
+// parallelism lowered), down to this many, when all of them cannot be admitted.
+inline constexpr char kJobMinParallelismAnnotation[] = "kueue.x-k8s.io/job-min-parallelism";
 
 // Kubernetes caps an Indexed Job at 100,000 completions; we cap every workload there. The
 // total is lower than a simulator might like because every expanded pod also gets a
@@ -81,6 +84,7 @@ struct PodSetIntake {
   int32_t replicas = 1;
   int32_t pods_per_job = 0;
   bool indexed = false;  // completionMode: Indexed
+  std::optional<int32_t> min_count;  // a queued Job's kueue.x-k8s.io/job-min-parallelism
   PodTemplateIntake tmpl;
   model::PodSetSpec topology;  // only the topology fields are set
 };

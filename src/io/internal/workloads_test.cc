@@ -420,6 +420,27 @@ TEST(WorkloadsTest, RejectsInvalidJobs) {
            "\" is too long: must be no more than 63 characters"},
       {"apiVersion: jobset.x-k8s.io/v1alpha2\nkind: JobSet\nmetadata: {name: s}\nspec: {}\n",
        "-: JobSet default/s: spec.replicatedJobs: must list at least one replicatedJob"},
+      // Partial admission (a queued Job only): Kueue's webhook wants 0 < min < pods.
+      {"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, labels: {kueue.x-k8s.io/queue-name: "
+       "q}, annotations: {kueue.x-k8s.io/job-min-parallelism: \"4\"}}\nspec: {parallelism: 4, "
+       "template: {spec: {containers: [{name: c}]}}}\n",
+       "-: Job default/j: metadata.annotations.kueue.x-k8s.io/job-min-parallelism: must be "
+       "between 1 and 3 (fewer than the Job's 4 pods), got 4"},
+      {"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, labels: {kueue.x-k8s.io/queue-name: "
+       "q}, annotations: {kueue.x-k8s.io/job-min-parallelism: \"0\"}}\nspec: {parallelism: 4, "
+       "completions: 2, template: {spec: {containers: [{name: c}]}}}\n",
+       "-: Job default/j: metadata.annotations.kueue.x-k8s.io/job-min-parallelism: must be "
+       "between 1 and 1 (fewer than the Job's 2 pods), got 0"},
+      {"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, labels: {kueue.x-k8s.io/queue-name: "
+       "q}, annotations: {kueue.x-k8s.io/job-min-parallelism: half}}\nspec: {parallelism: 4, "
+       "template: {spec: {containers: [{name: c}]}}}\n",
+       "-: Job default/j: metadata.annotations.kueue.x-k8s.io/job-min-parallelism: must be a "
+       "whole number of pods, got \"half\""},
+      {"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, labels: {kueue.x-k8s.io/queue-name: "
+       "q}, annotations: {kueue.x-k8s.io/job-min-parallelism: \"1\"}}\nspec: {template: {spec: "
+       "{containers: [{name: c}]}}}\n",
+       "-: Job default/j: metadata.annotations.kueue.x-k8s.io/job-min-parallelism: the Job has 1 "
+       "pod(s): partial admission needs at least 2 (parallelism and completions), got 1"},
       {"apiVersion: jobset.x-k8s.io/v1alpha1\nkind: JobSet\nmetadata: {name: s}\nspec: {}\n",
        "-: JobSet default/s: apiVersion: unknown apiVersion \"jobset.x-k8s.io/v1alpha1\" for "
        "kind JobSet; known: jobset.x-k8s.io/v1alpha2"},
@@ -533,6 +554,8 @@ TEST_F(WorkloadExamplesTest, KueueJobExamples) {
   ASSERT_TRUE(partial.ok()) << ErrorOf(partial);
   EXPECT_EQ(partial->snapshot.num_pods(), 20u);
   EXPECT_EQ(partial->queues.workloads[0].queue_name, "user-queue");
+  EXPECT_EQ(partial->queues.workloads[0].pod_sets[0].count, 20);
+  EXPECT_EQ(partial->queues.workloads[0].pod_sets[0].min_count, 5);
 
   auto kai = Load("kai/gpu-sharing-fraction-pod.yaml");
   ASSERT_TRUE(kai.ok()) << ErrorOf(kai);
