@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -59,13 +60,69 @@ double TimeMean(std::span<const int64_t> times, F value) {
   return area / static_cast<double>(span);
 }
 
-// Places admitted tasks on the World with the run's policy. Victims leave their nodes first;
-// if the task then fits nowhere, they go back to the nodes they were on (possibly other GPUs
-// of it: the allocator chooses again) and nothing changes.
+// The nodes of each ResourceFlavor of `model` (indexed by FlavorId): 1 where the node's
+// labels include every nodeLabel of the flavor. A flavor without nodeLabels gets an empty
+// mask, meaning every node.
+std::vector<std::vector<char>> FlavorNodes(const admission::QueueModel& model,
+                                           std::span<const model::TraceNode> nodes) {
+  std::vector<std::vector<char>> out(model.num_flavors());
+  for (size_t f = 0; f < model.num_flavors(); ++f) {
+    const model::Labels& want = model.flavor(admission::FlavorId::FromIndex(f)).node_labels;
+    if (want.empty()) continue;
+    out[f].assign(nodes.size(), 0);
+    for (size_t n = 0; n < nodes.size(); ++n) {
+      bool all = true;
+      for (const auto& [key, value] : want) {
+        bool found = false;
+        for (const auto& [k, v] : nodes[n].labels) found = found || (k == key && v == value);
+        all = all && found;
+      }
+      out[f][n] = all ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+// ChooseNode restricted to the nodes where `allowed` is 1 (every node when it is empty).
+Choice ChooseAllowedNode(const World& world, Policy& policy, size_t t,
+                         std::span<const int64_t> rank, Rng& rng, std::vector<uint32_t>& feasible,
+                         std::span<const char> allowed) {
+  if (allowed.empty()) return ChooseNode(world, policy, t, rank, rng, feasible);
+  const Task& task = world.tasks()[t];
+  std::span<const NodeState> nodes = world.nodes();
+  if (policy.picks_at_random()) {
+    feasible.clear();
+    for (size_t n = 0; n < nodes.size(); ++n) {
+      if (allowed[n] != 0 && nodes[n].Fits(task)) feasible.push_back(static_cast<uint32_t>(n));
+    }
+    if (feasible.empty()) return {};
+    const size_t n = feasible[rng.Uniform(feasible.size())];
+    return {static_cast<int64_t>(n), policy.Evaluate(world, n, task).gpu};
+  }
+  Choice best;
+  int64_t best_score = std::numeric_limits<int64_t>::min();
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    if (allowed[n] == 0 || !nodes[n].Fits(task)) continue;
+    const Score s = policy.Evaluate(world, n, task);
+    if (best.node < 0 || s.value > best_score ||
+        (s.value == best_score && rank[n] < rank[static_cast<size_t>(best.node)])) {
+      best_score = s.value;
+      best = {static_cast<int64_t>(n), s.gpu};
+    }
+  }
+  return best;
+}
+
+// Places admitted tasks on the World with the run's policy: every pod of the task, on the
+// nodes of the flavors its assignment chose, or none. Victims leave their nodes first; if the
+// task then does not fit, its pods placed so far leave, the victims go back to the nodes they
+// were on (possibly other GPUs of it: the allocator chooses again) and nothing changes.
 class WorldOracle final : public admission::PlacementOracle {
  public:
   WorldOracle(World& world, Policy& policy, std::span<const int64_t> rank, Rng& rng,
               const AdmissionLoop& loop, std::span<const model::TraceTask> order,
+              std::span<const uint32_t> first_pod, const admission::QueueModel& model,
+              const std::vector<std::vector<char>>& flavor_nodes,
               const std::function<void(size_t)>& placed_or_removed)
       : world_(world),
         policy_(policy),
@@ -73,60 +130,122 @@ class WorldOracle final : public admission::PlacementOracle {
         rng_(rng),
         loop_(loop),
         order_(order),
+        first_pod_(first_pod),
+        model_(model),
+        flavor_nodes_(flavor_nodes),
         touched_(placed_or_removed) {}
 
   admission::PlaceResult TryPlace(const admission::PendingWorkload& workload,
-                                  const admission::Assignment&,
+                                  const admission::Assignment& assignment,
                                   std::span<const admission::WorkloadHandle> victims) override {
     ++attempts;
     const uint32_t t = loop_.WorkloadOf(workload);
     removed_.clear();
     for (admission::WorkloadHandle h : victims) {
       const uint32_t v = loop_.WorkloadOf(h);
-      const int64_t n = world_.node_of(v);
-      TESSERA_CHECK(n >= 0) << "victim " << order_[v].name << " is on no node";
-      world_.Remove(v);
-      policy_.Removed(world_, v, static_cast<size_t>(n));
-      touched_(static_cast<size_t>(n));
-      removed_.emplace_back(v, static_cast<size_t>(n));
-    }
-    const Choice c = ChooseNode(world_, policy_, t, rank_, rng_, feasible_);
-    if (c.node < 0) {
-      for (auto it = removed_.rbegin(); it != removed_.rend(); ++it) {
-        world_.Place(it->first, it->second);
-        policy_.Placed(world_, it->first, it->second);
-        touched_(it->second);
+      for (uint32_t p = first_pod_[v]; p < first_pod_[v + 1]; ++p) {
+        const int64_t n = world_.node_of(p);
+        TESSERA_CHECK(n >= 0) << "victim " << order_[v].name << " is on no node";
+        world_.Remove(p);
+        policy_.Removed(world_, p, static_cast<size_t>(n));
+        touched_(static_cast<size_t>(n));
+        removed_.emplace_back(p, static_cast<size_t>(n));
       }
-      return {false,
-              fmt::format("pod {}/{} fits no node", model::kScenarioNamespace, order_[t].name)};
     }
-    const auto n = static_cast<size_t>(c.node);
-    world_.Place(t, n, c.gpu);
-    policy_.Placed(world_, t, n);
-    touched_(n);
+    const std::span<const char> allowed = AllowedNodes(assignment);
+    placed_.clear();
+    const uint32_t pods = first_pod_[t + 1] - first_pod_[t];
+    for (uint32_t p = first_pod_[t]; p < first_pod_[t + 1]; ++p) {
+      const Choice c = ChooseAllowedNode(world_, policy_, p, rank_, rng_, feasible_, allowed);
+      if (c.node < 0) {
+        GiveBack();
+        const std::string where =
+            flavor_names_.empty() ? "" : fmt::format(" of flavor {}", flavor_names_);
+        if (pods == 1) {
+          return {false, fmt::format("pod {}/{} fits no node{}", model::kScenarioNamespace,
+                                     order_[t].name, where)};
+        }
+        return {false, fmt::format("pod {} of {} of {}/{} fits no node{} ({} of {} placed)",
+                                   p - first_pod_[t] + 1, pods, model::kScenarioNamespace,
+                                   order_[t].name, where, p - first_pod_[t], pods)};
+      }
+      const auto n = static_cast<size_t>(c.node);
+      world_.Place(p, n, c.gpu);
+      policy_.Placed(world_, p, n);
+      touched_(n);
+      placed_.emplace_back(p, n);
+    }
     return {true, {}};
   }
 
   int64_t attempts = 0;
 
  private:
+  // Takes this attempt's pods off and puts the victims back.
+  void GiveBack() {
+    for (auto it = placed_.rbegin(); it != placed_.rend(); ++it) {
+      world_.Remove(it->first);
+      policy_.Removed(world_, it->first, it->second);
+      touched_(it->second);
+    }
+    for (auto it = removed_.rbegin(); it != removed_.rend(); ++it) {
+      world_.Place(it->first, it->second);
+      policy_.Placed(world_, it->first, it->second);
+      touched_(it->second);
+    }
+  }
+
+  // The nodes of every flavor the assignment uses (empty: every node); sets flavor_names_ to
+  // the flavors that restrict, for messages.
+  std::span<const char> AllowedNodes(const admission::Assignment& assignment) {
+    flavor_names_.clear();
+    restricting_.clear();
+    for (const admission::PodSetAssignment& ps : assignment.pod_sets) {
+      for (const admission::FlavorResourceAmount& u : ps.usage) {
+        const auto f = static_cast<uint32_t>(model_.FlavorOf(u.fr).index());
+        if (flavor_nodes_[f].empty() ||
+            std::find(restricting_.begin(), restricting_.end(), f) != restricting_.end()) {
+          continue;
+        }
+        restricting_.push_back(f);
+        if (!flavor_names_.empty()) flavor_names_ += "+";
+        flavor_names_ += model_.flavor(admission::FlavorId::FromIndex(f)).name;
+      }
+    }
+    if (restricting_.empty()) return {};
+    if (restricting_.size() == 1) return flavor_nodes_[restricting_[0]];
+    mask_ = flavor_nodes_[restricting_[0]];
+    for (size_t i = 1; i < restricting_.size(); ++i) {
+      const std::vector<char>& m = flavor_nodes_[restricting_[i]];
+      for (size_t n = 0; n < mask_.size(); ++n) mask_[n] = static_cast<char>(mask_[n] & m[n]);
+    }
+    return mask_;
+  }
+
   World& world_;
   Policy& policy_;
   std::span<const int64_t> rank_;
   Rng& rng_;
   const AdmissionLoop& loop_;
   std::span<const model::TraceTask> order_;
+  std::span<const uint32_t> first_pod_;
+  const admission::QueueModel& model_;
+  const std::vector<std::vector<char>>& flavor_nodes_;
   const std::function<void(size_t)>& touched_;
   std::vector<uint32_t> feasible_;
-  std::vector<std::pair<uint32_t, size_t>> removed_;
+  std::vector<std::pair<uint32_t, size_t>> removed_, placed_;
+  std::vector<char> mask_;
+  std::vector<uint32_t> restricting_;  // flavors (indexes) with nodeLabels the assignment uses
+  std::string flavor_names_;
 };
 
 class Recorder final : public LoopListener {
  public:
   Recorder(const SimConfig& config, const admission::QueueModel& model,
            const admission::Admitter& admitter, World& world, Policy& policy,
-           std::span<const model::TraceTask> order, std::span<const uint32_t> queue_of_task,
-           const AdmissionLoop& loop, const std::function<void(size_t)>& touched,
+           std::span<const model::TraceTask> order, std::span<const uint32_t> first_pod,
+           std::span<const uint32_t> queue_of_task, const AdmissionLoop& loop,
+           const std::function<void(size_t)>& touched,
            const std::function<void(int64_t)>& progress, TenantObserver* observer)
       : config_(config),
         model_(model),
@@ -134,6 +253,7 @@ class Recorder final : public LoopListener {
         world_(world),
         policy_(policy),
         order_(order),
+        first_pod_(first_pod),
         queue_of_task_(queue_of_task),
         loop_(loop),
         touched_(touched),
@@ -147,18 +267,27 @@ class Recorder final : public LoopListener {
     borrowing_admissions_.assign(queues, 0);
     preemptions_.assign(queues, 0);
     samples_.resize(queues);
-    const admission::FlavorId flavor = model.FindFlavor(model::kScenarioFlavor);
-    TESSERA_CHECK(flavor.valid());
+    // Every resource is reported summed over the flavors.
     for (const std::string& r : config.queues->resources) {
       const admission::ResourceId id = model.FindResource(r);
       TESSERA_CHECK(id.valid()) << r;
-      frs_.push_back(model.Fr(flavor, id));
+      std::vector<admission::FlavorResource> frs;
+      for (size_t f = 0; f < model.num_flavors(); ++f) {
+        frs.push_back(model.Fr(admission::FlavorId::FromIndex(f), id));
+      }
+      frs_.push_back(std::move(frs));
       divisors_.push_back(DisplayDivisor(r));
+    }
+    demand_milli_.assign(order.size(), 0);
+    for (size_t t = 0; t < order.size(); ++t) {
+      for (uint32_t p = first_pod[t]; p < first_pod[t + 1]; ++p) {
+        demand_milli_[t] += world.tasks()[p].demand_milli;
+      }
     }
   }
 
   void Arrived(uint32_t t, int64_t) override {
-    policy_.Arrived(world_, t);
+    for (uint32_t p = first_pod_[t]; p < first_pod_[t + 1]; ++p) policy_.Arrived(world_, p);
     ++pending_[queue_of_task_[t]];
     if (++arrived_unreported_ == 1024) Flush();
   }
@@ -168,25 +297,29 @@ class Recorder final : public LoopListener {
   }
 
   void Departed(uint32_t t, int64_t) override {
-    const int64_t n = world_.node_of(t);
-    TESSERA_CHECK(n >= 0);
-    world_.Remove(t);
-    policy_.Removed(world_, t, static_cast<size_t>(n));
-    touched_(static_cast<size_t>(n));
-    allocated_milli_ -= world_.tasks()[t].demand_milli;
+    for (uint32_t p = first_pod_[t]; p < first_pod_[t + 1]; ++p) {
+      const int64_t n = world_.node_of(p);
+      TESSERA_CHECK(n >= 0);
+      world_.Remove(p);
+      policy_.Removed(world_, p, static_cast<size_t>(n));
+      touched_(static_cast<size_t>(n));
+    }
+    allocated_milli_ -= demand_milli_[t];
     --running_[queue_of_task_[t]];
     --running_total_;
   }
 
   void Admitted(uint32_t t, const admission::AdmissionDecision& d, int64_t now) override {
     const uint32_t q = queue_of_task_[t];
-    TESSERA_CHECK(world_.node_of(t) >= 0) << order_[t].name << " admitted without a placement";
+    for (uint32_t p = first_pod_[t]; p < first_pod_[t + 1]; ++p) {
+      TESSERA_CHECK(world_.node_of(p) >= 0) << order_[t].name << " admitted without a placement";
+    }
     --pending_[q];
     ++running_[q];
     ++running_total_;
     ++admissions_[q];
     borrowing_admissions_[q] += d.assignment.borrows ? 1 : 0;
-    allocated_milli_ += world_.tasks()[t].demand_milli;
+    allocated_milli_ += demand_milli_[t];
     if (first_admission_[t] < 0) {
       first_admission_[t] = now;
       const double wait = static_cast<double>(now - std::max<int64_t>(order_[t].creation_s, 0));
@@ -200,7 +333,7 @@ class Recorder final : public LoopListener {
     ++pending_[q];
     --running_[q];
     --running_total_;
-    allocated_milli_ -= world_.tasks()[t].demand_milli;
+    allocated_milli_ -= demand_milli_[t];
   }
 
   // "" while every quota limit held at every step (config.check), else the first violation.
@@ -208,7 +341,7 @@ class Recorder final : public LoopListener {
 
   void Stepped(int64_t now) override {
     if (observer_ != nullptr) {
-      observer_->Stepped(now, admitter_, world_, order_, loop_.pending());
+      observer_->Stepped(now, admitter_, world_, order_, first_pod_, loop_.pending());
     }
     const admission::QuotaState& state = admitter_.state();
     // --check: every quota node within its limits at every cohort level (the run starts
@@ -227,8 +360,12 @@ class Recorder final : public LoopListener {
       s.pending = pending_[q];
       s.running = running_[q];
       for (size_t r = 0; r < frs_.size(); ++r) {
-        const int64_t used = state.usage(node, frs_[r]);
-        const int64_t borrowed = std::max<int64_t>(0, used - model_.nominal(node, frs_[r]));
+        int64_t used = 0, borrowed = 0;
+        for (const admission::FlavorResource fr : frs_[r]) {
+          const int64_t u = state.usage(node, fr);
+          used += u;
+          borrowed += std::max<int64_t>(0, u - model_.nominal(node, fr));
+        }
         s.used.push_back(static_cast<double>(used) / divisors_[r]);
         s.borrowed.push_back(static_cast<double>(borrowed) / divisors_[r]);
       }
@@ -295,9 +432,18 @@ class Recorder final : public LoopListener {
       QueueRun out{.name = model_.cluster_queue(cq).name,
                    .cohort = info.parent.valid() ? model_.node(info.parent).name : "",
                    .weight = info.fair_sharing_weight};
+      // Summed over the flavors the queue declares; a borrowing limit is unlimited (-1) when
+      // any of them is.
       for (size_t r = 0; r < frs_.size(); ++r) {
-        out.nominal.push_back(static_cast<double>(model_.nominal(node, frs_[r])) / divisors_[r]);
-        const int64_t limit = model_.borrowing_limit(node, frs_[r]);
+        int64_t nominal = 0, limit = 0;
+        for (const admission::FlavorResource fr : frs_[r]) {
+          if (!model_.declares(node, fr)) continue;
+          nominal += model_.nominal(node, fr);
+          const int64_t l = model_.borrowing_limit(node, fr);
+          limit = l == admission::kNoLimit || limit == admission::kNoLimit ? admission::kNoLimit
+                                                                            : limit + l;
+        }
+        out.nominal.push_back(static_cast<double>(nominal) / divisors_[r]);
         out.borrowing_limit.push_back(
             limit == admission::kNoLimit ? -1 : static_cast<double>(limit) / divisors_[r]);
       }
@@ -349,13 +495,15 @@ class Recorder final : public LoopListener {
   World& world_;
   Policy& policy_;
   std::span<const model::TraceTask> order_;
+  std::span<const uint32_t> first_pod_;
   std::span<const uint32_t> queue_of_task_;
   const AdmissionLoop& loop_;
   const std::function<void(size_t)>& touched_;
   const std::function<void(int64_t)>& progress_;
   TenantObserver* observer_;
-  std::vector<admission::FlavorResource> frs_;
+  std::vector<std::vector<admission::FlavorResource>> frs_;  // per reported resource, per flavor
   std::vector<double> divisors_;
+  std::vector<int64_t> demand_milli_;  // per task: GPU milli its pods asked for
   std::vector<int64_t> pending_, running_, admissions_, borrowing_admissions_, preemptions_;
   std::vector<int64_t> first_admission_;
   int64_t allocated_milli_ = 0, running_total_ = 0, arrived_unreported_ = 0;
@@ -371,7 +519,8 @@ class Recorder final : public LoopListener {
 
 tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string& policy_name,
                                      uint64_t seed, const std::function<void(int64_t)>& progress,
-                                     const WallClock& clock, TenantObserver* observer) {
+                                     const WallClock& clock, TenantObserver* observer,
+                                     const TenantOptions& options) {
   TESSERA_CHECK(config.queues.has_value());
   const double start = clock ? clock() : 0;
   Run run{.policy = policy_name, .seed = seed};
@@ -384,19 +533,74 @@ tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string&
   }
   const admission::QueueModel model = std::move(compiled).value();
 
+  // Pods per task, in config.tasks order.
+  if (!options.pods.empty() && options.pods.size() != config.tasks.size()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{}: {} pod counts for {} tasks", config.workload, options.pods.size(),
+                             config.tasks.size()));
+  }
+  auto pods_of = [&](size_t i) { return options.pods.empty() ? 1 : options.pods[i]; };
+  int64_t total_pods = 0;
+  for (size_t i = 0; i < config.tasks.size(); ++i) {
+    if (pods_of(i) < 1 || pods_of(i) > kMaxPodsPerTask) {
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("{}: task {}: pods: must be between 1 and {}, got {}",
+                               config.workload, config.tasks[i].name, kMaxPodsPerTask,
+                               pods_of(i)));
+    }
+    total_pods += pods_of(i);
+  }
+  if (total_pods > kMaxTenantPods) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{}: the tasks have {} pods in all; at most {} are allowed",
+                             config.workload, total_pods, kMaxTenantPods));
+  }
+
   // Arrival order: creation time, then name, as in the plain replay.
-  std::vector<model::TraceTask> order = config.tasks;
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+  std::vector<uint32_t> by_arrival(config.tasks.size());
+  for (size_t i = 0; i < by_arrival.size(); ++i) by_arrival[i] = static_cast<uint32_t>(i);
+  std::stable_sort(by_arrival.begin(), by_arrival.end(), [&](uint32_t x, uint32_t y) {
+    const model::TraceTask& a = config.tasks[x];
+    const model::TraceTask& b = config.tasks[y];
     const int64_t ta = std::max<int64_t>(a.creation_s, 0), tb = std::max<int64_t>(b.creation_s, 0);
     return ta != tb ? ta < tb : a.name < b.name;
   });
-  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<World> world,
-                           World::Build(config.nodes, order, {.whole_gpu = policy->whole_gpu()}));
+  std::vector<model::TraceTask> order;
+  order.reserve(by_arrival.size());
+  for (uint32_t i : by_arrival) order.push_back(config.tasks[i]);
+  // The World holds one task per pod: a task of n > 1 pods becomes pods "<name>-0" .. "-<n-1>",
+  // World tasks first_pod[t] .. first_pod[t + 1] - 1.
+  std::vector<uint32_t> first_pod(order.size() + 1, 0);
+  std::vector<model::TraceTask> world_pods;
+  world_pods.reserve(static_cast<size_t>(total_pods));
+  for (size_t t = 0; t < order.size(); ++t) {
+    const int32_t n = pods_of(by_arrival[t]);
+    for (int32_t p = 0; p < n; ++p) {
+      world_pods.push_back(order[t]);
+      if (n > 1) world_pods.back().name = fmt::format("{}-{}", order[t].name, p);
+    }
+    first_pod[t + 1] = static_cast<uint32_t>(world_pods.size());
+  }
+  TESSERA_ASSIGN_OR_RETURN(
+      std::unique_ptr<World> world,
+      World::Build(config.nodes, world_pods, {.whole_gpu = policy->whole_gpu()}));
   Rng rank_rng(seed ^ 0x5bd1e995u);
   const std::vector<int64_t> rank = RandomRanks(world->num_nodes(), rank_rng);
-  policy->Begin(*world, config.tasks, rng);
+  if (options.pods.empty()) {
+    policy->Begin(*world, config.tasks, rng);
+  } else {
+    // The policy learns the workload pod by pod.
+    std::vector<model::TraceTask> original;
+    original.reserve(static_cast<size_t>(total_pods));
+    for (size_t i = 0; i < config.tasks.size(); ++i) {
+      original.insert(original.end(), static_cast<size_t>(pods_of(i)), config.tasks[i]);
+    }
+    policy->Begin(*world, original, rng);
+  }
+  const std::vector<std::vector<char>> flavor_nodes = FlavorNodes(model, config.nodes);
 
-  // One workload per task: a PodSet of one pod with the task's requests of the quota resources.
+  // One workload per task: a PodSet of its pods with the task's requests of the quota
+  // resources per pod.
   std::vector<admission::ResourceId> resources;
   for (const std::string& r : config.queues->resources) resources.push_back(model.FindResource(r));
   std::vector<LoopWorkload> workloads(order.size());
@@ -429,19 +633,36 @@ tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string&
     w.spec.cluster_queue = cq;
     w.spec.priority = priority;
     w.spec.creation_unix_seconds = w.arrival;
-    admission::PodSetRequest ps{.name = "main", .count = 1, .per_pod = {}, .node_selector = {}};
+    admission::PodSetRequest ps{
+        .name = "main", .count = pods_of(by_arrival[t]), .per_pod = {}, .node_selector = {}};
     for (size_t r = 0; r < resources.size(); ++r) {
       const int64_t amount = Request(task, config.queues->resources[r]);
       if (amount > 0) ps.per_pod.push_back({resources[r], amount});
     }
     w.spec.pod_sets.push_back(std::move(ps));
-    // Tasks of one shape are placed alike (same requests and GPU models, no per-pod state).
-    w.spec.placement_class = uint64_t{world->tasks()[t].shape} + 1;
+    // Tasks of one shape are placed alike (same requests, GPU models and pod count, no
+    // per-pod state).
+    w.spec.placement_class =
+        ((uint64_t{world->tasks()[first_pod[t]].shape} << 16) | static_cast<uint64_t>(ps.count)) +
+        1;
   }
   const double decide_start = clock ? clock() : 0;
   run.setup_seconds = decide_start - start;
 
-  admission::Admitter admitter(model, {.fair_sharing = config.queues->fair_sharing});
+  // Fair sharing and its preemption strategies, as `tessera schedule` takes them from Kueue's
+  // Configuration (engine.cc).
+  admission::AdmissionOptions admission_options{.fair_sharing = config.queues->fair_sharing,
+                                                .aging_seconds = options.aging_seconds};
+  if (const auto& fs = config.queues->objects.kueue_fair_sharing; fs && fs->enabled) {
+    admission_options.fair_sharing = true;
+    for (const model::FairPreemptionStrategySpec s : fs->preemption_strategies) {
+      admission_options.preemption_strategies.push_back(
+          s == model::FairPreemptionStrategySpec::kLessThanInitialShare
+              ? admission::FairPreemptionStrategy::kLessThanInitialShare
+              : admission::FairPreemptionStrategy::kLessThanOrEqualToFinalShare);
+    }
+  }
+  admission::Admitter admitter(model, std::move(admission_options));
   AdmissionLoop loop(admitter, workloads, /*cycle=*/1);
   int64_t decisions = 0;
   Status broken;
@@ -455,9 +676,10 @@ tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string&
                                  policy_name, seed, decisions, problem));
     }
   };
-  WorldOracle oracle(*world, *policy, rank, rng, loop, order, touched);
-  Recorder recorder(config, model, admitter, *world, *policy, order, queue_of_task, loop, touched,
-                    progress, observer);
+  WorldOracle oracle(*world, *policy, rank, rng, loop, order, first_pod, model, flavor_nodes,
+                     touched);
+  Recorder recorder(config, model, admitter, *world, *policy, order, first_pod, queue_of_task, loop,
+                    touched, progress, observer);
   const LoopStats stats = loop.Run(oracle, recorder);
   recorder.Flush();
   TESSERA_RETURN_IF_ERROR(broken);

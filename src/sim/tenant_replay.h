@@ -1,17 +1,24 @@
 // Replay with tenants: a scenario with queues (docs/scenario-format.md, "Queues") replayed
-// through Kueue-style admission. Every task is a workload of one pod in the ClusterQueue it
-// names; it arrives at its creation time, waits in its queue until an admission cycle
-// (admission::Admitter: quota, cohorts, borrowing and lending, fair sharing, priorities,
-// preemption) admits it with a placement on the nodes (the policy's choice, as in the plain
-// replay), runs for its duration and leaves; a preempted task goes back to its queue and
-// starts over when readmitted. Cycles run on a one-second grid (sim/admission_loop.h).
+// through Kueue-style admission. Every task is a workload of one PodSet of `pods` identical
+// pods (TenantOptions::pods; one by default) in the ClusterQueue it names; it arrives at its
+// creation time, waits in its queue until an admission cycle (admission::Admitter: quota,
+// flavors, cohorts, borrowing and lending, fair sharing, priorities, aging, preemption) admits
+// it with a placement of all of its pods on the nodes (the policy's choice, as in the plain
+// replay; all or none), runs for its duration and leaves with all of its pods; a preempted
+// task goes back to its queue and starts over when readmitted. Cycles run on a one-second
+// grid (sim/admission_loop.h).
 //
-// Reported per ClusterQueue over time: quota usage against nominal, the borrowed amount, the
-// weighted dominant share, admissions, preemptions, waits; and Jain's fairness index over
-// the queues with demand (JainIndex below).
+// Flavors: a workload's pods go only to the nodes of the ResourceFlavors its assignment
+// chose (nodes whose labels include every nodeLabel of each such flavor; a flavor without
+// nodeLabels covers every node).
 //
-// Invariant: a task is on a node exactly while it is admitted (checked with SimConfig::check);
-// the same (config, policy, seed) gives the same Run on any thread.
+// Reported per ClusterQueue over time: quota usage against nominal (both summed over the
+// flavors the queue declares), the borrowed amount (summed over flavors of what each flavor
+// uses beyond its nominal), the weighted dominant share, admissions, preemptions, waits; and
+// Jain's fairness index over the queues with demand (JainIndex below).
+//
+// Invariant: a task's pods are on nodes exactly while it is admitted (checked with
+// SimConfig::check); the same (config, options, policy, seed) gives the same Run on any thread.
 #pragma once
 
 #include <cstdint>
@@ -38,19 +45,42 @@ double JainIndex(std::span<const double> shares);
 class TenantObserver {
  public:
   virtual ~TenantObserver() = default;
-  // `order` is the task list in arrival order (World task t is order[t]); `pending` the
-  // indexes of the tasks waiting now.
+  // `order` is the task list in arrival order; the World tasks (pods) of task t are
+  // first_pod[t] .. first_pod[t + 1] - 1 (first_pod has order.size() + 1 entries; with one
+  // pod per task, World task t is order[t]). `pending` holds the indexes of the tasks waiting
+  // now.
   virtual void Stepped(int64_t now_s, const admission::Admitter& admitter, const World& world,
                        std::span<const model::TraceTask> order,
+                       std::span<const uint32_t> first_pod,
                        std::span<const uint32_t> pending) = 0;
 };
 
+// What a tenant replay takes besides SimConfig. The scenario format does not carry these yet
+// (model::TraceTask has no pod count, model::ScenarioQueues no aging): callers and tests set
+// them directly.
+struct TenantOptions {
+  // Pods of each task of SimConfig::tasks (same index), each in [1, kMaxPodsPerTask]; empty:
+  // one pod per task. A task of n pods is one PodSet of n identical pods: quota is charged for
+  // n pods, all n are placed or none, and all leave together.
+  std::vector<int32_t> pods;
+  // > 0: admission::AdmissionOptions::aging_seconds (kueue#754: effective priority =
+  // priority + floor(wait / aging_seconds), for ordering only).
+  int64_t aging_seconds = 0;
+};
+inline constexpr int32_t kMaxPodsPerTask = 10'000;
+// The most pods a tenant replay places (tasks times their pods).
+inline constexpr int64_t kMaxTenantPods = 10'000'000;
+
 // One (policy, seed) run of the tenant replay. Requires: config.queues. Errors: a task's
 // queue or priority class unknown to the queues, queues that do not compile (located by
-// object and field), a broken invariant with config.check. `progress` is told of arrivals.
+// object and field), a pod count out of range (located by task), a broken invariant with
+// config.check. Fair sharing is on with config.queues->fair_sharing or an enabled
+// objects.kueue_fair_sharing, whose preemption strategies reach the Admitter as
+// `tessera schedule` passes them. `progress` is told of arrivals.
 tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string& policy_name,
                                      uint64_t seed, const std::function<void(int64_t)>& progress,
-                                     const WallClock& clock, TenantObserver* observer = nullptr);
+                                     const WallClock& clock, TenantObserver* observer = nullptr,
+                                     const TenantOptions& options = {});
 
 // Fills `summary.queues`, `fairness_mean` and `preemptions` from tenant runs of one policy.
 void SummarizeQueues(std::span<const Run* const> runs, PolicySummary& summary);
