@@ -654,6 +654,41 @@ TEST(CliQueuesTest, PartialAdmissionAdmitsThePodsThatPlace) {
       << workload;
 }
 
+// Workload objects with status.admission (examples/admitted-workloads): job-train's pods are
+// placed as admitted, job-legacy (no Job in the input) holds 2 GPUs, the finished job-done
+// holds nothing, so the new eval Job finds 8 - 4 - 2 = 2 GPUs of quota and waits for 2 more.
+TEST(CliQueuesTest, ReadsTheAdmissionOfWorkloadObjects) {
+  RunResult r = Tessera("schedule -f examples/admitted-workloads/ -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD       NODE     STATUS      REASON\n"
+            "default     train-0   gpu-1    Scheduled\n"
+            "default     train-1   gpu-1    Scheduled\n"
+            "default     eval-0    <none>   Pending     workload default/job-eval is not "
+            "admitted: couldn't assign flavors to pod set main: insufficient unused quota for "
+            "nvidia.com/gpu in flavor a100, 2 more needed\n"
+            "\n"
+            "NAMESPACE   WORKLOAD     CLUSTERQUEUE   STATUS     REASON\n"
+            "default     job-train    research       Admitted\n"
+            "default     job-eval     research       Pending    couldn't assign flavors to pod "
+            "set main: insufficient unused quota for nvidia.com/gpu in flavor a100, 2 more "
+            "needed\n"
+            "default     job-legacy   research       Admitted\n");
+  EXPECT_EQ(r.err,
+            "warning: examples/admitted-workloads/admitted.yaml: Workload default/job-done: "
+            "ignored: it holds no quota and no Job, JobSet or Pod of the input owns it\n"
+            "--check: every invariant held after each of 2 decisions\n");
+  // The Workload printed for job-legacy keeps the recorded admission.
+  RunResult yaml = Tessera("schedule -f examples/admitted-workloads/");
+  const size_t at = yaml.out.find("kind: Workload\nmetadata:\n  name: job-legacy\n");
+  ASSERT_NE(at, std::string::npos) << yaml.out;
+  const std::string workload = yaml.out.substr(at, yaml.out.find("---", at) - at);
+  EXPECT_NE(workload.find("          nvidia.com/gpu: \"2\"\n        count: 1\n"),
+            std::string::npos)
+      << workload;
+  EXPECT_NE(workload.find("name: legacy"), std::string::npos) << workload;
+}
+
 TEST(CliQueuesTest, PreemptsTheLowPriorityRunningWorkload) {
   RunResult r = Tessera("schedule -f examples/preemption/ -o table --check");
   ASSERT_EQ(r.status, kExitOk) << r.err;

@@ -280,3 +280,48 @@ TEST(EngineAdmitTest, PartialAdmissionNeverBelowTheMinimum) {
 
 }  // namespace
 }  // namespace tessera::engine
+
+namespace tessera::engine {
+namespace {
+
+// A Workload object said Kueue admitted "old" with 2 of its 4 pods (6 cpu in flavor default):
+// it holds 6 of the queue's 9 cpu, old-0 and old-1 are placed one by one, old-2 and old-3 are
+// not started. "new" (3 cpu) fits the 3 left; "late" (3 cpu) waits for quota.
+TEST(EngineAdmitTest, WorkloadAdmittedBeforeHoldsItsRecordedQuota) {
+  QueuedCluster c;
+  c.queues.cluster_queues[0].resource_groups[0].flavors[0].resources[0].nominal_quota =
+      Quantity(9'000);
+  c.Workload("old", 4, "3", 1);
+  model::WorkloadAdmissionSpec admission{.cluster_queue = "cq", .object = "default/job-old"};
+  admission.pod_sets.push_back({.name = "main",
+                                .flavors = {{"cpu", "default"}},
+                                .resource_usage = {{"cpu", Quantity(6'000)}},
+                                .count = 2});
+  c.queues.workloads.back().admission = std::move(admission);
+  c.Workload("new", 1, "3", 2);
+  c.Workload("late", 1, "3", 3);
+  const model::Snapshot snapshot = std::move(c.builder).Build();
+  const AdmitRun run = Schedule(snapshot, c.queues, /*memo=*/true);
+  EXPECT_EQ(run.result.check_error, "");
+  const model::WorkloadDecision& old = run.Workload("old");
+  ASSERT_TRUE(old.admitted) << old.message;
+  ASSERT_EQ(old.pod_sets.size(), 1u);
+  EXPECT_EQ(old.pod_sets[0].count, 2);
+  EXPECT_NE(run.NodeOf("old-0"), "<none>");
+  EXPECT_NE(run.NodeOf("old-1"), "<none>");
+  for (const char* pod : {"old-2", "old-3"}) {
+    const model::Decision& d = run.result.decisions[run.snapshot->FindPod("default", pod)->index()];
+    EXPECT_EQ(d.outcome, Outcome::kWaiting) << pod;
+    EXPECT_EQ(d.message,
+              "not started: workload default/old is admitted with 2 of the 4 pods of main "
+              "(status.admission of Workload default/job-old)");
+  }
+  EXPECT_TRUE(run.Workload("new").admitted) << run.Workload("new").message;
+  EXPECT_FALSE(run.Workload("late").admitted);
+  EXPECT_EQ(run.Workload("late").message,
+            "couldn't assign flavors to pod set main: insufficient unused quota for cpu in "
+            "flavor default, 3 more needed");
+}
+
+}  // namespace
+}  // namespace tessera::engine

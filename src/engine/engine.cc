@@ -133,6 +133,7 @@ std::string WorkloadLabel(const model::WorkloadSpec& spec) {
 }  // namespace
 
 bool Engine::Impl::Running(const model::WorkloadSpec& spec) const {
+  if (spec.admission) return true;  // a Workload object says Kueue admitted it
   for (const model::PodSetSpec& ps : spec.pod_sets) {
     for (const std::string& name : ps.pod_names) {
       auto pod = snapshot.FindPod(spec.namespace_name, name);
@@ -775,6 +776,101 @@ void Engine::Impl::PartialAdmission(const model::WorkloadSpec& spec,
   out.message = fmt::format("partially admitted: {}", counts);
 }
 
+void Engine::Impl::HoldBackNotStarted(int32_t w) {
+  const model::WorkloadSpec& spec = options.queues->workloads[static_cast<size_t>(w)];
+  for (const model::PodSetAssignmentSpec& psa : spec.admission->pod_sets) {
+    if (!psa.count) continue;
+    for (const model::PodSetSpec& ps : spec.pod_sets) {
+      if (ps.name != psa.name) continue;
+      // The bound pods run; of the others, the first ones up to the admitted count start.
+      int32_t room = *psa.count;
+      for (const std::string& name : ps.pod_names) {
+        auto pod = snapshot.FindPod(spec.namespace_name, name);
+        if (pod && snapshot.pod(*pod).node.valid()) --room;
+      }
+      for (const std::string& name : ps.pod_names) {
+        auto pod = snapshot.FindPod(spec.namespace_name, name);
+        if (!pod || snapshot.pod(*pod).node.valid()) continue;
+        if (room > 0) {
+          --room;
+        } else {
+          workload_of_pod[pod->index()] = w;
+        }
+      }
+    }
+  }
+}
+
+void Engine::Impl::AdmittedBefore(uint32_t w, admission::Admitter& admitter,
+                                  ScheduleResult& result) {
+  const model::WorkloadSpec& spec = options.queues->workloads[w];
+  const model::WorkloadAdmissionSpec& a = *spec.admission;
+  model::WorkloadDecision& out = result.workloads[w];
+  out.cluster_queue = a.cluster_queue;
+  const admission::ClusterQueueId cq = queues->FindClusterQueue(a.cluster_queue);
+  if (!cq.valid()) {  // io checks that the ClusterQueue exists; a caller may not have
+    out.message = fmt::format("status.admission of Workload {}: ClusterQueue {} not found",
+                              a.object, a.cluster_queue);
+    return;
+  }
+  std::vector<admission::FlavorResourceAmount> usage;
+  for (const model::PodSetAssignmentSpec& psa : a.pod_sets) {
+    model::PodSetAdmission ps{.name = psa.name, .flavors = psa.flavors,
+                              .resource_usage = psa.resource_usage};
+    ps.count = psa.count.value_or(0);
+    for (const model::PodSetSpec& set : spec.pod_sets) {
+      if (set.name == psa.name && !psa.count) ps.count = set.count;
+    }
+    for (const auto& [resource, amount] : psa.resource_usage) {
+      const admission::ResourceId r = queues->FindResource(resource);
+      admission::FlavorId f;
+      for (const auto& [res, flavor] : psa.flavors) {
+        if (res == resource) f = queues->FindFlavor(flavor);
+      }
+      // A resource without a flavor is not under quota (Kueue lists the covered ones only).
+      if (!r.valid() || !f.valid()) continue;
+      usage.push_back({queues->Fr(f, r), amount.value()});
+    }
+    out.pod_sets.push_back(std::move(ps));
+  }
+  const int64_t created = spec.creation_unix_seconds.value_or(0);
+  const admission::WorkloadHandle handle =
+      admitter.AddAdmitted({.name = spec.namespace_name + "/" + spec.name,
+                            .cluster_queue = cq,
+                            .priority = spec.priority,
+                            .creation_unix_seconds = created,
+                            .admission_unix_seconds = created,
+                            .usage = std::move(usage)});
+  out.admitted = true;
+  std::vector<PodId> bound, placed;
+  std::string not_started;
+  for (const model::PodSetSpec& set : spec.pod_sets) {
+    for (const std::string& name : set.pod_names) {
+      auto pod = snapshot.FindPod(spec.namespace_name, name);
+      if (!pod) continue;
+      if (snapshot.pod(*pod).node.valid()) {
+        bound.push_back(*pod);
+      } else if (overlay.node_of(*pod).valid()) {
+        placed.push_back(*pod);
+      } else if (workload_of_pod[pod->index()] == static_cast<int32_t>(w)) {
+        Decision& d = result.decisions[pod->index()];
+        d = Decision{.pod = *pod,
+                     .outcome = Outcome::kWaiting,
+                     .nodes_total = static_cast<uint32_t>(snapshot.num_nodes())};
+        int32_t count = set.count;
+        for (const model::PodSetAdmission& ps : out.pod_sets) {
+          if (ps.name == set.name) count = ps.count;
+        }
+        d.message = fmt::format(
+            "not started: {} is admitted with {} of the {} pods of {} (status.admission of "
+            "Workload {})",
+            WorkloadLabel(spec), count, set.pod_names.size(), set.name, a.object);
+      }
+    }
+  }
+  running_workloads.push_back({handle, w, std::move(bound), std::move(placed)});
+}
+
 void Engine::Impl::Admit(ScheduleResult& result) {
   const std::vector<model::WorkloadSpec>& specs = options.queues->workloads;
   // Kueue's Configuration may turn fair sharing on and choose its preemption strategies.
@@ -802,6 +898,10 @@ void Engine::Impl::Admit(ScheduleResult& result) {
     model::WorkloadDecision& out = result.workloads[w];
     out.workload = w;
     if (!AdmittedThroughQueue(spec, *queues)) continue;
+    if (spec.admission) {  // Kueue admitted it already (a Workload object of the input)
+      AdmittedBefore(w, admitter, result);
+      continue;
+    }
     // A KAI workload (label kai.scheduler/queue, no Kueue label) goes to the ClusterQueue its
     // leaf Queue was compiled into.
     const bool kai = spec.queue_name.empty();
@@ -1220,6 +1320,15 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
     impl->queues = std::make_unique<admission::QueueModel>(std::move(queues));
     const auto& workloads = options.queues->workloads;
     for (size_t w = 0; w < workloads.size(); ++w) {
+      if (AdmittedThroughQueue(workloads[w], *impl->queues) && workloads[w].admission) {
+        impl->HoldBackNotStarted(static_cast<int32_t>(w));
+        for (const model::PodSetAssignmentSpec& psa : workloads[w].admission->pod_sets) {
+          for (const auto& [resource, amount] : psa.resource_usage) {
+            impl->queues->InternResource(resource);
+          }
+        }
+        continue;
+      }
       if (!AdmittedThroughQueue(workloads[w], *impl->queues) || impl->Running(workloads[w])) {
         continue;
       }

@@ -94,6 +94,7 @@ enum class Kind {
   kKaiPodGroup,
   kVolcanoPodGroup,
   kVolcanoJob,
+  kKueueWorkload,
 };
 
 struct KindInfo {
@@ -151,6 +152,7 @@ const std::vector<KindInfo>& KnownKinds() {
         {"LocalQueue", Kind::kLocalQueue, true, NameRule::kDnsSubdomain, kueue, true},
         {"WorkloadPriorityClass", Kind::kWorkloadPriorityClass, false, NameRule::kDnsSubdomain,
          kueue, true},
+        {"Workload", Kind::kKueueWorkload, true, NameRule::kDnsSubdomain, kueue, true},
         {"Queue",
          Kind::kKaiQueue,
          false,
@@ -286,6 +288,13 @@ struct PendingWorkload {
   std::optional<model::JobSetLifecycleSpec> jobset_lifecycle;  // JobSets: their policies
 };
 
+// A Workload object, matched to its Job, JobSet or Pod once every object is read.
+struct WorkloadObjectEntry {
+  internal::WorkloadObjectIntake intake;
+  std::string object_label;
+  std::string file;
+};
+
 struct PriorityClassEntry {
   int32_t value = 0;
   bool global_default = false;
@@ -337,6 +346,7 @@ class Loader {
   Result<LoadedManifests> Finish() && {
     TESSERA_RETURN_IF_ERROR(internal::CheckKaiQueueParents(queues_.kai_queues));
     TESSERA_RETURN_IF_ERROR(ResolvePods());
+    TESSERA_RETURN_IF_ERROR(AttachWorkloadObjects());
     AddImplicitNamespaces();
     auto snapshot = std::move(builder_).Build();
     if (!snapshot.ok()) return std::move(snapshot).error();
@@ -687,6 +697,13 @@ class Loader {
                                  internal::ParseLocalQueue(object, std::move(meta)));
         lq.source = file;
         queues_.local_queues.push_back(std::move(lq));
+        return OkStatus();
+      }
+      case Kind::kKueueWorkload: {
+        TESSERA_ASSIGN_OR_RETURN(internal::WorkloadObjectIntake w,
+                                 internal::ParseWorkloadObject(object, std::move(meta)));
+        if (w.admission) w.admission->source = file;
+        workload_objects_.push_back({std::move(w), object_label, file});
         return OkStatus();
       }
       case Kind::kWorkloadPriorityClass: {
@@ -1136,6 +1153,106 @@ class Loader {
     return "";
   }
 
+  // Workload objects: an admitted one (status.admission, quota still reserved) gives its
+  // admission to the workload of its owner (ownerReference kind and name, else the same
+  // name, in its namespace); one whose owner is not in the input holds its quota as a
+  // workload of its own, without pods. A Workload that holds no quota and has no owner here
+  // is ignored with a warning. The ClusterQueue and the ResourceFlavors an admission names
+  // must be objects of the input.
+  Status AttachWorkloadObjects() {
+    for (WorkloadObjectEntry& e : workload_objects_) {
+      internal::WorkloadObjectIntake& in = e.intake;
+      auto fail = [&e](Error error, const std::string& field) {
+        error.UnderField(field).WithObject("Workload", e.object_label).WithFile(e.file);
+        return error;
+      };
+      if (in.admission) {
+        const model::WorkloadAdmissionSpec& a = *in.admission;
+        if (std::none_of(queues_.cluster_queues.begin(), queues_.cluster_queues.end(),
+                         [&a](const model::ClusterQueueSpec& cq) {
+                           return cq.name == a.cluster_queue;
+                         })) {
+          return fail(NotFound(fmt::format("ClusterQueue {} does not exist",
+                                           Quote(a.cluster_queue))),
+                      "status.admission.clusterQueue");
+        }
+        for (size_t i = 0; i < a.pod_sets.size(); ++i) {
+          for (const auto& [resource, flavor] : a.pod_sets[i].flavors) {
+            if (std::none_of(queues_.flavors.begin(), queues_.flavors.end(),
+                             [&flavor](const model::ResourceFlavorSpec& f) {
+                               return f.name == flavor;
+                             })) {
+              return fail(NotFound(fmt::format("ResourceFlavor {} does not exist", Quote(flavor))),
+                          fmt::format("status.admission.podSetAssignments[{}].flavors.{}", i,
+                                      resource));
+            }
+          }
+        }
+      }
+      model::WorkloadSpec* owner = nullptr;
+      for (model::WorkloadSpec& w : queues_.workloads) {
+        if (w.namespace_name != in.namespace_name) continue;
+        const bool by_owner = !in.owner.kind.empty() && w.owner.kind == in.owner.kind &&
+                              w.owner.name == in.owner.name;
+        if (by_owner || w.name == in.name) {
+          owner = &w;
+          break;
+        }
+      }
+      if (owner != nullptr) {
+        if (!in.admission) continue;
+        if (owner->admission) {
+          return fail(InvalidArgument(fmt::format(
+                          "Workload {} already gives the admission of {} {}/{}",
+                          owner->admission->object, owner->owner.kind, owner->namespace_name,
+                          owner->owner.name)),
+                      "status.admission");
+        }
+        for (size_t i = 0; i < in.admission->pod_sets.size(); ++i) {
+          const std::string& name = in.admission->pod_sets[i].name;
+          if (std::none_of(owner->pod_sets.begin(), owner->pod_sets.end(),
+                           [&name](const model::PodSetSpec& ps) { return ps.name == name; })) {
+            return fail(InvalidArgument(fmt::format("{} is not a PodSet of {} {}/{}", Quote(name),
+                                                    owner->owner.kind, owner->namespace_name,
+                                                    owner->owner.name)),
+                        fmt::format("status.admission.podSetAssignments[{}].name", i));
+          }
+        }
+        owner->admission = std::move(in.admission);
+        continue;
+      }
+      if (!in.admission) {
+        extra_warnings_.push_back(fmt::format(
+            "{}: Workload {}: ignored: it holds no quota and no Job, JobSet or Pod of the input "
+            "owns it",
+            e.file, e.object_label));
+        continue;
+      }
+      if (in.queue_name.empty()) {
+        return fail(InvalidArgument("required: the Workload holds quota (status.admission) and "
+                                    "no Job, JobSet or Pod of the input names its queue"),
+                    "spec.queueName");
+      }
+      model::WorkloadSpec w;
+      w.namespace_name = in.namespace_name;
+      w.name = in.name;
+      w.source = e.file;
+      w.queue_name = in.queue_name;
+      w.priority = in.priority.value_or(0);
+      w.priority_class_name = in.priority_class_name;
+      w.owner = in.owner;
+      w.pod_sets = std::move(in.pod_sets);
+      if (w.pod_sets.empty()) {
+        for (const model::PodSetAssignmentSpec& psa : in.admission->pod_sets) {
+          w.pod_sets.push_back({.name = psa.name, .count = psa.count.value_or(0)});
+        }
+      }
+      w.admission = std::move(in.admission);
+      queues_.workloads.push_back(std::move(w));
+    }
+    return OkStatus();
+  }
+
   // Namespaces that local queues or workloads use without a Namespace object, with the one
   // label the API server would give them, so that namespaceSelectors can be evaluated.
   void AddImplicitNamespaces() {
@@ -1157,6 +1274,7 @@ class Loader {
   model::SnapshotBuilder builder_;
   std::vector<PendingPod> pending_pods_;
   std::vector<PendingWorkload> pending_workloads_;
+  std::vector<WorkloadObjectEntry> workload_objects_;
   int64_t expanded_pods_ = 0;  // pods of the Jobs and JobSets read so far
   std::set<std::tuple<bool, std::string, std::string>> claim_names_;  // (template, ns, name)
   // Pods of the input that belong to a Job, by (namespace, Job name).

@@ -191,6 +191,21 @@ struct OwnerReferenceSpec {
   std::string name;
 };
 
+// status.admission of a Workload object in the input: Kueue admitted the workload already, so
+// it holds this quota (the flavors and usage as recorded, not recomputed).
+struct PodSetAssignmentSpec {
+  std::string name;  // the PodSet
+  std::vector<std::pair<std::string, std::string>> flavors;      // resource -> ResourceFlavor
+  std::vector<std::pair<std::string, Quantity>> resource_usage;  // resource -> total, its unit
+  std::optional<int32_t> count;  // absent: the PodSet's count
+};
+struct WorkloadAdmissionSpec {
+  std::string cluster_queue;
+  std::vector<PodSetAssignmentSpec> pod_sets;
+  std::string object;  // "namespace/name" of the Workload object
+  std::string source;  // its file
+};
+
 struct WorkloadSpec {
   std::string namespace_name = "default";
   std::string name;  // as Kueue names it: "<kind>-<owner name>" lower-cased, e.g. "job-train"
@@ -202,6 +217,10 @@ struct WorkloadSpec {
   std::optional<int64_t> creation_unix_seconds;
   OwnerReferenceSpec owner;
   std::vector<PodSetSpec> pod_sets;
+  // From a Workload object of the input with status.admission (and quota still reserved):
+  // the workload is running with this admission. A Workload object whose Job or JobSet is
+  // not in the input becomes a WorkloadSpec of its own, with PodSets that name no pods.
+  std::optional<WorkloadAdmissionSpec> admission;
 };
 
 }  // namespace tessera::model

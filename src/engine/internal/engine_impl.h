@@ -239,6 +239,13 @@ struct Engine::Impl {
 
   // Admits the queued workloads through the queues and places their pods (all or none).
   void Admit(ScheduleResult& result);
+  // A workload that a Workload object of the input says is admitted (spec.admission): pods
+  // beyond its admitted counts are held back from placement (workload_of_pod = w).
+  void HoldBackNotStarted(int32_t w);
+  // Such a workload holds the quota recorded in its admission from the start of the cycle
+  // (flavors and usage as given), is printed admitted, and its pods can be preempted like
+  // those of any running workload; held-back pods are reported not started.
+  void AdmittedBefore(uint32_t w, admission::Admitter& admitter, ScheduleResult& result);
   // A workload admitted with fewer pods than it asked (partial admission): its message, and
   // its pods that do not start wait with the reason.
   void PartialAdmission(const model::WorkloadSpec& spec, const admission::AdmissionDecision& d,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -509,6 +511,139 @@ Result<model::WorkloadPriorityClassSpec> ParseWorkloadPriorityClass(const Field&
     return value.Fail(fmt::format("must fit in 32 bits, got {}", v));
   }
   out.value = static_cast<int32_t>(v);
+  return out;
+}
+
+namespace {
+
+Result<int32_t> GetPodCount(const Field& parent, std::string_view key, int32_t fallback) {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<int64_t> value, parent.GetInt(key));
+  if (!value) return fallback;
+  if (*value < 0 || *value > std::numeric_limits<int32_t>::max()) {
+    return parent.Get(key).Fail(
+        fmt::format("must be between 0 and {}, got {}", std::numeric_limits<int32_t>::max(),
+                    *value));
+  }
+  return static_cast<int32_t>(*value);
+}
+
+// status.admission: clusterQueue and podSetAssignments (names among `pod_sets` when the
+// Workload lists any).
+Result<model::WorkloadAdmissionSpec> ParseWorkloadAdmission(
+    const Field& admission, const std::vector<model::PodSetSpec>& pod_sets) {
+  model::WorkloadAdmissionSpec out;
+  TESSERA_ASSIGN_OR_RETURN(out.cluster_queue,
+                           GetReference(admission, "clusterQueue", /*required=*/true));
+  TESSERA_ASSIGN_OR_RETURN(Field list, admission.GetList("podSetAssignments"));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> items, list.Items());
+  std::set<std::string, std::less<>> seen;
+  for (const Field& item : items) {
+    TESSERA_RETURN_IF_ERROR(item.ExpectMap());
+    model::PodSetAssignmentSpec a;
+    TESSERA_ASSIGN_OR_RETURN(a.name, item.GetRequiredString("name"));
+    if (!seen.insert(a.name).second) {
+      return item.Get("name").Fail(fmt::format("duplicate PodSet {}", Quote(a.name)));
+    }
+    if (!pod_sets.empty() &&
+        std::none_of(pod_sets.begin(), pod_sets.end(),
+                     [&a](const model::PodSetSpec& ps) { return ps.name == a.name; })) {
+      std::string names;
+      for (const model::PodSetSpec& ps : pod_sets) names += (names.empty() ? "" : ", ") + ps.name;
+      return item.Get("name").Fail(
+          fmt::format("{} is not a PodSet of this Workload ({})", Quote(a.name), names));
+    }
+    TESSERA_ASSIGN_OR_RETURN(Field flavors, item.GetMap("flavors"));
+    TESSERA_ASSIGN_OR_RETURN(a.flavors, flavors.StringMap());
+    for (const auto& [resource, flavor] : a.flavors) {
+      TESSERA_RETURN_IF_ERROR(FailIf(flavors.Get(resource), CheckDnsSubdomain(flavor)));
+    }
+    TESSERA_ASSIGN_OR_RETURN(Field usage, item.GetMap("resourceUsage"));
+    TESSERA_ASSIGN_OR_RETURN(auto entries, usage.Entries());
+    for (const auto& [resource, value] : entries) {
+      TESSERA_ASSIGN_OR_RETURN(Quantity q, ParseResourceQuantity(value, resource));
+      a.resource_usage.emplace_back(resource, q);
+    }
+    if (item.Has("count")) {
+      TESSERA_ASSIGN_OR_RETURN(int32_t count, GetPodCount(item, "count", 0));
+      a.count = count;
+    }
+    out.pod_sets.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<WorkloadObjectIntake> ParseWorkloadObject(const Field& object, ObjectMeta meta) {
+  WorkloadObjectIntake out;
+  out.namespace_name = std::move(meta.namespace_name);
+  out.name = std::move(meta.name);
+  TESSERA_ASSIGN_OR_RETURN(Field owners, object.Get("metadata").GetList("ownerReferences"));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> refs, owners.Items());
+  for (const Field& ref : refs) {
+    TESSERA_RETURN_IF_ERROR(ref.ExpectMap());
+    TESSERA_ASSIGN_OR_RETURN(std::string kind, ref.GetRequiredString("kind"));
+    if (kind != "Job" && kind != "JobSet" && kind != "Pod") continue;
+    out.owner.kind = std::move(kind);
+    TESSERA_ASSIGN_OR_RETURN(out.owner.name, ref.GetRequiredString("name"));
+    TESSERA_ASSIGN_OR_RETURN(auto api_version, ref.GetString("apiVersion"));
+    if (api_version) out.owner.api_version = std::move(*api_version);
+    break;
+  }
+  TESSERA_ASSIGN_OR_RETURN(Field spec, object.GetMap("spec"));
+  TESSERA_ASSIGN_OR_RETURN(auto queue, spec.GetString("queueName"));
+  if (queue) out.queue_name = std::move(*queue);
+  TESSERA_ASSIGN_OR_RETURN(std::optional<int64_t> priority, spec.GetInt("priority"));
+  if (priority) {
+    if (*priority < std::numeric_limits<int32_t>::min() ||
+        *priority > std::numeric_limits<int32_t>::max()) {
+      return spec.Get("priority").Fail(fmt::format("must fit in 32 bits, got {}", *priority));
+    }
+    out.priority = static_cast<int32_t>(*priority);
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto priority_class, spec.GetString("priorityClassName"));
+  if (priority_class) out.priority_class_name = std::move(*priority_class);
+  TESSERA_ASSIGN_OR_RETURN(Field sets, spec.GetList("podSets"));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> set_items, sets.Items());
+  for (const Field& item : set_items) {
+    TESSERA_RETURN_IF_ERROR(item.ExpectMap());
+    model::PodSetSpec ps;
+    TESSERA_ASSIGN_OR_RETURN(ps.name, item.GetRequiredString("name"));
+    for (const model::PodSetSpec& other : out.pod_sets) {
+      if (other.name == ps.name) {
+        return item.Get("name").Fail(fmt::format("duplicate PodSet {}", Quote(ps.name)));
+      }
+    }
+    TESSERA_ASSIGN_OR_RETURN(ps.count, GetPodCount(item, "count", 1));
+    if (item.Has("minCount")) {
+      TESSERA_ASSIGN_OR_RETURN(int32_t min, GetPodCount(item, "minCount", 0));
+      if (min > ps.count) {
+        return item.Get("minCount")
+            .Fail(fmt::format("must not be above count ({}), got {}", ps.count, min));
+      }
+      ps.min_count = min;
+    }
+    out.pod_sets.push_back(std::move(ps));
+  }
+  TESSERA_ASSIGN_OR_RETURN(Field status, object.GetMap("status"));
+  TESSERA_ASSIGN_OR_RETURN(Field conditions, status.GetList("conditions"));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Field> condition_items, conditions.Items());
+  bool quota_released = false;
+  for (const Field& c : condition_items) {
+    TESSERA_RETURN_IF_ERROR(c.ExpectMap());
+    TESSERA_ASSIGN_OR_RETURN(auto type, c.GetString("type"));
+    TESSERA_ASSIGN_OR_RETURN(auto value, c.GetString("status"));
+    if (!type || !value) continue;
+    if (*type == "Finished" && *value == "True") out.finished = true;
+    if (*type == "QuotaReserved" && *value == "False") quota_released = true;
+  }
+  TESSERA_ASSIGN_OR_RETURN(Field admission, status.GetMap("admission"));
+  if (admission.present()) {
+    TESSERA_ASSIGN_OR_RETURN(model::WorkloadAdmissionSpec a,
+                             ParseWorkloadAdmission(admission, out.pod_sets));
+    a.object = out.namespace_name + "/" + out.name;
+    if (!out.finished && !quota_released) out.admission = std::move(a);
+  }
   return out;
 }
 

@@ -64,6 +64,29 @@ Result<std::optional<model::KueueFairSharingSpec>> ParseKueueFairSharing(
 // cycle a -> b -> a` (reported at the first Queue of the cycle in input order).
 // admission::QueueModel::Build checks the same for queues that do not come from files.
 Status CheckKaiQueueParents(const std::vector<model::KaiQueueSpec>& queues);
+// A kueue.x-k8s.io Workload object (v1beta1 or v1beta2) as read: who owns it (its first
+// ownerReference of kind Job, JobSet or Pod), its queue and PodSets and, when Kueue admitted
+// it and it still holds quota, status.admission. A Workload holds quota when it has
+// status.admission, no condition QuotaReserved=False and no Finished=True (Kueue clears the
+// admission of an evicted workload; a finished one has given its quota back).
+struct WorkloadObjectIntake {
+  std::string namespace_name;
+  std::string name;
+  model::OwnerReferenceSpec owner;  // empty kind: no owner
+  std::string queue_name;           // spec.queueName
+  std::optional<int32_t> priority;  // spec.priority
+  std::string priority_class_name;  // spec.priorityClassName
+  std::vector<model::PodSetSpec> pod_sets;  // name, count, minCount; no pod names
+  std::optional<model::WorkloadAdmissionSpec> admission;
+  bool finished = false;
+};
+// Checks every field it reads and names it in errors, e.g.
+// `status.admission.podSetAssignments[0].name: "workers" is not a PodSet of this Workload
+// (main)` or `status.admission.podSetAssignments[0].resourceUsage.cpu: "lots" is not a valid
+// quantity: ...`. References to ClusterQueues and ResourceFlavors are checked by the loader
+// once every object is read.
+Result<WorkloadObjectIntake> ParseWorkloadObject(const Field& object, ObjectMeta meta);
+
 // A Namespace and its labels, with kubernetes.io/metadata.name=<name> set as the API server
 // sets it.
 Result<model::NamespaceSpec> ParseNamespace(ObjectMeta meta);

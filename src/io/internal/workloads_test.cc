@@ -567,3 +567,125 @@ TEST_F(WorkloadExamplesTest, KueueJobExamples) {
 
 }  // namespace
 }  // namespace tessera::io
+
+namespace tessera::io {
+namespace {
+
+constexpr char kQueues[] = R"(
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ResourceFlavor
+metadata: {name: a100}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ClusterQueue
+metadata: {name: research}
+spec:
+  namespaceSelector: {}
+  resourceGroups:
+  - coveredResources: ["nvidia.com/gpu"]
+    flavors:
+    - name: a100
+      resources: [{name: nvidia.com/gpu, nominalQuota: 8}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: train, labels: {kueue.x-k8s.io/queue-name: main}}
+spec:
+  parallelism: 3
+  template: {spec: {containers: [{name: c, resources: {limits: {nvidia.com/gpu: "1"}}}]}}
+---
+)";
+
+std::string AdmittedWorkload(const std::string& name, const std::string& owner,
+                             const std::string& extra = "") {
+  return "apiVersion: kueue.x-k8s.io/v1beta2\nkind: Workload\nmetadata:\n  name: " + name +
+         "\n  ownerReferences: [{apiVersion: batch/v1, kind: Job, name: " + owner +
+         "}]\nspec:\n  queueName: main\n  podSets: [{name: main, count: 3}]\nstatus:\n"
+         "  admission:\n    clusterQueue: research\n    podSetAssignments:\n"
+         "    - {name: main, flavors: {nvidia.com/gpu: a100}, resourceUsage: {nvidia.com/gpu: "
+         "\"2\"}, count: 2}\n" +
+         extra;
+}
+
+TEST(WorkloadObjectsTest, AdmissionGoesToTheOwnersWorkloadOrStandsAlone) {
+  auto loaded = LoadString(std::string(kQueues) + AdmittedWorkload("job-train", "train") +
+                           "---\n" + AdmittedWorkload("job-gone", "gone"));
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+  ASSERT_EQ(loaded->queues.workloads.size(), 2u);
+  const model::WorkloadSpec& train = loaded->queues.workloads[0];
+  EXPECT_EQ(train.name, "job-train");
+  ASSERT_TRUE(train.admission.has_value());
+  EXPECT_EQ(train.admission->cluster_queue, "research");
+  EXPECT_EQ(train.admission->object, "default/job-train");
+  ASSERT_EQ(train.admission->pod_sets.size(), 1u);
+  EXPECT_EQ(train.admission->pod_sets[0].count, 2);
+  EXPECT_THAT(train.admission->pod_sets[0].flavors, ElementsAre(Pair("nvidia.com/gpu", "a100")));
+  ASSERT_EQ(train.admission->pod_sets[0].resource_usage.size(), 1u);
+  EXPECT_EQ(train.admission->pod_sets[0].resource_usage[0].second, Quantity(2));
+  // The Job is not in the input: the Workload holds its quota on its own, without pods.
+  const model::WorkloadSpec& gone = loaded->queues.workloads[1];
+  EXPECT_EQ(gone.name, "job-gone");
+  EXPECT_EQ(gone.queue_name, "main");
+  EXPECT_EQ(gone.owner.name, "gone");
+  ASSERT_EQ(gone.pod_sets.size(), 1u);
+  EXPECT_EQ(gone.pod_sets[0].count, 3);
+  EXPECT_TRUE(gone.pod_sets[0].pod_names.empty());
+  EXPECT_TRUE(gone.admission.has_value());
+}
+
+TEST(WorkloadObjectsTest, FinishedOrReleasedWorkloadsHoldNoQuota) {
+  auto loaded = LoadString(
+      std::string(kQueues) +
+      AdmittedWorkload("job-train", "train",
+                       "  conditions: [{type: QuotaReserved, status: \"False\"}]\n") +
+      "---\n" +
+      AdmittedWorkload("job-done", "done", "  conditions: [{type: Finished, status: \"True\"}]\n"));
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+  ASSERT_EQ(loaded->queues.workloads.size(), 1u);
+  EXPECT_FALSE(loaded->queues.workloads[0].admission.has_value());
+  EXPECT_THAT(loaded->warnings,
+              ::testing::Contains("-: Workload default/job-done: ignored: it holds no quota and "
+                                  "no Job, JobSet or Pod of the input owns it"));
+}
+
+TEST(WorkloadObjectsTest, RejectsBadAdmissions) {
+  struct Case {
+    std::string yaml;
+    std::string error;
+  };
+  auto with = [](std::string text, const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+    return std::string(kQueues) + text;
+  };
+  const std::string w = AdmittedWorkload("job-train", "train");
+  const std::vector<Case> cases = {
+      {with(w, "clusterQueue: research", "clusterQueue: nope"),
+       "-: Workload default/job-train: status.admission.clusterQueue: ClusterQueue \"nope\" does "
+       "not exist"},
+      {with(w, "{nvidia.com/gpu: a100}", "{nvidia.com/gpu: h100}"),
+       "-: Workload default/job-train: status.admission.podSetAssignments[0].flavors."
+       "nvidia.com/gpu: ResourceFlavor \"h100\" does not exist"},
+      {with(w, "{name: main, flavors", "{name: workers, flavors"),
+       "-: Workload default/job-train: status.admission.podSetAssignments[0].name: \"workers\" "
+       "is not a PodSet of this Workload (main)"},
+      {with(w, "nvidia.com/gpu: \"2\"", "nvidia.com/gpu: lots"),
+       "-: Workload default/job-train: status.admission.podSetAssignments[0].resourceUsage."
+       "nvidia.com/gpu: \"lots\" is not a valid quantity: no digits before \"lots\""},
+      {with(w, "count: 2}", "count: -2}"),
+       "-: Workload default/job-train: status.admission.podSetAssignments[0].count: must be "
+       "between 0 and 2147483647, got -2"},
+      {with(AdmittedWorkload("job-other", "other"), "  queueName: main\n", ""),
+       "-: Workload default/job-other: spec.queueName: required: the Workload holds quota "
+       "(status.admission) and no Job, JobSet or Pod of the input names its queue"},
+      {std::string(kQueues) + w + "---\n" + AdmittedWorkload("copy", "train"),
+       "-: Workload default/copy: status.admission: Workload default/job-train already gives "
+       "the admission of Job default/train"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    EXPECT_EQ(ErrorOf(LoadString(c.yaml)), c.error);
+  }
+}
+
+}  // namespace
+}  // namespace tessera::io
