@@ -689,6 +689,30 @@ TEST(CliQueuesTest, ReadsTheAdmissionOfWorkloadObjects) {
   EXPECT_NE(workload.find("name: legacy"), std::string::npos) << workload;
 }
 
+// Admission fair sharing (examples/admission-fair-sharing): team A's LocalQueue used 20 cpu,
+// team B's nothing; B's three jobs go first although A's six were submitted earlier, then A's
+// first; 8 of 9 cpu are used and StrictFIFO holds the rest of A behind a2.
+TEST(CliQueuesTest, AdmissionFairSharingServesTheLessUsedLocalQueueFirst) {
+  RunResult r = Tessera("schedule -f examples/admission-fair-sharing/ -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  for (const char* admitted : {"job-b1", "job-b2", "job-b3", "job-a1"}) {
+    EXPECT_NE(r.out.find(std::string("default     ") + admitted +
+                         "     cluster-queue   Admitted\n"),
+              std::string::npos)
+        << admitted << "\n"
+        << r.out;
+  }
+  EXPECT_NE(r.out.find("default     job-a2     cluster-queue   Pending    couldn't assign "
+                       "flavors to pod set main: insufficient unused quota for cpu in flavor "
+                       "default-flavor, 1 more needed\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("default     job-a6     cluster-queue   Pending    waiting behind "
+                       "default/job-a2, the head of StrictFIFO ClusterQueue cluster-queue\n"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(CliQueuesTest, PreemptsTheLowPriorityRunningWorkload) {
   RunResult r = Tessera("schedule -f examples/preemption/ -o table --check");
   ASSERT_EQ(r.status, kExitOk) << r.err;

@@ -16,7 +16,14 @@ Admitter::Admitter(const QueueModel& model, AdmissionOptions options)
       by_cq_(model.num_cluster_queues()),
       entry_of_cq_(model.num_cluster_queues(), -1),
       tree_version_(model.num_nodes(), 0),
-      queue_of_cq_(model.num_cluster_queues()) {}
+      queue_of_cq_(model.num_cluster_queues()),
+      lq_penalty_(model.local_queues().size(), 0.0) {}
+
+double Admitter::LocalQueueUsage(LocalQueueId lq) const {
+  if (!lq.valid() || lq.index() >= lq_penalty_.size()) return 0;
+  const LocalQueueInfo& info = model_.local_queues()[lq.index()];
+  return (info.consumed + lq_penalty_[lq.index()]) / info.weight;
+}
 
 WorkloadHandle Admitter::Register(RunningWorkload workload) {
   const WorkloadHandle h = WorkloadHandle::FromIndex(running_.size());
@@ -361,6 +368,17 @@ void Admitter::Admitted(Entry& entry, Assignment a, std::vector<WorkloadHandle> 
       memory_.push_back(PreemptionRecord{running_[v.index()].name, d.handle});
     }
   }
+  // Admission fair sharing: the LocalQueue's entry penalty.
+  const auto& afs = model_.admission_fair_sharing();
+  if (afs && model_.cluster_queue(entry.cq).admission_fair_sharing && w.local_queue.valid() &&
+      w.local_queue.index() < lq_penalty_.size() && afs->entry_penalty_rate > 0) {
+    double requests = 0;
+    for (const FlavorResourceAmount& t : a.total) {
+      const std::string& resource = model_.resource_name(model_.ResourceOf(t.fr));
+      requests += afs->WeightOf(resource) * BaseUnits(resource, t.amount);
+    }
+    lq_penalty_[w.local_queue.index()] += afs->entry_penalty_rate * requests;
+  }
   d.partial = false;
   for (size_t i = 0; i < a.pod_sets.size(); ++i) {
     d.partial |= a.pod_sets[i].count < w.pod_sets[a.pod_sets[i].pod_set].count;
@@ -453,11 +471,28 @@ CycleResult Admitter::RunCycle(std::span<const PendingWorkload> pending, Placeme
   };
 
   std::vector<Entry>& entries = entries_;
+  const bool afs = model_.admission_fair_sharing().has_value();
   while (true) {
     entries.clear();
     for (ClusterQueueId cq : active) {
       const size_t c = cq.index();
       if (blocked[c] != 0 || cursor[c] == queues[c].size()) continue;
+      if (afs && model_.cluster_queue(cq).admission_fair_sharing) {
+        // The head comes from the LocalQueue with the lowest usage (the first such in order).
+        std::vector<uint32_t>& q = queues[c];
+        size_t best = cursor[c];
+        double best_usage = LocalQueueUsage(pending[q[best]].local_queue);
+        for (size_t k = cursor[c] + 1; k < q.size(); ++k) {
+          const double usage = LocalQueueUsage(pending[q[k]].local_queue);
+          if (usage < best_usage) {
+            best = k;
+            best_usage = usage;
+          }
+        }
+        std::rotate(q.begin() + static_cast<std::ptrdiff_t>(cursor[c]),
+                    q.begin() + static_cast<std::ptrdiff_t>(best),
+                    q.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+      }
       const uint32_t w = queues[c][cursor[c]];
       entries.push_back(
           Entry{w, cq, AssignFlavors(state_, cq, pending[w].pod_sets, options_.fair_sharing),

@@ -40,6 +40,14 @@
 // (PartialAdmissionTest.PlacementBoundBinarySearchWithUndo): quota for 10, nodes for 3 pods,
 // a Job of 8 with minimum 1: trials of 8 (whole), 7, 1, 4, 2, 3 pods, then 3 for good.
 //
+// Admission fair sharing (kueue KEP-4136; ClusterQueueInfo::admission_fair_sharing): within
+// such a ClusterQueue the head is the pending workload whose LocalQueue has the lowest usage,
+// (weighted consumed resources + entry penalties) / LocalQueue weight, then the usual order.
+// Every admission adds an entry penalty to its LocalQueue, entry_penalty_rate x its weighted
+// requests, so LocalQueues alike in usage take turns within a cycle. Worked example
+// (AdmissionFairSharingTest.LocalQueuesTakeTurns): two LocalQueues with no history, rate 0.5,
+// four 1-cpu workloads from "a" created before two from "b": admitted a, b, a, b, a, a.
+//
 // Fair-sharing preemption (AdmissionOptions::fair_sharing, a ClusterQueue in a cohort) uses
 // FindFairPreemptionTargets with the configured strategies instead of the classic heuristics.
 //
@@ -82,6 +90,9 @@ using WorkloadHandle = StrongId<struct WorkloadHandleTag>;
 struct PendingWorkload {
   std::string name;              // "namespace/name"
   ClusterQueueId cluster_queue;  // resolved from the LocalQueue (QueueModel::local_queues())
+  // The LocalQueue it was submitted to; only admission fair sharing looks at it (invalid:
+  // none, usage 0).
+  LocalQueueId local_queue;
   int32_t priority = 0;
   int64_t creation_unix_seconds = 0;
   std::vector<PodSetRequest> pod_sets;
@@ -230,6 +241,8 @@ class Admitter {
   int64_t EffectivePriority(const PendingWorkload& w) const;
   // Orders two pending workloads of one ClusterQueue, or FIFO ties across queues.
   bool Before(uint32_t a, uint32_t b) const;
+  // Admission fair sharing: the usage of LocalQueue `lq`, (consumed + penalties) / weight.
+  double LocalQueueUsage(LocalQueueId lq) const;
   // Decides one nominated entry; takes its assignment when the quota state has not changed
   // since the nomination (AssignFlavors is a pure function of it).
   void Process(Entry& entry, PlacementOracle& oracle, CycleResult& result);
@@ -303,6 +316,9 @@ class Admitter {
   std::vector<ClusterQueueId> active_;
   std::vector<Entry> entries_;
   std::vector<PodSetRequest> reduced_;  // partial admission: the PodSets at trial counts
+  // Admission fair sharing: per LocalQueue, the entry penalties of the workloads admitted from
+  // it (weighted, base units), kept across cycles.
+  std::vector<double> lq_penalty_;
 };
 
 }  // namespace tessera::admission

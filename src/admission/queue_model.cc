@@ -10,8 +10,13 @@
 #include <utility>
 
 #include "base/check.h"
+#include "model/resources.h"
 
 namespace tessera::admission {
+
+double BaseUnits(std::string_view resource, int64_t amount) {
+  return static_cast<double>(amount) * std::pow(10.0, model::UnitForResource(resource).exponent);
+}
 
 namespace {
 
@@ -155,6 +160,7 @@ class QueueModelBuilder {
                                      !cohort.parent.empty(), nullptr));
     }
     DeriveQuotas();
+    AdmissionFairSharingSection();
     TESSERA_RETURN_IF_ERROR(LocalQueues());
     TESSERA_RETURN_IF_ERROR(Namespaces());
     m_.charges_devices_ = objects_.has_kueue_configuration;
@@ -506,9 +512,35 @@ class QueueModelBuilder {
       if (!m_.local_queue_index_.emplace(key, id).second) {
         return Located(AlreadyExists("duplicate LocalQueue"), "LocalQueue", key, lq.source, "");
       }
-      m_.local_queues_.push_back(LocalQueueInfo{lq.namespace_name, lq.name, cq, lq.stop_policy});
+      LocalQueueInfo info{lq.namespace_name, lq.name, cq, lq.stop_policy};
+      info.weight = lq.fair_sharing_weight > 0 ? lq.fair_sharing_weight : 1;
+      for (const auto& [resource, amount] : lq.consumed_resources) {
+        info.consumed += ResourceWeight(resource) * BaseUnits(resource, amount.value());
+      }
+      m_.local_queues_.push_back(std::move(info));
     }
     return OkStatus();
+  }
+
+  // Admission fair sharing: the Configuration's section, and which ClusterQueues use it.
+  void AdmissionFairSharingSection() {
+    const auto& spec = objects_.admission_fair_sharing;
+    if (!spec) return;
+    AdmissionFairSharing afs;
+    afs.resource_weights = spec->resource_weights;
+    if (spec->usage_half_life_seconds > 0) {
+      afs.entry_penalty_rate =
+          1.0 - std::pow(0.5, spec->usage_sampling_interval_seconds / spec->usage_half_life_seconds);
+    }
+    m_.admission_fair_sharing_ = std::move(afs);
+    for (size_t c = 0; c < objects_.cluster_queues.size(); ++c) {  // same order as the specs
+      m_.cluster_queues_[c].admission_fair_sharing =
+          objects_.cluster_queues[c].usage_based_admission_fair_sharing;
+    }
+  }
+
+  double ResourceWeight(std::string_view resource) const {
+    return m_.admission_fair_sharing_ ? m_.admission_fair_sharing_->WeightOf(resource) : 1.0;
   }
 
   Status Namespaces() {

@@ -100,6 +100,9 @@ struct ClusterQueueInfo {
   // makes labels.Nothing() of nil; present with no requirements ({}) selects every namespace.
   bool has_namespace_selector = false;
   std::vector<LabelRequirement> namespace_selector;  // ANDed
+  // Admission fair sharing is on: admissionMode UsageBasedAdmissionFairSharing and a
+  // Configuration with admissionFairSharing. Its LocalQueues take turns by usage.
+  bool admission_fair_sharing = false;
 };
 
 struct QuotaNodeInfo {
@@ -122,6 +125,29 @@ struct LocalQueueInfo {
   std::string name;
   ClusterQueueId cluster_queue;
   model::StopPolicy stop_policy = model::StopPolicy::kNone;
+  // Admission fair sharing: spec.fairSharing.weight and the weighted usage of
+  // status...consumedResources, sum over resources of weight x amount in Kubernetes base
+  // units (cores, bytes, devices), as Kueue's CalculateUsage (before dividing by `weight`).
+  double weight = 1;
+  double consumed = 0;
+};
+
+// `amount` of `resource` (in its unit, model::UnitForResource) in Kubernetes base units: cores,
+// bytes, devices; as Kueue's Quantity.AsApproximateFloat64.
+double BaseUnits(std::string_view resource, int64_t amount);
+
+// The Configuration's admissionFairSharing, compiled: the entry penalty rate
+// alpha = 1 - 0.5^(samplingInterval / halfLife) (0 when halfLife is 0) and the resource
+// weights (a resource not listed weighs 1).
+struct AdmissionFairSharing {
+  double entry_penalty_rate = 0;
+  std::vector<std::pair<std::string, double>> resource_weights;
+  double WeightOf(std::string_view resource) const {
+    for (const auto& [name, w] : resource_weights) {
+      if (name == resource) return w;
+    }
+    return 1;
+  }
 };
 
 class QueueModel {
@@ -155,6 +181,10 @@ class QueueModel {
   // A Cohort (explicit or implicit) by name; invalid when unknown.
   QuotaNodeId FindCohort(std::string_view name) const;
   LocalQueueId FindLocalQueue(std::string_view namespace_name, std::string_view name) const;
+  // The Configuration's admissionFairSharing, when the input had one.
+  const std::optional<AdmissionFairSharing>& admission_fair_sharing() const {
+    return admission_fair_sharing_;
+  }
   // The value of a WorkloadPriorityClass, or nullopt when there is none of that name.
   std::optional<int32_t> FindPriorityClass(std::string_view name) const;
 
@@ -250,6 +280,7 @@ class QueueModel {
   std::vector<QuotaNodeInfo> nodes_;
   std::vector<QuotaNodeId> roots_;
   std::vector<LocalQueueInfo> local_queues_;
+  std::optional<AdmissionFairSharing> admission_fair_sharing_;
   std::unordered_map<std::string, uint32_t> flavor_index_;
   std::unordered_map<std::string, uint32_t> resource_index_;
   std::unordered_map<std::string, uint32_t> cluster_queue_index_;

@@ -906,6 +906,7 @@ void Engine::Impl::Admit(ScheduleResult& result) {
     // leaf Queue was compiled into.
     const bool kai = spec.queue_name.empty();
     admission::ClusterQueueId cq;
+    admission::LocalQueueId local_queue;
     if (kai) {
       cq = queues->FindKaiQueue(spec.kai_queue);
       if (!cq.valid()) {
@@ -925,6 +926,7 @@ void Engine::Impl::Admit(ScheduleResult& result) {
       }
       const admission::LocalQueueInfo& local = queues->local_queues()[lq.index()];
       cq = local.cluster_queue;
+      local_queue = lq;
       if (local.stop_policy != model::StopPolicy::kNone) {
         out.cluster_queue = queues->cluster_queue(cq).name;
         out.message = fmt::format("LocalQueue {} is inactive", spec.queue_name);
@@ -937,6 +939,7 @@ void Engine::Impl::Admit(ScheduleResult& result) {
     std::string inadmissible;  // Kueue's DRA field error, when a claim cannot be charged
     admission::PendingWorkload p{.name = spec.namespace_name + "/" + spec.name,
                                  .cluster_queue = cq,
+                                 .local_queue = local_queue,
                                  .priority = spec.priority,
                                  .creation_unix_seconds = spec.creation_unix_seconds.value_or(0)};
     std::vector<std::vector<PodId>> set_pods;

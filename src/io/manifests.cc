@@ -520,6 +520,13 @@ class Loader {
         return fail(std::move(fair_sharing).error().WithObject("Configuration", label));
       }
       if (fair_sharing->has_value()) queues_.kueue_fair_sharing = std::move(**fair_sharing);
+      auto admission_fair_sharing = internal::ParseAdmissionFairSharing(object, file);
+      if (!admission_fair_sharing.ok()) {
+        return fail(std::move(admission_fair_sharing).error().WithObject("Configuration", label));
+      }
+      if (admission_fair_sharing->has_value()) {
+        queues_.admission_fair_sharing = std::move(**admission_fair_sharing);
+      }
       queues_.has_kueue_configuration = true;
       for (model::DeviceClassMappingSpec& m : *mappings) {
         queues_.device_class_mappings.push_back(std::move(m));

@@ -85,6 +85,9 @@ struct ClusterQueueSpec {
   FlavorFungibilitySpec flavor_fungibility;
   double fair_sharing_weight = 1;  // spec.fairSharing.weight
   StopPolicy stop_policy = StopPolicy::kNone;
+  // spec.admissionScope.admissionMode: UsageBasedAdmissionFairSharing (takes effect only with
+  // a Configuration's admissionFairSharing section).
+  bool usage_based_admission_fair_sharing = false;
 };
 
 struct CohortSpec {
@@ -101,6 +104,11 @@ struct LocalQueueSpec {
   std::string source;
   std::string cluster_queue;
   StopPolicy stop_policy = StopPolicy::kNone;
+  // Admission fair sharing: spec.fairSharing.weight (> 0; default 1) and the decayed usage
+  // Kueue recorded, status.fairSharing.admissionFairSharingStatus.consumedResources (each
+  // resource in its unit, model::UnitForResource).
+  double fair_sharing_weight = 1;
+  std::vector<std::pair<std::string, Quantity>> consumed_resources;
 };
 
 struct WorkloadPriorityClassSpec {
@@ -150,6 +158,16 @@ enum class FairPreemptionStrategySpec : uint8_t {
 struct KueueFairSharingSpec {
   bool enabled = false;
   std::vector<FairPreemptionStrategySpec> preemption_strategies;
+  std::string source;  // the file of the Configuration
+};
+
+// admissionFairSharing of Kueue's Configuration: LocalQueues of a ClusterQueue with
+// admissionMode UsageBasedAdmissionFairSharing take turns by their weighted usage.
+// Durations in seconds; resource weights by resource name (absent: 1).
+struct AdmissionFairSharingSpec {
+  double usage_half_life_seconds = 0;
+  double usage_sampling_interval_seconds = 0;
+  std::vector<std::pair<std::string, double>> resource_weights;
   std::string source;  // the file of the Configuration
 };
 
@@ -250,6 +268,8 @@ struct QueueObjects {
   std::vector<DeviceClassMappingSpec> device_class_mappings;
   // fairSharing of the Configuration, when one sets it.
   std::optional<KueueFairSharingSpec> kueue_fair_sharing;
+  // admissionFairSharing of the Configuration, when one sets it.
+  std::optional<AdmissionFairSharingSpec> admission_fair_sharing;
   // What KAI's over-quota division shares: the cluster's total allocatable per quota
   // resource ("nvidia.com/gpu", "cpu", "memory"), set by the front end from the nodes. Empty:
   // unknown, and the idle pool above the KAI queues is unbounded (placement still bounds it).

@@ -442,6 +442,18 @@ Result<model::ClusterQueueSpec> ParseClusterQueue(const Field& object, ObjectMet
                            ParseFlavorFungibility(spec.Get("flavorFungibility"), version));
   TESSERA_ASSIGN_OR_RETURN(out.fair_sharing_weight, ParseWeight(spec.Get("fairSharing")));
   TESSERA_ASSIGN_OR_RETURN(out.stop_policy, ParseStopPolicy(spec.Get("stopPolicy")));
+  TESSERA_ASSIGN_OR_RETURN(Field scope, spec.GetMap("admissionScope"));
+  if (scope.present()) {
+    TESSERA_ASSIGN_OR_RETURN(std::string mode, scope.GetRequiredString("admissionMode"));
+    if (mode == "UsageBasedAdmissionFairSharing") {
+      out.usage_based_admission_fair_sharing = true;
+    } else if (mode != "NoAdmissionFairSharing") {
+      return scope.Get("admissionMode")
+          .Fail(fmt::format("{} is not an admission mode: must be UsageBasedAdmissionFairSharing "
+                            "or NoAdmissionFairSharing",
+                            Quote(mode)));
+    }
+  }
   return out;
 }
 
@@ -494,10 +506,100 @@ Result<model::LocalQueueSpec> ParseLocalQueue(const Field& object, ObjectMeta me
   TESSERA_ASSIGN_OR_RETURN(Field spec, object.GetMap("spec"));
   TESSERA_ASSIGN_OR_RETURN(out.cluster_queue, GetReference(spec, "clusterQueue", true));
   TESSERA_ASSIGN_OR_RETURN(out.stop_policy, ParseStopPolicy(spec.Get("stopPolicy")));
-  // spec.fairSharing.weight (admission fair sharing) is checked but not kept: the model has
-  // no field for it yet.
-  TESSERA_RETURN_IF_ERROR(ParseWeight(spec.Get("fairSharing")).status());
+  // spec.fairSharing.weight and the usage Kueue recorded: admission fair sharing.
+  TESSERA_ASSIGN_OR_RETURN(out.fair_sharing_weight, ParseWeight(spec.Get("fairSharing")));
+  if (out.fair_sharing_weight <= 0) {
+    return spec.Get("fairSharing").Get("weight").Fail("must be above 0 for a LocalQueue");
+  }
+  TESSERA_ASSIGN_OR_RETURN(Field status, object.GetMap("status"));
+  TESSERA_ASSIGN_OR_RETURN(Field fair_sharing, status.GetMap("fairSharing"));
+  TESSERA_ASSIGN_OR_RETURN(Field afs, fair_sharing.GetMap("admissionFairSharingStatus"));
+  TESSERA_ASSIGN_OR_RETURN(Field consumed, afs.GetMap("consumedResources"));
+  TESSERA_ASSIGN_OR_RETURN(auto entries, consumed.Entries());
+  for (const auto& [resource, value] : entries) {
+    TESSERA_ASSIGN_OR_RETURN(Quantity q, ParseResourceQuantity(value, resource));
+    out.consumed_resources.emplace_back(resource, q);
+  }
   return out;
+}
+
+namespace {
+
+// A Go duration as Kubernetes writes them ("168h", "5m", "1h30m", "2.5s", "0"): one or more
+// decimal numbers each with a unit h, m, s, ms, us or ns; in seconds.
+Result<double> ParseDuration(const Field& field) {
+  TESSERA_ASSIGN_OR_RETURN(std::string text, field.AsString());
+  auto bad = [&field, &text] {
+    return field.Fail(fmt::format("{} is not a duration such as 168h, 5m or 1h30m", Quote(text)));
+  };
+  if (text == "0") return 0.0;
+  if (text.empty() || text.size() > 64) return bad();
+  double total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t start = i;
+    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
+    if (i == start) return bad();
+    double number = 0;
+    const auto [end, ec] = std::from_chars(text.data() + start, text.data() + i, number);
+    if (ec != std::errc() || end != text.data() + i) return bad();
+    const size_t unit_start = i;
+    while (i < text.size() && !((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
+    const std::string_view unit(text.data() + unit_start, i - unit_start);
+    double scale = 0;
+    if (unit == "h") scale = 3600;
+    else if (unit == "m") scale = 60;
+    else if (unit == "s") scale = 1;
+    else if (unit == "ms") scale = 1e-3;
+    else if (unit == "us" || unit == "\u00b5s") scale = 1e-6;
+    else if (unit == "ns") scale = 1e-9;
+    else return bad();
+    total += number * scale;
+  }
+  return total;
+}
+
+}  // namespace
+
+Result<std::optional<model::AdmissionFairSharingSpec>> ParseAdmissionFairSharing(
+    const Field& object, const std::string& source) {
+  const Field section = object.Get("admissionFairSharing");
+  if (!section.present()) return std::optional<model::AdmissionFairSharingSpec>();
+  TESSERA_RETURN_IF_ERROR(section.ExpectMap());
+  TESSERA_ASSIGN_OR_RETURN(auto entries, section.Entries());
+  for (const auto& [key, value] : entries) {
+    if (key != "usageHalfLifeTime" && key != "usageSamplingInterval" &&
+        key != "resourceWeights") {
+      return value.Fail(fmt::format("unknown field {}; admissionFairSharing has "
+                                    "usageHalfLifeTime, usageSamplingInterval and "
+                                    "resourceWeights",
+                                    Quote(key)));
+    }
+  }
+  model::AdmissionFairSharingSpec out;
+  out.source = source;
+  if (section.Has("usageHalfLifeTime")) {
+    TESSERA_ASSIGN_OR_RETURN(out.usage_half_life_seconds,
+                             ParseDuration(section.Get("usageHalfLifeTime")));
+  }
+  if (section.Has("usageSamplingInterval")) {
+    TESSERA_ASSIGN_OR_RETURN(out.usage_sampling_interval_seconds,
+                             ParseDuration(section.Get("usageSamplingInterval")));
+  }
+  TESSERA_ASSIGN_OR_RETURN(Field weights, section.GetMap("resourceWeights"));
+  TESSERA_ASSIGN_OR_RETURN(auto weight_entries, weights.Entries());
+  for (const auto& [resource, value] : weight_entries) {
+    if (!value.is_scalar()) return value.WrongType("a number");
+    const std::string& text = value.node().Scalar();
+    double w = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), w);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || w < 0 ||
+        !std::isfinite(w)) {
+      return value.Fail(fmt::format("must be a number of at least 0, got {}", Quote(text)));
+    }
+    out.resource_weights.emplace_back(resource, w);
+  }
+  return std::optional<model::AdmissionFairSharingSpec>(std::move(out));
 }
 
 Result<model::WorkloadPriorityClassSpec> ParseWorkloadPriorityClass(const Field& object,

@@ -58,6 +58,11 @@ Result<std::vector<model::DeviceClassMappingSpec>> ParseKueueConfiguration(
 // LessThanInitialShare`.
 Result<std::optional<model::KueueFairSharingSpec>> ParseKueueFairSharing(
     const Field& object, bool v1beta2, const std::string& source);
+// admissionFairSharing of a Kueue Configuration, or nullopt when absent: usageHalfLifeTime and
+// usageSamplingInterval (Go durations such as "168h", "5m"; absent: 0) and resourceWeights
+// (resource name -> number >= 0). Other keys are errors.
+Result<std::optional<model::AdmissionFairSharingSpec>> ParseAdmissionFairSharing(
+    const Field& object, const std::string& source);
 // The references between KAI Queues of one input: every spec.parentQueue names a Queue, and
 // parents form no cycle. Errors are located at the Queue (file, object, spec.parentQueue), e.g.
 // `Queue team-a: spec.parentQueue: Queue research not found` or `Queue a: spec.parentQueue:

@@ -182,6 +182,8 @@ TEST_F(QueueExamplesTest, CohortsLocalQueuesAndPriorityClasses) {
   ASSERT_TRUE(fair.ok()) << ErrorOf(fair);
   EXPECT_EQ(fair->queues.cluster_queues[0].queueing_strategy, model::QueueingStrategy::kStrictFIFO);
   EXPECT_EQ(fair->queues.local_queues.size(), 2u);
+  EXPECT_TRUE(fair->queues.cluster_queues[0].usage_based_admission_fair_sharing);
+  EXPECT_EQ(fair->queues.local_queues[0].fair_sharing_weight, 1.0);
 }
 
 TEST_F(QueueExamplesTest, TopologyAwareFlavorAndTheKindsStillKept) {
@@ -306,6 +308,40 @@ fairSharing:
   auto none = LoadString("apiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\n");
   ASSERT_TRUE(none.ok()) << ErrorOf(none);
   EXPECT_FALSE(none->queues.kueue_fair_sharing.has_value());
+}
+
+TEST(QueueObjectsTest, ReadsAdmissionFairSharing) {
+  // The section of Kueue's sample controller config (commented out there), a LocalQueue with
+  // a weight and the usage Kueue recorded.
+  auto loaded = LoadString(R"(apiVersion: config.kueue.x-k8s.io/v1beta2
+kind: Configuration
+admissionFairSharing:
+  usageHalfLifeTime: "168h"
+  usageSamplingInterval: "1h30m"
+  resourceWeights: {cpu: 0, memory: 0, example.com/gpu: 100}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: LocalQueue
+metadata: {name: lq-a}
+spec:
+  clusterQueue: q
+  fairSharing: {weight: "0.5"}
+status:
+  fairSharing:
+    admissionFairSharingStatus:
+      consumedResources: {cpu: "12", memory: 1Gi}
+)");
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+  ASSERT_TRUE(loaded->queues.admission_fair_sharing.has_value());
+  const model::AdmissionFairSharingSpec& afs = *loaded->queues.admission_fair_sharing;
+  EXPECT_EQ(afs.usage_half_life_seconds, 168 * 3600.0);
+  EXPECT_EQ(afs.usage_sampling_interval_seconds, 5400.0);
+  EXPECT_THAT(afs.resource_weights, ElementsAre(Pair("cpu", 0.0), Pair("memory", 0.0),
+                                                Pair("example.com/gpu", 100.0)));
+  const model::LocalQueueSpec& lq = loaded->queues.local_queues[0];
+  EXPECT_EQ(lq.fair_sharing_weight, 0.5);
+  EXPECT_THAT(lq.consumed_resources,
+              ElementsAre(Pair("cpu", Quantity(12'000)), Pair("memory", Quantity(kGi))));
 }
 
 TEST(QueueObjectsTest, ReadsDeviceClassMappingsOfAKueueConfiguration) {
@@ -573,6 +609,25 @@ TEST(QueueObjectsTest, RejectsInvalidQueues) {
        "  deviceClassMappings:\n  - {name: a.com/gpu, deviceClassNames: []}\n",
        "-: Configuration document 1: resources.deviceClassMappings[0].deviceClassNames: must "
        "list at least one DeviceClass"},
+      {"apiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\nadmissionFairSharing:\n"
+       "  usageHalfLifeTime: 7 days\n",
+       "-: Configuration document 1: admissionFairSharing.usageHalfLifeTime: \"7 days\" is not a "
+       "duration such as 168h, 5m or 1h30m"},
+      {"apiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\nadmissionFairSharing:\n"
+       "  usageHalfLife: 1h\n",
+       "-: Configuration document 1: admissionFairSharing.usageHalfLife: unknown field "
+       "\"usageHalfLife\"; admissionFairSharing has usageHalfLifeTime, usageSamplingInterval "
+       "and resourceWeights"},
+      {"apiVersion: config.kueue.x-k8s.io/v1beta2\nkind: Configuration\nadmissionFairSharing:\n"
+       "  resourceWeights: {cpu: -1}\n",
+       "-: Configuration document 1: admissionFairSharing.resourceWeights.cpu: must be a number "
+       "of at least 0, got \"-1\""},
+      {cq + "  admissionScope: {admissionMode: Fair}\n",
+       "-: ClusterQueue q: spec.admissionScope.admissionMode: \"Fair\" is not an admission mode: "
+       "must be UsageBasedAdmissionFairSharing or NoAdmissionFairSharing"},
+      {"apiVersion: kueue.x-k8s.io/v1beta2\nkind: LocalQueue\nmetadata: {name: lq}\nspec: "
+       "{clusterQueue: q, fairSharing: {weight: 0}}\n",
+       "-: LocalQueue default/lq: spec.fairSharing.weight: must be above 0 for a LocalQueue"},
       {"apiVersion: config.kueue.x-k8s.io/v1beta1\nkind: Configuration\nfairSharing:\n"
        "  enable: true\n  preemptionStrategies: [LessThanFinalShare]\n",
        "-: Configuration document 1: fairSharing.preemptionStrategies[0]: \"LessThanFinalShare\" "
