@@ -9,9 +9,11 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <numeric>
 
 #include "base/check.h"
+#include "dra/invariants.h"
 #include "engine/internal/engine_impl.h"
 #include "model/resources.h"
 #include "placement/filters.h"
@@ -428,11 +430,32 @@ bool GangPlacer::PlaceExclusive(int gi, std::span<const NodeId> scope) {
     owners = &m_.exclusive_owners.back().second;
   }
   const size_t per = g.pods_per_job > 0 ? static_cast<size_t>(g.pods_per_job) : g.pods.size();
+  std::vector<uint8_t> foreign, own;
   for (size_t begin = 0; begin < g.pods.size(); begin += per) {
     const auto job = std::span<const PodId>(g.pods).subspan(begin, std::min(per, g.pods.size() - begin));
     const auto need = static_cast<int64_t>(job.size());
+    // JobSet's pod anti-affinity: a domain holding a pod with another Job's job key (bound, or
+    // placed in this run) is not this Job's; its pod affinity: when pods of this Job run
+    // already, only their domains are.
+    foreign.assign(t.num_domains(E), 0);
+    own.assign(t.num_domains(E), 0);
+    bool joins_own = false;
+    const int32_t job_id = m_.job_of_pod.empty() ? -1 : m_.job_of_pod[job.front().index()];
+    for (PodId p : m_.keyed_pods) {
+      const NodeId node = m_.overlay.node_of(p);
+      if (!node.valid()) continue;
+      const uint32_t d = t.domain_of(E, node);
+      if (d == TopologyIndex::kNone) continue;
+      if (job_id >= 0 && m_.job_of_pod[p.index()] == job_id) {
+        own[d] = 1;
+        joins_own = true;
+      } else {
+        foreign[d] = 1;
+      }
+    }
     ComputeRoom(t, job, scope, need, E, need);
-    const std::vector<uint32_t> cands = Candidates(t, E, need, -1, 0, owners);
+    std::vector<uint32_t> cands = Candidates(t, E, need, -1, 0, owners);
+    std::erase_if(cands, [&](uint32_t d) { return foreign[d] != 0 || (joins_own && own[d] == 0); });
     bool ok = false;
     for (size_t i = 0; i < cands.size() && i < kMaxDomainTries && !ok; ++i) {
       const RunMark saved = Save();
@@ -448,10 +471,25 @@ bool GangPlacer::PlaceExclusive(int gi, std::span<const NodeId> scope) {
     if (!ok) {
       const std::string& first = m_.snapshot.pod(job.front()).name;
       const std::string job_name = first.substr(0, first.rfind('-'));
+      if (joins_own) {
+        std::vector<std::string> names;
+        for (uint32_t d = 0; d < t.num_domains(E); ++d) {
+          if (own[d] != 0) names.push_back(t.domain_value(E, d));
+        }
+        run_.why = fmt::format(
+            "Job {} has pods running in {} {} (exclusive-topology: its pods go together) and "
+            "there is no room there for its {} pods",
+            job_name, t.level_name(E), fmt::join(names, ", "), need);
+        return false;
+      }
+      int64_t taken = 0;
+      for (uint32_t d = 0; d < t.num_domains(E); ++d) {
+        taken += (foreign[d] != 0 || (*owners)[d] >= 0) ? 1 : 0;
+      }
       run_.why = fmt::format(
           "Job {} needs a {} domain of its own (exclusive-topology) with room for its {} pods; "
-          "none is free",
-          job_name, t.level_name(E), need);
+          "none is free ({} of the {} domains hold pods of other Jobs)",
+          job_name, t.level_name(E), need, taken, t.num_domains(E));
       return false;
     }
   }
@@ -840,6 +878,65 @@ model::GangSpec Engine::Impl::GangOfWorkload(const model::WorkloadSpec& spec,
   return gang;
 }
 
+namespace {
+// The label JobSet puts on the pods of each of its Jobs (a hash of the Job's namespace and
+// name), and the labels the Job controller names the Job with.
+constexpr std::string_view kJobKeyLabel = "jobset.sigs.k8s.io/job-key";
+constexpr std::string_view kJobNameLabel = "batch.kubernetes.io/job-name";
+constexpr std::string_view kLegacyJobNameLabel = "job-name";
+
+std::optional<model::LabelValueId> PodLabel(const model::Snapshot& s, PodId pod,
+                                            std::optional<model::LabelKeyId> key) {
+  if (!key) return std::nullopt;
+  for (const model::Label& l : s.pod_labels(pod)) {
+    if (l.key == *key) return l.value;
+  }
+  return std::nullopt;
+}
+
+bool HasLabel(const model::Snapshot& s, PodId pod, std::optional<model::LabelKeyId> key) {
+  return PodLabel(s, pod, key).has_value();
+}
+
+// Engine::Impl::job_of_pod and keyed_pods. A pod carries a job key when it has the label
+// (read from a live cluster) or belongs to a JobSet (io makes its pods without the hash, but
+// JobSet labels every pod it creates). Two pods are of one Job when they share namespace and
+// Job name (batch.kubernetes.io/job-name, else job-name, else the pod name without its last
+// "-<index>", as JobSet names pods), which is what the hash is made of; a pod with the label
+// but no Job name is matched by the label's value.
+void CompileJobKeys(Engine::Impl& m) {
+  const model::Snapshot& s = m.snapshot;
+  const auto key = s.FindLabelKey(kJobKeyLabel);
+  const auto job_name = s.FindLabelKey(kJobNameLabel);
+  const auto legacy_job_name = s.FindLabelKey(kLegacyJobNameLabel);
+  m.job_of_pod.assign(s.num_pods(), -1);
+  m.keyed_pods.clear();
+  std::map<std::pair<std::string, std::string>, int32_t> ids;
+  for (size_t p = 0; p < s.num_pods(); ++p) {
+    const PodId pod = PodId::FromIndex(p);
+    const auto hash = PodLabel(s, pod, key);
+    const int32_t g = m.gang_spec_of_pod[p];
+    const bool in_jobset =
+        g >= 0 && m.options.gangs->gangs[static_cast<size_t>(g)].kind == model::GangKind::kJobSet;
+    if (!hash && !in_jobset) continue;
+    std::pair<std::string, std::string> job;
+    auto name = PodLabel(s, pod, job_name);
+    if (!name) name = PodLabel(s, pod, legacy_job_name);
+    const model::Pod& spec = s.pod(pod);
+    if (name) {
+      job = {spec.namespace_name, s.label_value(*name)};
+    } else if (hash) {
+      job = {std::string(), s.label_value(*hash)};  // the hash covers the namespace
+    } else {
+      job = {spec.namespace_name, spec.name.substr(0, spec.name.rfind('-'))};
+    }
+    m.job_of_pod[p] =
+        ids.try_emplace(std::move(job), static_cast<int32_t>(ids.size())).first->second;
+    m.keyed_pods.push_back(pod);
+  }
+}
+}  // namespace
+
 void Engine::Impl::CompileGangs() {
   gang_of_pod.assign(snapshot.num_pods(), -1);
   gang_spec_of_pod.assign(snapshot.num_pods(), -1);
@@ -879,18 +976,122 @@ void Engine::Impl::CompileGangs() {
     for (PodId p : plan.pods) gang_of_pod[p.index()] = static_cast<int32_t>(gangs.size());
     gangs.push_back(std::move(plan));
   }
+  const bool exclusive = std::any_of(specs.begin(), specs.end(), [](const model::GangSpec& g) {
+    return !g.exclusive_topology.empty();
+  });
+  if (exclusive) CompileJobKeys(*this);
 }
 
 namespace {
 // KAI's default: priority classes below 100 (e.g. its "train" class, 50) are preemptible.
 constexpr int32_t kPreemptiblePriorityBelow = 100;
 constexpr size_t kMaxConsolidationVictims = 32;
+
+// Whether every DRA claim of the bound `pod` is its own, so that moving the pod moves its
+// claims: the claim the resource claim controller made from a ResourceClaimTemplate for one
+// of the pod's references. A running pod arrives naming that claim (its
+// status.resourceClaimStatuses), so io reads it as a ResourceClaim; it is the pod's own when
+// it bears the controller's name for the reference (`<pod>-<reference>`, the name Tessera
+// writes, or `<pod>-<reference>-<suffix>`, the generateName Kubernetes uses), is reserved for
+// this pod alone (status.reservedFor), no other pod names it, it arrived allocated and its
+// devices are not being evicted (NoExecute). Any other claim is shared: its devices cannot
+// follow the pod, so the pod stays. `users`: per claim instance, the pods that name it.
+bool ClaimsMoveWith(const Engine::Impl& m, PodId pod, std::span<const uint32_t> users) {
+  const model::Pod& spec = m.snapshot.pod(pod);
+  for (uint32_t instance : m.catalog->instances_of(pod)) {
+    const dra::ClaimInstance& inst = m.catalog->instances()[instance];
+    // A template claim made in this run holds nothing of a running pod: what it uses is
+    // unknown, so it is not moved.
+    if (inst.from_template || users[instance] != 1 || !m.no_execute[instance].empty()) return false;
+    if (!m.allocator->allocated(m.overlay, instance) || !m.preallocated.contains(instance)) {
+      return false;
+    }
+    const model::ResourceClaimSpec& claim = *m.catalog->claims()[inst.claim].spec;
+    if (claim.reserved_for.size() != 1 || claim.reserved_for[0] != spec.name) return false;
+    bool generated = false;
+    for (const model::PodClaimRefSpec& ref : spec.claims) {
+      if (ref.resource_claim_name != claim.name) continue;
+      const std::string base = fmt::format("{}-{}", spec.name, ref.name);
+      generated |= claim.name == base || claim.name.starts_with(base + "-");
+    }
+    if (!generated) return false;
+  }
+  return true;
+}
+
+// Puts a consolidation victim with claims back on its own node with its own devices, as it
+// arrived: the claims' recorded allocation is applied again (the inverse of
+// ReleaseClaimsOf). False, with nothing changed, when the node's resources or any of those
+// devices are taken now.
+bool RestoreInPlace(Engine::Impl& m, PodId pod, NodeId node) {
+  placement::Rejections ignored;
+  if (!placement::FitsResources(m.snapshot, pod, node, m.overlay.used(node), ignored)) return false;
+  const internal::Mark mark = m.TakeMark();
+  std::vector<model::DeviceId> devices;
+  const auto claims = m.catalog->instances_of(pod);
+  for (size_t i = 0; i < claims.size(); ++i) {
+    const uint32_t instance = claims[i];
+    if (std::find(claims.begin(), claims.begin() + static_cast<std::ptrdiff_t>(i), instance) !=
+        claims.begin() + static_cast<std::ptrdiff_t>(i)) {
+      continue;  // named twice
+    }
+    m.overlay.AddToLedger(m.allocator->consumers_slot(instance), 1);
+    for (const auto& [slot, delta] : m.preallocated.at(instance)) {
+      if (slot == m.allocator->append_only_slot() ||
+          slot == m.allocator->consumers_slot(instance)) {
+        continue;
+      }
+      m.overlay.AddToLedger(slot, delta);
+    }
+    for (const dra::DeviceResult& row : m.allocator->results(m.overlay, instance)) {
+      devices.push_back(row.device);
+    }
+  }
+  if (!dra::CheckDevices(*m.allocator, m.overlay, devices).empty()) {
+    m.RollbackTo(mark);
+    return false;
+  }
+  m.ReservePod(pod, node);
+  return true;
+}
+
+// After a committed move: the pod's claims now hold what its new allocation took (its
+// held entries), which ReleaseClaimsOf gives back should the pod be preempted later. All of
+// it is recorded on the pod's last claim, the one ReleaseClaimsOf releases last, without the
+// consumer counts, which ReleaseClaimsOf takes off one claim at a time.
+void RecordNewAllocation(Engine::Impl& m, PodId pod) {
+  const auto claims = m.catalog->instances_of(pod);
+  std::vector<std::pair<size_t, int64_t>> took;
+  for (uint32_t i = m.held_begin[pod.index()]; i < m.held_end[pod.index()]; ++i) {
+    const size_t slot = m.held[i].first;
+    const bool consumers = std::any_of(claims.begin(), claims.end(), [&](uint32_t instance) {
+      return slot == m.allocator->consumers_slot(instance);
+    });
+    if (!consumers) took.push_back(m.held[i]);
+  }
+  for (uint32_t instance : claims) m.preallocated[instance].clear();
+  m.preallocated[claims.back()] = std::move(took);
+}
 }  // namespace
 
 bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> scope,
                                std::vector<Decision>& decisions) {
   if (gang.pods.empty()) return false;
   const PodId rep = gang.pods.front();
+  const bool rep_has_claims = !catalog->instances_of(rep).empty();
+  // Pods naming each claim instance (a pod naming one twice counts once).
+  std::vector<uint32_t> users(catalog->instances().size(), 0);
+  if (!users.empty()) {
+    for (size_t p = 0; p < snapshot.num_pods(); ++p) {
+      const auto claims = catalog->instances_of(PodId::FromIndex(p));
+      for (size_t i = 0; i < claims.size(); ++i) {
+        if (std::find(claims.begin(), claims.begin() + static_cast<std::ptrdiff_t>(i), claims[i]) ==
+            claims.begin() + static_cast<std::ptrdiff_t>(i)) {
+          ++users[claims[i]];
+        }
+      }
+    }
+  }
   // Nodes where taking every candidate off could host at least one pod of the gang.
   const size_t dims = snapshot.num_resources();
   std::vector<PodId> candidates;
@@ -898,13 +1099,17 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
   std::vector<uint8_t> in_scope(snapshot.num_nodes(), 0);
   for (NodeId node : scope) in_scope[node.index()] = 1;
   std::vector<std::vector<PodId>> on_node(snapshot.num_nodes());
+  const auto job_key = snapshot.FindLabelKey(kJobKeyLabel);
   for (size_t p = 0; p < snapshot.num_pods(); ++p) {
     const PodId pod = PodId::FromIndex(p);
     const model::Pod& spec = snapshot.pod(pod);
     const NodeId node = overlay.node_of(pod);
     if (!spec.node.valid() || node != spec.node || !in_scope[node.index()]) continue;
     if (spec.priority >= kPreemptiblePriorityBelow || moved[p] != 0) continue;
-    if (!catalog->instances_of(pod).empty() || gang_spec_of_pod[p] >= 0) continue;
+    // A pod of a gang stays, and so does a pod with a JobSet job key: it is one of a child
+    // Job's pods, and moving it could put it in a domain another Job holds exclusively.
+    if (gang_spec_of_pod[p] >= 0 || HasLabel(snapshot, pod, job_key)) continue;
+    if (!catalog->instances_of(pod).empty() && !ClaimsMoveWith(*this, pod, users)) continue;
     on_node[node.index()].push_back(pod);
   }
   for (NodeId node : scope) {
@@ -926,40 +1131,87 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
     }
     placement::Rejections ignored;
     helps &= placement::PassesStaticFilters(snapshot, rep, node, ignored);
+    if (helps && rep_has_claims) {
+      // Devices: with the candidates' claims given back, the gang's pod must get its claims
+      // here (a trial allocation, undone).
+      const internal::Mark mark = TakeMark();
+      ReleaseClaimsOf(pods);
+      dra::DraFailureInfo failure;
+      helps = allocator->Allocate(overlay, rep, node, failure);
+      RollbackTo(mark);
+    }
     if (helps) candidates.insert(candidates.end(), pods.begin(), pods.end());
   }
   if (candidates.empty()) return false;
+  // Smallest first: a pod's largest request relative to the largest node, devices its
+  // claims hold counted against the most devices any node has.
+  size_t most_devices = 0;
+  for (NodeId node : all_nodes) {
+    most_devices = std::max(most_devices, index->devices_for(node).size());
+  }
+  std::vector<double> size(snapshot.num_pods(), 0);
+  for (PodId pod : candidates) {
+    double s = 0;
+    for (const model::ResourceAmount& ra : snapshot.pod_requests(pod)) {
+      const int64_t most = max_allocatable[ra.resource.index()];
+      if (most > 0) {
+        s = std::max(s, static_cast<double>(ra.amount.value()) / static_cast<double>(most));
+      }
+    }
+    size_t devices = 0;
+    for (uint32_t instance : catalog->instances_of(pod)) {
+      devices += allocator->results(overlay, instance).size();
+    }
+    if (devices > 0) {
+      s = std::max(s, most_devices > 0
+                          ? static_cast<double>(devices) / static_cast<double>(most_devices)
+                          : 1.0);
+    }
+    size[pod.index()] = s;
+  }
   std::stable_sort(candidates.begin(), candidates.end(), [&](PodId x, PodId y) {
     const int32_t px = snapshot.pod(x).priority, py = snapshot.pod(y).priority;
     if (px != py) return px < py;
-    return PodSize(x) < PodSize(y);
+    return size[x.index()] < size[y.index()];
   });
   if (candidates.size() > kMaxConsolidationVictims) candidates.resize(kMaxConsolidationVictims);
 
+  std::vector<NodeId> elsewhere;
   for (size_t k = 1; k <= candidates.size(); ++k) {
     const internal::Mark mark = TakeMark();
     // What this scenario may overwrite: the gang's and the victims' decisions.
     std::vector<Decision> saved;
     for (PodId p : gang.pods) saved.push_back(decisions[p.index()]);
     for (size_t i = 0; i < k; ++i) saved.push_back(decisions[candidates[i].index()]);
+    // The victims leave; their claims give their devices back (as for preempted pods).
     for (size_t i = 0; i < k; ++i) {
-      const PodId victim = candidates[i];
-      const NodeId node = overlay.node_of(victim);
-      overlay.Unreserve(victim);
-      for (auto& topology : topologies) topology->OnRelease(victim, node);
-      journal.push_back({.pod = victim, .node = node, .released = true});
+      const std::span<const PodId> victim(&candidates[i], 1);
+      ReleaseClaimsOf(victim);
+      Unbind(victim);
     }
     std::string reason;
     std::optional<Decision> blocked;
     bool ok = PlaceGang(gang, scope, decisions, reason, blocked);
     for (size_t i = 0; ok && i < k; ++i) {
       const PodId victim = candidates[i];
-      Decision d = DecideAmong(victim, all_nodes);
+      const NodeId from = snapshot.pod(victim).node;
+      Decision d;
+      if (catalog->instances_of(victim).empty()) {
+        d = DecideAmong(victim, all_nodes);
+      } else {
+        // A pod with claims stays when its node and devices are still free; otherwise its
+        // controller makes it again elsewhere, with its claims allocated anew there.
+        if (RestoreInPlace(*this, victim, from)) continue;
+        elsewhere.clear();
+        for (NodeId node : all_nodes) {
+          if (node != from) elsewhere.push_back(node);
+        }
+        d = DecideAmong(victim, elsewhere);
+      }
       if (d.outcome != Outcome::kPlaced) {
         ok = false;
         break;
       }
-      const NodeId from = snapshot.pod(victim).node;
       if (d.node == from) continue;  // it could stay where it was
       d.outcome = Outcome::kMoved;
       d.message = fmt::format("moved from node {} to {} so that {} fits (consolidation)",
@@ -967,7 +1219,14 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
       decisions[victim.index()] = std::move(d);
     }
     if (ok) {
-      for (size_t i = 0; i < k; ++i) moved[candidates[i].index()] = 1;
+      for (size_t i = 0; i < k; ++i) {
+        const PodId victim = candidates[i];
+        moved[victim.index()] = 1;
+        if (decisions[victim.index()].outcome == Outcome::kMoved &&
+            !catalog->instances_of(victim).empty()) {
+          RecordNewAllocation(*this, victim);
+        }
+      }
       return true;
     }
     RollbackTo(mark);

@@ -119,6 +119,12 @@ struct Engine::Impl {
   std::vector<std::pair<std::pair<const placement::TopologyIndex*, int>, std::vector<int32_t>>>
       exclusive_owners;
   int32_t next_job_id = 0;
+  // JobSet exclusive placement sees every pod that carries a jobset.sigs.k8s.io/job-key (the
+  // label JobSet puts on the pods of each of its Jobs): per pod the Job it belongs to, as a
+  // dense id (-1: no job key), and the pods that have one. Filled by CompileGangs when some
+  // gang asks for exclusive placement.
+  std::vector<int32_t> job_of_pod;
+  std::vector<model::PodId> keyed_pods;
   std::vector<internal::JournalEntry> journal;
   // Per pod placed by this engine: the device-ledger changes its placement made
   // (held[held_begin[p], held_end[p])), which Release gives back.
@@ -284,11 +290,13 @@ struct Engine::Impl {
                  std::vector<model::Decision>& decisions, std::string& reason,
                  std::optional<model::Decision>& blocked);
   // Consolidation (KAI): when the gang does not fit, move running preemptible pods (bound,
-  // priority below 100, no DRA claims, in no gang) elsewhere so that it does. Scenarios
-  // take victims one more at a time, from the lowest priority and smallest, on nodes where
-  // freeing them could host a pod of the gang; a scenario commits only if the gang lands and
-  // every victim fits again. On success the gang's decisions and the victims' kMoved
-  // decisions are in `decisions`; otherwise nothing changed.
+  // priority below 100, in no gang, and whose DRA claims, if any, are all their own claims
+  // made from templates) elsewhere so that it does. Scenarios take victims one more at a
+  // time, from the lowest priority and smallest, on nodes where freeing them (devices
+  // included) could host a pod of the gang; a scenario commits only if the gang lands and
+  // every victim fits again, a victim with claims getting them allocated anew on its new
+  // node. On success the gang's decisions and the victims' kMoved decisions are in
+  // `decisions`; otherwise nothing changed.
   bool Consolidate(const internal::GangPlan& gang, std::span<const model::NodeId> scope,
                    std::vector<model::Decision>& decisions);
   std::vector<uint8_t> moved;  // per pod: already moved once in this run
