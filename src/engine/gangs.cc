@@ -990,9 +990,10 @@ constexpr size_t kMaxConsolidationVictims = 32;
 // Whether every DRA claim of the bound `pod` is its own, so that moving the pod moves its
 // claims: the claim the resource claim controller made from a ResourceClaimTemplate for one
 // of the pod's references. A running pod arrives naming that claim (its
-// status.resourceClaimStatuses), so io reads it as a ResourceClaim; it is the pod's own when
-// it bears the controller's name for the reference (`<pod>-<reference>`, the name Tessera
-// writes, or `<pod>-<reference>-<suffix>`, the generateName Kubernetes uses), is reserved for
+// status.resourceClaimStatuses, which io keeps as PodClaimRefSpec::generated_from_template),
+// so io reads it as a ResourceClaim; it is the pod's own when the status says so or it bears
+// the controller's name for the reference (`<pod>-<reference>`, the name Tessera writes, or
+// `<pod>-<reference>-<suffix>`, the generateName Kubernetes uses), is reserved for
 // this pod alone (status.reservedFor), no other pod names it, it arrived allocated and its
 // devices are not being evicted (NoExecute). Any other claim is shared: its devices cannot
 // follow the pod, so the pod stays. `users`: per claim instance, the pods that name it.
@@ -1011,8 +1012,10 @@ bool ClaimsMoveWith(const Engine::Impl& m, PodId pod, std::span<const uint32_t> 
     bool generated = false;
     for (const model::PodClaimRefSpec& ref : spec.claims) {
       if (ref.resource_claim_name != claim.name) continue;
+      // status.resourceClaimStatuses said so; else the controller's naming.
       const std::string base = fmt::format("{}-{}", spec.name, ref.name);
-      generated |= claim.name == base || claim.name.starts_with(base + "-");
+      generated |= !ref.generated_from_template.empty() || claim.name == base ||
+                   claim.name.starts_with(base + "-");
     }
     if (!generated) return false;
   }

@@ -643,6 +643,42 @@ spec:
   EXPECT_TRUE(t.requests[0].admin_access);
 }
 
+TEST(ManifestsTest, KeepsTheTemplateOfAClaimARunningPodGotFromIt) {
+  // status.resourceClaimStatuses names the claim the controller made from the template: the
+  // pod uses that claim, and the template it came from is kept (the claim is the pod's own).
+  auto loaded = LoadString(R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: nb}
+spec:
+  containers: [{name: c}]
+  resourceClaims:
+  - {name: gpu, resourceClaimTemplateName: one-gpu}
+  - {name: shared, resourceClaimName: team-gpus}
+status:
+  resourceClaimStatuses:
+  - {name: gpu, resourceClaimName: nb-gpu-x7k2p}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata: {name: nb-gpu-x7k2p}
+spec: {devices: {requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com}}]}}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata: {name: team-gpus}
+spec: {devices: {requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com}}]}}
+)");
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+  const model::Pod& pod = loaded->snapshot.pod(model::PodId::FromIndex(0));
+  ASSERT_EQ(pod.claims.size(), 2u);
+  EXPECT_EQ(pod.claims[0].resource_claim_name, "nb-gpu-x7k2p");
+  EXPECT_EQ(pod.claims[0].resource_claim_template_name, "");
+  EXPECT_EQ(pod.claims[0].generated_from_template, "one-gpu");
+  EXPECT_EQ(pod.claims[1].resource_claim_name, "team-gpus");
+  EXPECT_EQ(pod.claims[1].generated_from_template, "");
+}
+
 TEST(ManifestsTest, ValidatesClaimShapeAndLimits) {
   auto claim = [](const std::string& request) {
     return "apiVersion: resource.k8s.io/v1\nkind: ResourceClaim\nmetadata: {name: c}\n"

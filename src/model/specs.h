@@ -64,6 +64,10 @@ struct PodClaimRefSpec {
   std::string name;
   std::string resource_claim_name;
   std::string resource_claim_template_name;
+  // A running pod's reference to the claim the resource claim controller made for it from
+  // this template (status.resourceClaimStatuses): resource_claim_name names that claim, the
+  // template name is kept here. The claim is the pod's own.
+  std::string generated_from_template;
 };
 
 struct PodSpec {

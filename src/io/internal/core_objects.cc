@@ -317,6 +317,7 @@ Result<PodIntake> ParsePod(const Field& object, ObjectMeta meta) {
     for (model::PodClaimRefSpec& ref : pod.spec.claims) {
       if (ref.name == name && !ref.resource_claim_template_name.empty()) {
         ref.resource_claim_name = *claim_name;
+        ref.generated_from_template = std::move(ref.resource_claim_template_name);
         ref.resource_claim_template_name.clear();
       }
     }
