@@ -80,6 +80,30 @@ TEST(CliTenantsTest, JsonHasTheQueuesSectionAndTheReportDrawsIt) {
   }
 }
 
+// examples/scenarios/tenants-flavors.yaml: two flavors (a100, h100) with per-flavor quotas,
+// multi-pod jobs, agingSeconds and the fairSharing mapping, checked at every decision.
+// NOMINAL sums a queue's flavors: research 8 + 8, product 24 + 8 GPUs.
+TEST(CliTenantsTest, FlavorsExampleRunsWithCheck) {
+  const cli_testing::RunResult r = Tessera(
+      "simulate --scenario examples/scenarios/tenants-flavors.yaml --experiment replay "
+      "--policies fgd --seeds 42 --threads 1 --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  for (const char* line :
+       {"replay on tenants-flavors (6 nodes, 48 GPUs), 1 seed\n",
+        "\nfgd      72.37 ± 0.00       115 ± 0      4027 ± 0     4027 ± 0     0.0 ± 0.0\n",
+        "\nfgd      research   lab      16        12.24       1.27            0.032        35.0    "
+        "   "
+        "5.0         311          4027         0.0\n",
+        "\nfgd      product    lab      32        22.49       0.59            0.007        39.0    "
+        "   "
+        "2.0         0            3524         0.0\n",
+        "fairness (Jain's index on weighted dominant share, time-weighted mean): fgd 0.671 ± "
+        "0.000\n",
+        "--check: every invariant held after each of 286 decisions"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+  }
+}
+
 TEST(CliTenantsTest, FillRefusesAScenarioWithQueues) {
   const cli_testing::RunResult r = Tessera("simulate --scenario examples/scenarios/tenants.yaml");
   EXPECT_EQ(r.status, 1);

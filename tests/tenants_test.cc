@@ -363,9 +363,10 @@ tasks:
 }
 
 // --- flavors, multi-pod tasks, aging, fair-sharing strategies (replay side) ---------------
-// The compact scenario format cannot say these yet (io and model own it); the tests build the
-// specs that `tessera schedule` would build from Kueue manifests and pass the rest as
-// sim::TenantOptions.
+// Written in the scenario format (queues.flavors, per-flavor quotas, pods, agingSeconds, the
+// fairSharing mapping), so each case proves YAML -> replay; only the case with two resource
+// groups (which the format does not express) builds its specs in code, as `tessera schedule`
+// would build them from Kueue manifests.
 
 const char* kTwoModels = R"(
 nodeGroups:
@@ -375,21 +376,18 @@ nodeGroups:
      labels: {gpu-model: H100}}
 )";
 
-// Replaces the one flavor `default` by a100 and h100 (nodeLabels gpu-model=A100 / H100) and
-// gives the first ClusterQueue GPU quota in each, a100 preferred.
-void UseTwoFlavors(model::Scenario& s, int64_t a100_gpus, int64_t h100_gpus) {
-  model::ScenarioQueues& q = *s.queues;
-  q.resources = {"gpu"};
-  q.objects.flavors = {
-      {.name = "a100", .source = "t.yaml", .node_labels = {{"gpu-model", "A100"}}},
-      {.name = "h100", .source = "t.yaml", .node_labels = {{"gpu-model", "H100"}}}};
-  auto quota = [](const char* flavor, int64_t gpus) {
-    return model::FlavorQuotasSpec{
-        .flavor = flavor,
-        .resources = {{.name = "gpu", .nominal_quota = Quantity(gpus * 1000)}}};
-  };
-  q.objects.cluster_queues[0].resource_groups = {
-      {.covered_resources = {"gpu"}, .flavors = {quota("a100", a100_gpus), quota("h100", h100_gpus)}}};
+// Flavors a100 and h100 (nodeLabels gpu-model=A100 / H100) and one ClusterQueue with `a100`
+// and `h100` GPUs of quota in each, a100 preferred.
+std::string TwoFlavorQueues(int a100_gpus, int h100_gpus) {
+  return "queues:\n"
+         "  flavors:\n"
+         "    - {name: a100, nodeLabels: {gpu-model: A100}}\n"
+         "    - {name: h100, nodeLabels: {gpu-model: H100}}\n"
+         "  clusterQueues:\n"
+         "    - name: team-a\n"
+         "      flavors:\n"
+         "        - {name: a100, quota: {gpu: " + std::to_string(a100_gpus) + "}}\n"
+         "        - {name: h100, quota: {gpu: " + std::to_string(h100_gpus) + "}}\n";
 }
 
 // (a) One queue with 2 GPUs of quota in a100 then 2 in h100 (nodes of 4 GPUs each); three
@@ -397,13 +395,10 @@ void UseTwoFlavors(model::Scenario& s, int64_t a100_gpus, int64_t h100_gpus) {
 // fit a100's quota, gets h100 and lands on the h100 node although the a100 node has 2 free
 // GPUs. The report sums over flavors: nominal 4, used 3.
 TEST(TenantFlavorTest, NextFlavorWhenThePreferredQuotaIsUsedUp) {
-  model::Scenario s = Parse(std::string(kTwoModels) + R"(
-queues:
-  clusterQueues: [{name: team-a, quota: {gpu: 4}}]
+  const model::Scenario s = Parse(std::string(kTwoModels) + TwoFlavorQueues(2, 2) + R"(
 tasks:
   - {name: t, count: 3, queue: team-a, gpus: 1, duration: 1h}
 )");
-  UseTwoFlavors(s, 2, 2);
   Recording rec;
   auto run = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, &rec);
   ASSERT_TRUE(run.ok()) << run.error().ToString();
@@ -433,13 +428,10 @@ tasks:
 // fifth one-GPU task gets flavor a100 (its quota fits) and fits no a100 node; it waits for
 // t-0 .. t-3 to leave at 3600 s instead of spilling onto the idle h100 node.
 TEST(TenantFlavorTest, PodsStayOnTheNodesOfTheAssignedFlavor) {
-  model::Scenario s = Parse(std::string(kTwoModels) + R"(
-queues:
-  clusterQueues: [{name: team-a, quota: {gpu: 4}}]
+  const model::Scenario s = Parse(std::string(kTwoModels) + TwoFlavorQueues(8, 8) + R"(
 tasks:
   - {name: t, count: 5, queue: team-a, gpus: 1, duration: 1h}
 )");
-  UseTwoFlavors(s, 8, 8);
   Recording rec;
   auto run = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, &rec);
   ASSERT_TRUE(run.ok()) << run.error().ToString();
@@ -496,12 +488,13 @@ queues:
   clusterQueues: [{name: team-a, quota: {gpu: 8}}]
 tasks:
   - {name: small, queue: team-a, gpus: 1, duration: 100s}
-  - {name: gang, queue: team-a, gpus: 1, arrival: 10s, duration: 1h}
+  - {name: gang, queue: team-a, pods: 4, gpus: 1, arrival: 10s, duration: 1h}
 )");
   const sim::SimConfig c = ReplayConfig(s);
   ASSERT_EQ(c.tasks[1].name, "gang");
+  ASSERT_EQ(c.tasks[1].pods, 4);
   Recording rec;
-  auto run = sim::RunTenantReplay(c, "fgd", 42, {}, {}, &rec, {.pods = {1, 4}});
+  auto run = sim::RunTenantReplay(c, "fgd", 42, {}, {}, &rec);
   ASSERT_TRUE(run.ok()) << run.error().ToString();
   EXPECT_EQ(rec.usage[10]["team-a/gpu"], 1000);
   EXPECT_EQ(rec.pending_at[10], 1);
@@ -526,10 +519,10 @@ nodeGroups:
 queues:
   clusterQueues: [{name: team-a, quota: {gpu: 3}}]
 tasks:
-  - {name: gang, queue: team-a, gpus: 1, duration: 1h}
+  - {name: gang, queue: team-a, pods: 4, gpus: 1, duration: 1h}
 )");
   Recording rec;
-  auto run = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, &rec, {.pods = {4}});
+  auto run = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, &rec);
   ASSERT_TRUE(run.ok()) << run.error().ToString();
   EXPECT_EQ(rec.usage[0]["team-a/gpu"], 0);
   EXPECT_EQ(rec.nodes[0]["gang"], std::vector<std::string>(4, ""));
@@ -539,7 +532,7 @@ tasks:
   model::Scenario four = s;
   four.queues->objects.cluster_queues[0].resource_groups[0].flavors[0].resources[0].nominal_quota =
       Quantity(4000);
-  auto ok = sim::RunTenantReplay(ReplayConfig(four), "fgd", 42, {}, {}, nullptr, {.pods = {4}});
+  auto ok = sim::RunTenantReplay(ReplayConfig(four), "fgd", 42, {}, {}, nullptr);
   ASSERT_TRUE(ok.ok()) << ok.error().ToString();
   EXPECT_EQ(ok->failed, 0);
   EXPECT_EQ(ok->wait_max_s, 0);
@@ -558,11 +551,11 @@ queues:
   clusterQueues:
     - {name: team-a, quota: {gpu: 4}, preemption: {withinClusterQueue: LowerPriority}}
 tasks:
-  - {name: low, count: 2, queue: team-a, priority: low, gpus: 1, duration: 10h}
-  - {name: high, queue: team-a, priority: high, gpus: 1, arrival: 50s, duration: 30m}
+  - {name: low, count: 2, queue: team-a, priority: low, pods: 2, gpus: 1, duration: 10h}
+  - {name: high, queue: team-a, priority: high, pods: 2, gpus: 1, arrival: 50s, duration: 30m}
 )");
   Recording rec;
-  auto run = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, &rec, {.pods = {2, 2, 2}});
+  auto run = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, &rec);
   ASSERT_TRUE(run.ok()) << run.error().ToString();
   EXPECT_EQ(rec.usage[0]["team-a/gpu"], 4000);
   EXPECT_EQ(rec.usage[50]["team-a/gpu"], 4000);
@@ -583,15 +576,16 @@ queues:
 tasks:
   - {name: gang, queue: team-a, gpus: 1, duration: 1h}
 )");
-  auto zero = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, nullptr, {.pods = {0}});
+  // The parser bounds pods (src/io/scenario_queues_test.cc); the replay checks specs built
+  // in code too.
+  sim::SimConfig c = ReplayConfig(s);
+  c.tasks[0].pods = 0;
+  auto zero = sim::RunTenantReplay(c, "fgd", 42, {}, {}, nullptr);
   ASSERT_FALSE(zero.ok());
   EXPECT_EQ(zero.error().message(), "t: task gang: pods: must be between 1 and 10000, got 0");
-  auto many =
-      sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, nullptr, {.pods = {10'001}});
+  c.tasks[0].pods = 10'001;
+  auto many = sim::RunTenantReplay(c, "fgd", 42, {}, {}, nullptr);
   ASSERT_FALSE(many.ok());
-  auto sizes = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, nullptr, {.pods = {1, 1}});
-  ASSERT_FALSE(sizes.ok());
-  EXPECT_EQ(sizes.error().message(), "t: 2 pod counts for 1 tasks");
 }
 
 // (c) Aging. One queue of 1 GPU; `busy` (priority 100) holds it from 0 to 100 s; `old`
@@ -602,6 +596,7 @@ tasks:
 TEST(TenantAgingTest, AnOlderLowPriorityTaskOvertakesANewerHigherOne) {
   const model::Scenario s = Parse(std::string(kOneNode) + R"(
 queues:
+  agingSeconds: 8
   priorityClasses: [{name: low, value: 0}, {name: mid, value: 5}, {name: top, value: 100}]
   clusterQueues: [{name: team-a, quota: {gpu: 1}}]
 tasks:
@@ -609,8 +604,9 @@ tasks:
   - {name: old, queue: team-a, priority: low, gpus: 1, duration: 1h}
   - {name: new, queue: team-a, priority: mid, gpus: 1, arrival: 50s, duration: 1h}
 )");
+  ASSERT_EQ(s.queues->aging_seconds, 8);
   Recording aged;
-  auto with = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, &aged, {.aging_seconds = 8});
+  auto with = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, &aged);
   ASSERT_TRUE(with.ok()) << with.error().ToString();
   EXPECT_EQ(aged.nodes[0]["busy"], std::vector<std::string>{"a100-0"});
   EXPECT_EQ(aged.nodes[100]["old"], std::vector<std::string>{"a100-0"});
@@ -619,26 +615,31 @@ tasks:
   EXPECT_EQ(with->wait_max_s, 3650);
 
   Recording plain;
-  auto without = sim::RunTenantReplay(ReplayConfig(s), "fgd", 42, {}, {}, &plain);
+  model::Scenario no_aging = s;
+  no_aging.queues->aging_seconds = 0;
+  auto without = sim::RunTenantReplay(ReplayConfig(no_aging), "fgd", 42, {}, {}, &plain);
   ASSERT_TRUE(without.ok()) << without.error().ToString();
   EXPECT_EQ(plain.nodes[100]["new"], std::vector<std::string>{"a100-0"});
   EXPECT_EQ(plain.nodes[100]["old"], std::vector<std::string>{""});
   EXPECT_EQ(without->wait_max_s, 3700);
 }
 
-// (d) Fair-sharing preemption strategies, from objects.kueue_fair_sharing as `tessera schedule`
-// takes them from Kueue's Configuration (after admission/preemption.h's worked example):
-// cohort of a and b, nominal 6 GPUs each (lendable 12). b runs 2 tasks of 5 GPUs (uses 10,
-// borrows 4: share 4000 * 1000 / 12000 = 333), a one of 2; at 10 s a wants 5 more (the cohort
-// has none left). Admitted, a would borrow 1: S_p = 83. Without one of b's tasks b borrows
-// nothing: S_t' = 0. LessThanOrEqualToFinalShare (83 <= 0) refuses, so `want` waits until b's
-// tasks leave at 10 h (wait 35,990 s); LessThanInitialShare (83 < 333) preempts one of b's
-// and `want` starts at once; so does Kueue's default (both).
+// (d) Fair-sharing preemption strategies, from the scenario's fairSharing mapping (Kueue's
+// Configuration keys; objects.kueue_fair_sharing as `tessera schedule` takes them), after
+// admission/preemption.h's worked example: cohort of a and b, nominal 6 GPUs each (lendable
+// 12). b runs 2 tasks of 5 GPUs (uses 10, borrows 4: share 4000 * 1000 / 12000 = 333), a one
+// of 2; at 10 s a wants 5 more (the cohort has none left). Admitted, a would borrow 1:
+// S_p = 83. Without one of b's tasks b borrows nothing: S_t' = 0. LessThanOrEqualToFinalShare
+// (83 <= 0) refuses, so `want` waits until b's tasks leave at 10 h (wait 35,990 s);
+// LessThanInitialShare (83 < 333) preempts one of b's and `want` starts at once; so does
+// Kueue's default (both).
 TEST(TenantFairSharingTest, PreemptionStrategiesReachTheAdmitter) {
-  const model::Scenario s = Parse(R"(
+  auto scenario = [](const std::string& fair_sharing) {
+    return Parse(R"(
 nodeGroups:
   - {prefix: n, count: 2, gpuModel: A100, gpusPerNode: 16, cpu: 64, memory: 512Gi}
 queues:
+  fairSharing: )" + fair_sharing + R"(
   clusterQueues:
     - {name: a, cohort: org, quota: {gpu: 6}, preemption: {reclaimWithinCohort: Any}}
     - {name: b, cohort: org, quota: {gpu: 6}, preemption: {reclaimWithinCohort: Any}}
@@ -647,35 +648,64 @@ tasks:
   - {name: a, queue: a, gpus: 2, duration: 10h}
   - {name: want, queue: a, gpus: 5, arrival: 10s, duration: 1h}
 )");
-  ASSERT_FALSE(s.queues->fair_sharing);
-  using S = model::FairPreemptionStrategySpec;
+  };
   struct Case {
-    const char* name;
-    std::vector<S> strategies;
+    const char* fair_sharing;
     int64_t preemptions, wait_of_want;
   };
   for (const Case& k : std::vector<Case>{
-           {"LTEFinal", {S::kLessThanOrEqualToFinalShare}, 0, 36000 - 10},
-           {"LTInitial", {S::kLessThanInitialShare}, 1, 0},
-           {"default", {}, 1, 0},
+           {"{preemptionStrategies: [LessThanOrEqualToFinalShare]}", 0, 36000 - 10},
+           {"{enable: true, preemptionStrategies: [LessThanInitialShare]}", 1, 0},
+           {"{enable: true}", 1, 0},  // Kueue's default: both
        }) {
-    SCOPED_TRACE(k.name);
-    model::Scenario x = s;
-    x.queues->objects.kueue_fair_sharing =
-        model::KueueFairSharingSpec{.enabled = true, .preemption_strategies = k.strategies};
+    SCOPED_TRACE(k.fair_sharing);
+    const model::Scenario x = scenario(k.fair_sharing);
+    ASSERT_TRUE(x.queues && x.queues->objects.kueue_fair_sharing);
     auto run = sim::RunTenantReplay(ReplayConfig(x), "fgd", 42, {}, {});
     ASSERT_TRUE(run.ok()) << run.error().ToString();
     EXPECT_EQ(run->preemptions, k.preemptions);
     EXPECT_EQ(run->queues[1].preemptions, k.preemptions);  // b's
     EXPECT_EQ(run->queues[0].wait_p99_s, k.wait_of_want);
   }
-  // Disabled in the Configuration and off in the scenario: classic preemption, which does not
+  // Disabled in the mapping (as fairSharing: false): classic preemption, which does not
   // reclaim for a workload that would borrow (no borrowWithinCohort): a waits.
-  model::Scenario off = s;
-  off.queues->objects.kueue_fair_sharing = model::KueueFairSharingSpec{.enabled = false};
-  auto run = sim::RunTenantReplay(ReplayConfig(off), "fgd", 42, {}, {});
+  for (const char* off :
+       {"{enable: false, preemptionStrategies: [LessThanInitialShare]}", "false"}) {
+    SCOPED_TRACE(off);
+    const model::Scenario x = scenario(off);
+    ASSERT_FALSE(x.queues->fair_sharing);
+    auto run = sim::RunTenantReplay(ReplayConfig(x), "fgd", 42, {}, {});
+    ASSERT_TRUE(run.ok()) << run.error().ToString();
+    EXPECT_EQ(run->preemptions, 0);
+  }
+}
+
+// examples/scenarios/tenants-flavors.yaml, through the parser: research's four 4-pod jobs
+// at 0 take its h100 quota (two jobs) and then, as whenCanBorrow is TryNextFlavor, its a100
+// quota instead of borrowing h100 (two jobs); every pod on a node of its job's flavor.
+TEST(TenantFlavorTest, TheFlavorsExampleRunsFromYaml) {
+  auto s = io::LoadScenario(std::string(TESSERA_SOURCE_DIR) +
+                            "/examples/scenarios/tenants-flavors.yaml");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  Recording rec;
+  auto run = sim::RunTenantReplay(ReplayConfig(*s), "fgd", 42, {}, {}, &rec);
   ASSERT_TRUE(run.ok()) << run.error().ToString();
-  EXPECT_EQ(run->preemptions, 0);
+  const std::vector<std::string> h100(4, "h100-0"), a100(4, "a100-0");
+  EXPECT_EQ(rec.nodes[0]["train-0"], h100);
+  EXPECT_EQ(rec.nodes[0]["train-1"], h100);
+  EXPECT_EQ(rec.nodes[0]["train-2"], a100);
+  EXPECT_EQ(rec.nodes[0]["train-3"], a100);
+  EXPECT_EQ(rec.usage[0]["research/gpu@h100"], 8000);
+  EXPECT_EQ(rec.usage[0]["research/gpu@a100"], 8000);
+  // product's three 8-pod jobs at 30 m take its 24 GPUs of a100 quota, its preferred flavor.
+  EXPECT_EQ(rec.usage[1800]["product/gpu@a100"], 24000);
+  EXPECT_EQ(rec.usage[1800]["product/gpu@h100"], 0);
+  for (const char* job : {"serve-0", "serve-1", "serve-2"}) {
+    const std::vector<std::string>& on = rec.nodes[1800][job];
+    ASSERT_EQ(on.size(), 8u) << job;
+    for (const std::string& n : on) EXPECT_EQ(n.rfind("a100-", 0), 0u) << job << " on " << n;
+  }
+  EXPECT_EQ(run->failed, 0);
 }
 
 // --- invariants over seeded random tenant scenarios ---------------------------------------
@@ -769,12 +799,11 @@ TEST(TenantReplayTest, InvariantsHoldWithMultiPodTasks) {
   for (const uint64_t seed : std::vector<uint64_t>{1, 2}) {
     SCOPED_TRACE(seed);
     const model::Scenario s = Parse(testing::RandomTenantScenarioYaml(seed, 400));
-    const sim::SimConfig c = ReplayConfig(s);
-    sim::TenantOptions options;
-    for (size_t i = 0; i < c.tasks.size(); ++i) options.pods.push_back(1 + static_cast<int32_t>(i % 2));
+    sim::SimConfig c = ReplayConfig(s);
+    for (size_t i = 0; i < c.tasks.size(); ++i) c.tasks[i].pods = 1 + static_cast<int32_t>(i % 2);
     Invariants inv;
     inv.check_reclaim = false;
-    auto run = sim::RunTenantReplay(c, "fgd", seed, {}, {}, &inv, options);
+    auto run = sim::RunTenantReplay(c, "fgd", seed, {}, {}, &inv);
     ASSERT_TRUE(run.ok()) << run.error().ToString();
     EXPECT_GT(inv.steps, 500);
     EXPECT_EQ(run->failed, 0);

@@ -39,6 +39,7 @@
 #include "io/internal/documents.h"
 #include "io/internal/fields.h"
 #include "io/internal/names.h"
+#include "io/internal/queue_objects.h"
 
 namespace tessera::io {
 namespace {
@@ -884,7 +885,7 @@ class ScenarioParser {
 
     const Field queues = root.Get("queues");
     if (queues.present()) {
-      TESSERA_ASSIGN_OR_RETURN(model::ScenarioQueues parsed, ParseQueues(queues));
+      TESSERA_ASSIGN_OR_RETURN(model::ScenarioQueues parsed, ParseQueues(queues, scenario.nodes));
       scenario.queues = std::move(parsed);
     }
 
@@ -896,6 +897,7 @@ class ScenarioParser {
     }
     scenario.tasks.reserve(task_items.size());
     std::unordered_map<std::string, size_t> task_index;
+    int64_t total_pods = 0;
     for (size_t i = 0; i < task_items.size(); ++i) {
       const Field& item = task_items[i];
       const std::string label = BestEffortName(item, "name");
@@ -913,6 +915,14 @@ class ScenarioParser {
               count.Fail(fmt::format("the scenario would have more than {} tasks", kMaxTraceTasks)),
               "task", label);
         }
+      }
+      // copies <= kMaxTraceTasks and pods <= kMaxPodsPerTask: the product fits.
+      total_pods += copies * task->pods;
+      if (total_pods > model::kMaxTenantPods) {
+        return InObject(item.Get(task->pods > 1 ? "pods" : "count")
+                            .Fail(fmt::format("the tasks would have more than {} pods in all",
+                                              model::kMaxTenantPods)),
+                        "task", label);
       }
       for (int64_t k = 0; k < copies; ++k) {
         model::TraceTask copy = *task;
@@ -1119,13 +1129,14 @@ class ScenarioParser {
     if (!item.is_map()) return item.WrongType("a mapping");
     TESSERA_RETURN_IF_ERROR(
         CheckKeys(item, {"name", "count", "cpu", "memory", "gpus", "gpuMilli", "gpuModels",
-                         "arrival", "duration", "queue", "priority"}));
+                         "arrival", "duration", "queue", "priority", "pods"}));
     model::TraceTask task;
     TESSERA_ASSIGN_OR_RETURN(task.name, item.GetRequiredString("name"));
     if (std::string why = CheckName(task.name); !why.empty()) {
       return item.Get("name").Fail(std::move(why));
     }
     TESSERA_RETURN_IF_ERROR(ParseQueueRef(item, task.queue, task.priority_class));
+    TESSERA_ASSIGN_OR_RETURN(task.pods, ParsePods(item));
     TESSERA_ASSIGN_OR_RETURN(Request r, ParseRequest(item));
     task.cpu_milli = r.cpu_milli;
     task.memory_mib = r.memory_mib;
@@ -1184,13 +1195,14 @@ class ScenarioParser {
     if (!item.is_map()) return item.WrongType("a mapping");
     TESSERA_RETURN_IF_ERROR(
         CheckKeys(item, {"name", "weight", "cpu", "memory", "gpus", "gpuMilli", "gpuModels",
-                         "duration", "durationMin", "durationMax", "queue", "priority"}));
+                         "duration", "durationMin", "durationMax", "queue", "priority", "pods"}));
     model::TaskShape shape;
     TESSERA_ASSIGN_OR_RETURN(shape.name, item.GetRequiredString("name"));
     if (std::string why = CheckName(shape.name); !why.empty()) {
       return item.Get("name").Fail(std::move(why));
     }
     TESSERA_RETURN_IF_ERROR(ParseQueueRef(item, shape.queue, shape.priority_class));
+    TESSERA_ASSIGN_OR_RETURN(shape.pods, ParsePods(item));
     const Field weight = item.Get("weight");
     if (weight.present()) {
       TESSERA_ASSIGN_OR_RETURN(shape.weight, AsNumber(weight, 0, kMaxWeight));
@@ -1256,6 +1268,33 @@ class ScenarioParser {
       }
     }
     return OkStatus();
+  }
+
+  // `pods` of a task or shape: one PodSet of that many pods, which only the tenant replay
+  // (a scenario with queues) runs.
+  Result<int32_t> ParsePods(const Field& item) {
+    const Field pods = item.Get("pods");
+    if (!pods.present()) return 1;
+    if (!queues_read_) {
+      return pods.Fail(
+          "the scenario has no queues section: tasks of several pods are replayed with queues "
+          "only (the plain replay and fill experiments run one pod per task)");
+    }
+    TESSERA_ASSIGN_OR_RETURN(const int64_t n, AsIntIn(pods, 1, model::kMaxPodsPerTask));
+    return static_cast<int32_t>(n);
+  }
+
+  // The first few of `names` for a message (a scenario may have 64 flavors of 253
+  // characters each).
+  static std::string JoinFew(const std::vector<std::string>& names) {
+    constexpr size_t kShown = 8;
+    std::string out;
+    for (size_t i = 0; i < names.size() && i < kShown; ++i) {
+      if (!out.empty()) out += ", ";
+      out += names[i];
+    }
+    if (names.size() > kShown) out += fmt::format(" and {} more", names.size() - kShown);
+    return out;
   }
 
   static std::string Join(const std::vector<std::string>& names) {
@@ -1339,16 +1378,181 @@ class ScenarioParser {
     return q;
   }
 
-  Result<model::ScenarioQueues> ParseQueues(const Field& queues) {
+  // A quota, borrowingLimit and lendingLimit per ResourceFlavor, in preference order.
+  using FlavorQuotas = std::vector<std::pair<std::string, QuotaFields>>;
+
+  // The quotas of a ClusterQueue or cohort: with queues.flavors, its `flavors` list
+  // ([{name, quota, borrowingLimit, lendingLimit}], required for a ClusterQueue); without,
+  // the flat quota, borrowingLimit and lendingLimit of the one flavor kScenarioFlavor.
+  Result<FlavorQuotas> ParseFlavorQuotas(const Field& item, bool has_parent,
+                                         std::string_view parent_field, bool is_cluster_queue) {
+    const Field flavors = item.Get("flavors");
+    if (flavor_names_.empty()) {
+      if (flavors.present()) {
+        return flavors.Fail(
+            "needs queues.flavors: list the ResourceFlavors there (without it, the flat quota, "
+            "borrowingLimit and lendingLimit are the one flavor \"default\")");
+      }
+      TESSERA_ASSIGN_OR_RETURN(QuotaFields q, ParseQuotaFields(item, has_parent, parent_field));
+      FlavorQuotas out;
+      out.emplace_back(std::string(model::kScenarioFlavor), std::move(q));
+      return out;
+    }
+    for (const char* flat : {"quota", "borrowingLimit", "lendingLimit"}) {
+      if (item.Has(flat)) {
+        return item.Get(flat).Fail(
+            "queues.flavors is given: set quotas per flavor under flavors "
+            "([{name, quota, borrowingLimit, lendingLimit}])");
+      }
+    }
+    FlavorQuotas out;
+    if (!flavors.present()) {
+      if (!is_cluster_queue) return out;
+      return flavors.Fail(fmt::format(
+          "required when queues.flavors is given: list the flavors ({}) this ClusterQueue "
+          "has quota in, in order of preference",
+          JoinFew(flavor_names_)));
+    }
+    TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> items, flavors.Items());
+    if (items.empty()) return flavors.Fail("must list at least one flavor");
+    // Kueue's limit on the flavors of one resource group.
+    constexpr size_t kMaxFlavorsPerGroup = 16;
+    if (items.size() > kMaxFlavorsPerGroup) {
+      return flavors.Fail(fmt::format("lists {} flavors; at most {} are allowed", items.size(),
+                                      kMaxFlavorsPerGroup));
+    }
+    for (const Field& f : items) {
+      if (!f.is_map()) return f.WrongType("a mapping");
+      TESSERA_RETURN_IF_ERROR(CheckKeys(f, {"name", "quota", "borrowingLimit", "lendingLimit"}));
+      TESSERA_ASSIGN_OR_RETURN(std::string name, f.GetRequiredString("name"));
+      if (std::find(flavor_names_.begin(), flavor_names_.end(), name) == flavor_names_.end()) {
+        return f.Get("name").Fail(fmt::format("{} is not one of queues.flavors ({})", Quote(name),
+                                              JoinFew(flavor_names_)));
+      }
+      for (const auto& seen : out) {
+        if (seen.first == name) {
+          return f.Get("name").Fail(
+              fmt::format("duplicate flavor {}: list each flavor once", Quote(name)));
+        }
+      }
+      TESSERA_ASSIGN_OR_RETURN(QuotaFields q, ParseQuotaFields(f, has_parent, parent_field));
+      out.emplace_back(std::move(name), std::move(q));
+    }
+    return out;
+  }
+
+  // queues.flavors: [{name, nodeLabels: {k: v}}]. Each flavor's labels must be those of
+  // some node (labels of the node groups, and their rack labels).
+  Status ParseFlavors(const Field& flavors, const std::vector<model::TraceNode>& nodes,
+                      model::QueueObjects& o) {
+    TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> items, flavors.Items());
+    if (items.empty()) return flavors.Fail("must list at least one flavor");
+    constexpr size_t kMaxFlavors = 64;
+    if (items.size() > kMaxFlavors) {
+      return flavors.Fail(
+          fmt::format("lists {} flavors; at most {} are allowed", items.size(), kMaxFlavors));
+    }
+    for (const Field& item : items) {
+      const std::string label = BestEffortName(item, "name");
+      Status parsed = ParseFlavor(item, nodes, o);
+      if (!parsed.ok()) return InObject(std::move(parsed).error(), "ResourceFlavor", label);
+    }
+    return OkStatus();
+  }
+
+  Status ParseFlavor(const Field& item, const std::vector<model::TraceNode>& nodes,
+                     model::QueueObjects& o) {
+    if (!item.is_map()) return item.WrongType("a mapping");
+    TESSERA_RETURN_IF_ERROR(CheckKeys(item, {"name", "nodeLabels"}));
+    model::ResourceFlavorSpec f{.name = "", .source = std::string(file_)};
+    TESSERA_ASSIGN_OR_RETURN(f.name, item.GetRequiredString("name"));
+    if (std::string why = CheckName(f.name); !why.empty()) {
+      return item.Get("name").Fail(std::move(why));
+    }
+    if (std::find(flavor_names_.begin(), flavor_names_.end(), f.name) != flavor_names_.end()) {
+      return item.Get("name").Fail(fmt::format("duplicate flavor {}", Quote(f.name)));
+    }
+    const Field labels = item.Get("nodeLabels");
+    if (labels.present() && !labels.is_map()) return labels.WrongType("a mapping of labels");
+    TESSERA_ASSIGN_OR_RETURN(auto entries, labels.Entries());
+    // Kueue's limit on a ResourceFlavor's nodeLabels; it also bounds the match below
+    // (nodes x labels).
+    constexpr size_t kMaxNodeLabels = 8;
+    if (entries.size() > kMaxNodeLabels) {
+      return labels.Fail(
+          fmt::format("has {} labels; at most {} are allowed", entries.size(), kMaxNodeLabels));
+    }
+    for (const auto& [key, value] : entries) {
+      if (std::string why = internal::CheckQualifiedName(key); !why.empty()) {
+        return value.Fail(std::move(why));
+      }
+      std::string text;
+      if (value.present()) {
+        TESSERA_ASSIGN_OR_RETURN(text, value.AsString());
+      }
+      if (std::string why = internal::CheckLabelValue(text); !why.empty()) {
+        return value.Fail(std::move(why));
+      }
+      f.node_labels.emplace_back(key, std::move(text));
+    }
+    const bool matches =
+        std::any_of(nodes.begin(), nodes.end(), [&f](const model::TraceNode& node) {
+          return std::all_of(f.node_labels.begin(), f.node_labels.end(),
+                             [&node](const std::pair<std::string, std::string>& want) {
+                               return std::find(node.labels.begin(), node.labels.end(), want) !=
+                                      node.labels.end();
+                             });
+        });
+    if (!matches) {
+      std::string wanted;
+      for (const auto& [key, value] : f.node_labels) {
+        if (!wanted.empty()) wanted += ", ";
+        wanted += key + "=" + value;
+      }
+      return labels.Fail(fmt::format(
+          "no node of the scenario has {}: the flavor's workloads could never run (set labels "
+          "on a node group)",
+          f.node_labels.size() == 1 ? wanted : "all of " + wanted));
+    }
+    flavor_names_.push_back(f.name);
+    o.flavors.push_back(std::move(f));
+    return OkStatus();
+  }
+
+  Result<model::ScenarioQueues> ParseQueues(const Field& queues,
+                                            const std::vector<model::TraceNode>& nodes) {
     if (!queues.is_map()) return queues.WrongType("a mapping");
-    TESSERA_RETURN_IF_ERROR(
-        CheckKeys(queues, {"fairSharing", "cohorts", "clusterQueues", "priorityClasses"}));
+    TESSERA_RETURN_IF_ERROR(CheckKeys(queues, {"fairSharing", "agingSeconds", "flavors", "cohorts",
+                                               "clusterQueues", "priorityClasses"}));
     model::ScenarioQueues out;
-    TESSERA_ASSIGN_OR_RETURN(auto fair, queues.GetBool("fairSharing"));
-    out.fair_sharing = fair.value_or(false);
     model::QueueObjects& o = out.objects;
     const std::string source(file_);
-    o.flavors.push_back({.name = std::string(model::kScenarioFlavor), .source = source});
+    // fairSharing: a bool, or Kueue's Configuration section {enable, preemptionStrategies}
+    // (present means on unless enable is false, as in config.kueue.x-k8s.io/v1beta2).
+    const Field fair = queues.Get("fairSharing");
+    if (fair.is_map()) {
+      TESSERA_ASSIGN_OR_RETURN(auto spec,
+                               internal::ParseKueueFairSharing(queues, /*v1beta2=*/true, source));
+      if (spec) {
+        out.fair_sharing = spec->enabled;
+        o.kueue_fair_sharing = std::move(*spec);
+      }
+    } else if (fair.present() && !fair.is_scalar()) {
+      return fair.WrongType("true, false or a mapping {enable, preemptionStrategies}");
+    } else {
+      TESSERA_ASSIGN_OR_RETURN(auto on, queues.GetBool("fairSharing"));
+      out.fair_sharing = on.value_or(false);
+    }
+    const Field aging = queues.Get("agingSeconds");
+    if (aging.present()) {
+      TESSERA_ASSIGN_OR_RETURN(out.aging_seconds, AsIntIn(aging, 0, kMaxTimeSeconds));
+    }
+    const Field flavors = queues.Get("flavors");
+    if (flavors.present()) {
+      TESSERA_RETURN_IF_ERROR(ParseFlavors(flavors, nodes, o));
+    } else {
+      o.flavors.push_back({.name = std::string(model::kScenarioFlavor), .source = source});
+    }
 
     // Priority classes.
     TESSERA_ASSIGN_OR_RETURN(const std::vector<Field> classes,
@@ -1431,34 +1635,43 @@ class ScenarioParser {
       if (used_resources_[r]) out.resources.emplace_back(kResources[r]);
     }
     if (out.resources.empty()) {
-      return cq_items.front().Get("quota").Fail(
-          "no ClusterQueue or cohort sets a quota: give at least one of cpu, memory, gpu");
+      return cq_items.front()
+          .Get(flavor_names_.empty() ? "quota" : "flavors")
+          .Fail("no ClusterQueue or cohort sets a quota: give at least one of cpu, memory, gpu");
     }
-    auto group = [&](const QuotaFields& q) {
-      model::FlavorQuotasSpec f{.flavor = std::string(model::kScenarioFlavor), .resources = {}};
-      for (const std::string& r : out.resources) {
-        model::ResourceQuotaSpec spec{.name = r, .nominal_quota = Quantity(0)};
-        for (const auto& [name, amount] : q.nominal) {
-          if (name == r) spec.nominal_quota = Quantity(amount);
+    // One resource group: the flavors in the order listed, each covering every resource.
+    auto group = [&](const FlavorQuotas& flavor_quotas) {
+      model::ResourceGroupSpec g{.covered_resources = out.resources, .flavors = {}};
+      for (const auto& [flavor, q] : flavor_quotas) {
+        model::FlavorQuotasSpec f{.flavor = flavor, .resources = {}};
+        for (const std::string& r : out.resources) {
+          model::ResourceQuotaSpec spec{.name = r, .nominal_quota = Quantity(0)};
+          for (const auto& [name, amount] : q.nominal) {
+            if (name == r) spec.nominal_quota = Quantity(amount);
+          }
+          for (const auto& [name, amount] : q.borrowing) {
+            if (name == r) spec.borrowing_limit = Quantity(amount);
+          }
+          for (const auto& [name, amount] : q.lending) {
+            if (name == r) spec.lending_limit = Quantity(amount);
+          }
+          f.resources.push_back(std::move(spec));
         }
-        for (const auto& [name, amount] : q.borrowing) {
-          if (name == r) spec.borrowing_limit = Quantity(amount);
-        }
-        for (const auto& [name, amount] : q.lending) {
-          if (name == r) spec.lending_limit = Quantity(amount);
-        }
-        f.resources.push_back(std::move(spec));
+        g.flavors.push_back(std::move(f));
       }
-      return model::ResourceGroupSpec{.covered_resources = out.resources, .flavors = {f}};
+      return g;
     };
     for (model::ClusterQueueSpec& cq : o.cluster_queues) {
       cq.resource_groups = {group(cq_quotas[cq.name])};
     }
     for (model::CohortSpec& c : o.cohorts) {
-      const QuotaFields& q = cohort_quotas[c.name];
-      if (!q.nominal.empty() || !q.borrowing.empty() || !q.lending.empty()) {
-        c.resource_groups = {group(q)};
+      const FlavorQuotas& fq = cohort_quotas[c.name];
+      bool any = !flavor_names_.empty() && !fq.empty();
+      for (const auto& entry : fq) {
+        const QuotaFields& q = entry.second;
+        any = any || !q.nominal.empty() || !q.borrowing.empty() || !q.lending.empty();
       }
+      if (any) c.resource_groups = {group(fq)};
     }
     for (const model::WorkloadPriorityClassSpec& p : o.workload_priority_classes) {
       priority_names_.push_back(p.name);
@@ -1467,7 +1680,7 @@ class ScenarioParser {
     return out;
   }
 
-  using QuotaFieldsByName = std::unordered_map<std::string, QuotaFields>;
+  using QuotaFieldsByName = std::unordered_map<std::string, FlavorQuotas>;
 
   Result<model::WorkloadPriorityClassSpec> ParsePriorityClass(const Field& item) {
     if (!item.is_map()) return item.WrongType("a mapping");
@@ -1494,8 +1707,8 @@ class ScenarioParser {
   Result<model::CohortSpec> ParseCohort(const Field& item, const std::string& name,
                                         const std::vector<std::string>& cohort_names,
                                         QuotaFieldsByName& quotas) {
-    TESSERA_RETURN_IF_ERROR(
-        CheckKeys(item, {"name", "parent", "weight", "quota", "borrowingLimit", "lendingLimit"}));
+    TESSERA_RETURN_IF_ERROR(CheckKeys(
+        item, {"name", "parent", "weight", "quota", "borrowingLimit", "lendingLimit", "flavors"}));
     model::CohortSpec c{.name = name, .source = std::string(file_)};
     TESSERA_ASSIGN_OR_RETURN(auto parent, item.GetString("parent"));
     if (parent) {
@@ -1506,7 +1719,8 @@ class ScenarioParser {
       c.parent = *parent;
     }
     TESSERA_ASSIGN_OR_RETURN(c.fair_sharing_weight, ParseWeight(item));
-    TESSERA_ASSIGN_OR_RETURN(quotas[name], ParseQuotaFields(item, parent.has_value(), "parent"));
+    TESSERA_ASSIGN_OR_RETURN(quotas[name],
+                             ParseFlavorQuotas(item, parent.has_value(), "parent", false));
     return c;
   }
 
@@ -1572,13 +1786,38 @@ class ScenarioParser {
     return out;
   }
 
+  // flavorFungibility: {whenCanBorrow, whenCanPreempt}, each MayStopSearch or TryNextFlavor
+  // (Kueue's defaults: MayStopSearch and TryNextFlavor).
+  static Result<model::FlavorFungibilitySpec> ParseFungibility(const Field& f) {
+    model::FlavorFungibilitySpec out;
+    if (!f.present()) return out;
+    if (!f.is_map()) return f.WrongType("a mapping");
+    TESSERA_RETURN_IF_ERROR(CheckKeys(f, {"whenCanBorrow", "whenCanPreempt"}));
+    for (const char* key : {"whenCanBorrow", "whenCanPreempt"}) {
+      const Field when = f.Get(key);
+      if (!when.present()) continue;
+      TESSERA_ASSIGN_OR_RETURN(const std::string text, when.AsString());
+      if (text != "MayStopSearch" && text != "TryNextFlavor") {
+        return when.Fail(
+            fmt::format("must be MayStopSearch or TryNextFlavor, got {}", Quote(text)));
+      }
+      const bool try_next = text == "TryNextFlavor";
+      if (std::string_view(key) == "whenCanBorrow") {
+        out.when_can_borrow_try_next = try_next;
+      } else {
+        out.when_can_preempt_try_next = try_next;
+      }
+    }
+    return out;
+  }
+
   Result<model::ClusterQueueSpec> ParseClusterQueue(const Field& item,
                                                     const std::vector<std::string>& cohort_names,
                                                     QuotaFieldsByName& quotas) {
     if (!item.is_map()) return item.WrongType("a mapping");
     TESSERA_RETURN_IF_ERROR(
         CheckKeys(item, {"name", "cohort", "weight", "queueingStrategy", "quota", "borrowingLimit",
-                         "lendingLimit", "preemption"}));
+                         "lendingLimit", "flavors", "flavorFungibility", "preemption"}));
     model::ClusterQueueSpec cq{.source = std::string(file_)};
     TESSERA_ASSIGN_OR_RETURN(cq.name, item.GetRequiredString("name"));
     if (std::string why = CheckName(cq.name); !why.empty()) {
@@ -1615,7 +1854,10 @@ class ScenarioParser {
       }
     }
     TESSERA_ASSIGN_OR_RETURN(cq.preemption, ParsePreemption(item.Get("preemption")));
-    TESSERA_ASSIGN_OR_RETURN(quotas[cq.name], ParseQuotaFields(item, cohort.has_value(), "cohort"));
+    TESSERA_ASSIGN_OR_RETURN(cq.flavor_fungibility,
+                             ParseFungibility(item.Get("flavorFungibility")));
+    TESSERA_ASSIGN_OR_RETURN(quotas[cq.name],
+                             ParseFlavorQuotas(item, cohort.has_value(), "cohort", true));
     // Every namespace: the scenario has one, and its LocalQueues are the ClusterQueues' names.
     cq.namespace_selector = model::LabelSelectorSpec{};
     return cq;
@@ -1627,6 +1869,7 @@ class ScenarioParser {
   std::vector<std::string> gpu_models_;                    // of the node groups read so far
   bool queues_read_ = false;
   std::vector<std::string> cluster_queue_names_;
+  std::vector<std::string> flavor_names_;           // queues.flavors; empty: the flat quota form
   std::vector<std::string> priority_names_;         // once the queues section is read
   std::vector<std::string> priority_names_seen_;    // while it is read
   bool used_resources_[3] = {false, false, false};  // cpu, memory, gpu named by some quota

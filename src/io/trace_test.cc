@@ -681,7 +681,7 @@ nodeGroups:
             "apiVersion, kind, name, description, nodeGroups, queues, tasks, generator");
   EXPECT_EQ(ScenarioError(std::string(kMinimalGroups) + "tasks:\n  - name: a\n    zzz: 1\n"),
             "s.yaml: task a: tasks[0].zzz: unknown key; known keys here: name, count, cpu, memory, "
-            "gpus, gpuMilli, gpuModels, arrival, duration, queue, priority");
+            "gpus, gpuMilli, gpuModels, arrival, duration, queue, priority, pods");
 }
 
 TEST(ScenarioTest, RejectsBadNumbers) {

@@ -39,7 +39,15 @@ struct TraceTask {
   // of the same name) and its WorkloadPriorityClass (empty: priority 0).
   std::string queue;
   std::string priority_class;
+  // Scenarios with queues: the task is one PodSet of `pods` identical pods (each with the
+  // requests above), admitted, placed and finished all together. 1 everywhere else.
+  int32_t pods = 1;
 };
+
+// The most pods of one task (TraceTask::pods) and of a whole tenant replay (tasks times their
+// pods).
+inline constexpr int32_t kMaxPodsPerTask = 10'000;
+inline constexpr int64_t kMaxTenantPods = 10'000'000;
 
 // One row of an explicit arrival order (`--arrivals`), e.g. the seed-42 sequence the FGD
 // authors' simulator produced. The expected nodes are empty when the file has no such column.
@@ -64,6 +72,7 @@ struct TaskShape {
   int64_t duration_max_s = 3600;
   std::string queue;           // as TraceTask::queue
   std::string priority_class;  // as TraceTask::priority_class
+  int32_t pods = 1;            // as TraceTask::pods
 };
 
 struct GeneratedWorkload {
@@ -74,16 +83,23 @@ struct GeneratedWorkload {
 
 // The tenants of a scenario (docs/scenario-format.md, "Queues"): Kueue objects compiled
 // from the scenario's compact `queues` section, the same specs `tessera schedule` builds from
-// Kueue manifests. One ResourceFlavor (kScenarioFlavor, every node); every ClusterQueue
-// covers the same resources (kScenarioQuotaResources that some quota names) in one group,
-// and has a LocalQueue of its own name in namespace "default". Quota units: cpu in
-// millicores, memory in bytes, gpu in milli-GPU (1000 = one GPU, as tasks count them).
+// Kueue manifests. Either one ResourceFlavor (kScenarioFlavor, every node; the flat `quota`
+// form) or the flavors of `queues.flavors` (each with nodeLabels that some node has); every
+// ClusterQueue covers the same resources (those among cpu, memory, gpu that some quota
+// names) in one group listing its flavors in preference order, and has a LocalQueue of its
+// own name in namespace "default". Quota units: cpu in millicores, memory in bytes, gpu in
+// milli-GPU (1000 = one GPU, as tasks count them). Fair sharing is on with `fair_sharing` or
+// an enabled objects.kueue_fair_sharing (the `fairSharing` mapping, with its preemption
+// strategies).
 inline constexpr std::string_view kScenarioFlavor = "default";
 inline constexpr std::string_view kScenarioNamespace = "default";
 struct ScenarioQueues {
   QueueObjects objects;
   std::vector<std::string> resources;  // covered, in the order cpu, memory, gpu
   bool fair_sharing = false;           // order across queues by Kueue's fair-sharing tournament
+  // > 0: Kueue's aging (kueue#754): effective priority = priority + floor(wait /
+  // aging_seconds), for ordering only. 0: off.
+  int64_t aging_seconds = 0;
 };
 
 // A whole scenario: the cluster, and either explicit tasks or a generator (or both: the

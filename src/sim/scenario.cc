@@ -94,7 +94,8 @@ std::vector<model::TraceTask> ScenarioTasks(const model::Scenario& scenario, uin
                      .creation_s = created,
                      .deletion_s = created + duration,
                      .queue = s.queue,
-                     .priority_class = s.priority_class});
+                     .priority_class = s.priority_class,
+                     .pods = s.pods});
   }
   return tasks;
 }

@@ -519,8 +519,7 @@ class Recorder final : public LoopListener {
 
 tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string& policy_name,
                                      uint64_t seed, const std::function<void(int64_t)>& progress,
-                                     const WallClock& clock, TenantObserver* observer,
-                                     const TenantOptions& options) {
+                                     const WallClock& clock, TenantObserver* observer) {
   TESSERA_CHECK(config.queues.has_value());
   const double start = clock ? clock() : 0;
   Run run{.policy = policy_name, .seed = seed};
@@ -534,13 +533,9 @@ tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string&
   const admission::QueueModel model = std::move(compiled).value();
 
   // Pods per task, in config.tasks order.
-  if (!options.pods.empty() && options.pods.size() != config.tasks.size()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("{}: {} pod counts for {} tasks", config.workload, options.pods.size(),
-                             config.tasks.size()));
-  }
-  auto pods_of = [&](size_t i) { return options.pods.empty() ? 1 : options.pods[i]; };
+  auto pods_of = [&](size_t i) { return config.tasks[i].pods; };
   int64_t total_pods = 0;
+  bool one_pod_each = true;
   for (size_t i = 0; i < config.tasks.size(); ++i) {
     if (pods_of(i) < 1 || pods_of(i) > kMaxPodsPerTask) {
       return Error(ErrorCode::kInvalidArgument,
@@ -549,6 +544,7 @@ tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string&
                                pods_of(i)));
     }
     total_pods += pods_of(i);
+    one_pod_each = one_pod_each && pods_of(i) == 1;
   }
   if (total_pods > kMaxTenantPods) {
     return Error(ErrorCode::kInvalidArgument,
@@ -586,7 +582,7 @@ tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string&
       World::Build(config.nodes, world_pods, {.whole_gpu = policy->whole_gpu()}));
   Rng rank_rng(seed ^ 0x5bd1e995u);
   const std::vector<int64_t> rank = RandomRanks(world->num_nodes(), rank_rng);
-  if (options.pods.empty()) {
+  if (one_pod_each) {
     policy->Begin(*world, config.tasks, rng);
   } else {
     // The policy learns the workload pod by pod.
@@ -652,7 +648,7 @@ tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string&
   // Fair sharing and its preemption strategies, as `tessera schedule` takes them from Kueue's
   // Configuration (engine.cc).
   admission::AdmissionOptions admission_options{.fair_sharing = config.queues->fair_sharing,
-                                                .aging_seconds = options.aging_seconds};
+                                                .aging_seconds = config.queues->aging_seconds};
   if (const auto& fs = config.queues->objects.kueue_fair_sharing; fs && fs->enabled) {
     admission_options.fair_sharing = true;
     for (const model::FairPreemptionStrategySpec s : fs->preemption_strategies) {

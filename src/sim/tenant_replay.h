@@ -1,6 +1,6 @@
 // Replay with tenants: a scenario with queues (docs/scenario-format.md, "Queues") replayed
 // through Kueue-style admission. Every task is a workload of one PodSet of `pods` identical
-// pods (TenantOptions::pods; one by default) in the ClusterQueue it names; it arrives at its
+// pods (model::TraceTask::pods) in the ClusterQueue it names; it arrives at its
 // creation time, waits in its queue until an admission cycle (admission::Admitter: quota,
 // flavors, cohorts, borrowing and lending, fair sharing, priorities, aging, preemption) admits
 // it with a placement of all of its pods on the nodes (the policy's choice, as in the plain
@@ -18,7 +18,7 @@
 // Jain's fairness index over the queues with demand (JainIndex below).
 //
 // Invariant: a task's pods are on nodes exactly while it is admitted (checked with
-// SimConfig::check); the same (config, options, policy, seed) gives the same Run on any thread.
+// SimConfig::check); the same (config, policy, seed) gives the same Run on any thread.
 #pragma once
 
 #include <cstdint>
@@ -55,21 +55,10 @@ class TenantObserver {
                        std::span<const uint32_t> pending) = 0;
 };
 
-// What a tenant replay takes besides SimConfig. The scenario format does not carry these yet
-// (model::TraceTask has no pod count, model::ScenarioQueues no aging): callers and tests set
-// them directly.
-struct TenantOptions {
-  // Pods of each task of SimConfig::tasks (same index), each in [1, kMaxPodsPerTask]; empty:
-  // one pod per task. A task of n pods is one PodSet of n identical pods: quota is charged for
-  // n pods, all n are placed or none, and all leave together.
-  std::vector<int32_t> pods;
-  // > 0: admission::AdmissionOptions::aging_seconds (kueue#754: effective priority =
-  // priority + floor(wait / aging_seconds), for ordering only).
-  int64_t aging_seconds = 0;
-};
-inline constexpr int32_t kMaxPodsPerTask = 10'000;
-// The most pods a tenant replay places (tasks times their pods).
-inline constexpr int64_t kMaxTenantPods = 10'000'000;
+// The most pods of one task (model::TraceTask::pods) and of a whole replay (tasks times their
+// pods); the scenario parser checks the same bounds.
+inline constexpr int32_t kMaxPodsPerTask = model::kMaxPodsPerTask;
+inline constexpr int64_t kMaxTenantPods = model::kMaxTenantPods;
 
 // One (policy, seed) run of the tenant replay. Requires: config.queues. Errors: a task's
 // queue or priority class unknown to the queues, queues that do not compile (located by
@@ -79,8 +68,7 @@ inline constexpr int64_t kMaxTenantPods = 10'000'000;
 // `tessera schedule` passes them. `progress` is told of arrivals.
 tessera::Result<Run> RunTenantReplay(const SimConfig& config, const std::string& policy_name,
                                      uint64_t seed, const std::function<void(int64_t)>& progress,
-                                     const WallClock& clock, TenantObserver* observer = nullptr,
-                                     const TenantOptions& options = {});
+                                     const WallClock& clock, TenantObserver* observer = nullptr);
 
 // Fills `summary.queues`, `fairness_mean` and `preemptions` from tenant runs of one policy.
 void SummarizeQueues(std::span<const Run* const> runs, PolicySummary& summary);
