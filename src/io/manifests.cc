@@ -1184,7 +1184,9 @@ class Loader {
                       "status.admission.clusterQueue");
         }
         for (size_t i = 0; i < a.pod_sets.size(); ++i) {
-          for (const auto& [resource, flavor] : a.pod_sets[i].flavors) {
+          for (const auto& entry : a.pod_sets[i].flavors) {
+            const std::string& resource = entry.first;
+            const std::string& flavor = entry.second;
             if (std::none_of(queues_.flavors.begin(), queues_.flavors.end(),
                              [&flavor](const model::ResourceFlavorSpec& f) {
                                return f.name == flavor;
