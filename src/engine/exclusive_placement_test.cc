@@ -45,8 +45,13 @@ struct Cluster {
       }
     }
     // JobSet b: one exclusive Job of two 4-GPU pods, labelled as io makes them.
-    GangSpec gang{
-        .name = "b", .source = "test", .kind = GangKind::kJobSet, .exclusive_topology = kRack};
+    // Field by field: GCC 12 -O2 warns (falsely) of an uninitialized string member when this
+    // aggregate is built with designated initializers.
+    GangSpec gang;
+    gang.name = "b";
+    gang.source = "test";
+    gang.kind = GangKind::kJobSet;
+    gang.exclusive_topology = kRack;
     GangMemberSpec m{.name = "workers", .pods_per_job = 2};
     for (int p = 0; p < 2; ++p) {
       const std::string pod = "b-workers-0-" + std::to_string(p);
