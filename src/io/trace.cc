@@ -790,6 +790,26 @@ Result<int64_t> AsCpuMilli(const Field& field) {
   return milli;
 }
 
+// Appends the entries of a label mapping (node-group labels, a flavor's nodeLabels) to `out`:
+// qualified names for keys, label values for values (an absent value is "").
+Status AppendLabels(const std::vector<std::pair<std::string, Field>>& entries,
+                    model::Labels& out) {
+  for (const auto& [key, value] : entries) {
+    if (std::string why = internal::CheckQualifiedName(key); !why.empty()) {
+      return value.Fail(std::move(why));
+    }
+    std::string text;
+    if (value.present()) {
+      TESSERA_ASSIGN_OR_RETURN(text, value.AsString());
+    }
+    if (std::string why = internal::CheckLabelValue(text); !why.empty()) {
+      return value.Fail(std::move(why));
+    }
+    out.emplace_back(key, std::move(text));
+  }
+  return OkStatus();
+}
+
 // Memory as a Kubernetes quantity in bytes ("384Gi", "512Mi"), in MiB.
 Result<int64_t> AsMemoryMib(const Field& field) {
   TESSERA_ASSIGN_OR_RETURN(const std::string text, field.AsString());
@@ -1020,19 +1040,7 @@ class ScenarioParser {
 
     const Field labels = group.Get("labels");
     TESSERA_ASSIGN_OR_RETURN(auto label_entries, labels.Entries());
-    for (const auto& [key, value] : label_entries) {
-      if (std::string why = internal::CheckQualifiedName(key); !why.empty()) {
-        return value.Fail(std::move(why));
-      }
-      std::string text;
-      if (value.present()) {
-        TESSERA_ASSIGN_OR_RETURN(text, value.AsString());
-      }
-      if (std::string why = internal::CheckLabelValue(text); !why.empty()) {
-        return value.Fail(std::move(why));
-      }
-      node.labels.emplace_back(key, std::move(text));
-    }
+    TESSERA_RETURN_IF_ERROR(AppendLabels(label_entries, node.labels));
 
     std::string rack_label;
     int64_t nodes_per_rack = 0;
@@ -1482,19 +1490,7 @@ class ScenarioParser {
       return labels.Fail(
           fmt::format("has {} labels; at most {} are allowed", entries.size(), kMaxNodeLabels));
     }
-    for (const auto& [key, value] : entries) {
-      if (std::string why = internal::CheckQualifiedName(key); !why.empty()) {
-        return value.Fail(std::move(why));
-      }
-      std::string text;
-      if (value.present()) {
-        TESSERA_ASSIGN_OR_RETURN(text, value.AsString());
-      }
-      if (std::string why = internal::CheckLabelValue(text); !why.empty()) {
-        return value.Fail(std::move(why));
-      }
-      f.node_labels.emplace_back(key, std::move(text));
-    }
+    TESSERA_RETURN_IF_ERROR(AppendLabels(entries, f.node_labels));
     const bool matches =
         std::any_of(nodes.begin(), nodes.end(), [&f](const model::TraceNode& node) {
           return std::all_of(f.node_labels.begin(), f.node_labels.end(),
