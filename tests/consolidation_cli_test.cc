@@ -113,5 +113,33 @@ TEST(ConsolidationCliTest, OutputReadBackIsConsistent) {
       "train-workers-0-1\n");
 }
 
+// examples/kai-consolidation: two notebooks (one-pod jobs in KAI queue `interactive`) on
+// gpu-0 and gpu-1 with 2 GPUs each; a job of two 8-GPU workers in queue `train`, within its
+// deserved 16 GPUs. KAI consolidates for a queued job that has quota but no placement:
+// notebook-a moves next to notebook-b, and gpu-0 and gpu-2 take the workers. Without
+// consolidation the job waits.
+TEST(ConsolidationCliTest, KaiQueuedJobMovesANotebook) {
+  RunResult r = Tessera("schedule -f examples/kai-consolidation/ -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD          NODE    STATUS      REASON\n"
+            "default     notebook-a   gpu-1   Moved       moved from node gpu-0 to gpu-1 so that "
+            "pod group default/pg-train fits (consolidation)\n"
+            "default     notebook-b   gpu-1   Running\n"
+            "default     train-0      gpu-0   Scheduled\n"
+            "default     train-1      gpu-2   Scheduled\n"
+            "\n"
+            "NAMESPACE   PODGROUP        QUEUE         STATUS     REASON\n"
+            "default     pg-notebook-a   interactive   Admitted\n"
+            "default     pg-notebook-b   interactive   Admitted\n"
+            "default     pg-train        train         Admitted\n");
+  RunResult off = Tessera("schedule -f examples/kai-consolidation/ -o table --no-consolidation");
+  ASSERT_EQ(off.status, kExitOk) << off.err;
+  EXPECT_EQ(off.out.find("Moved"), std::string::npos) << off.out;
+  EXPECT_NE(off.out.find("pg-train        train         Pending    quota available, no placement"),
+            std::string::npos)
+      << off.out;
+}
+
 }  // namespace
 }  // namespace tessera

@@ -61,9 +61,9 @@ CLI::App* AddScheduleCommand(CLI::App& app, ScheduleFlags& flags) {
                     "Verify after every decision that no node, device or capacity is "
                     "over-allocated, gangs are whole and quotas hold (docs/robustness.md)");
   command->add_flag("--no-consolidation", flags.no_consolidation,
-                    "Never move running pods to make room for a gang (KAI's consolidation is on "
-                    "by default: preemptible pods, priority below 100, may move when they fit "
-                    "again)");
+                    "Never move running pods to make room for a gang or a job queued in a KAI "
+                    "Queue (KAI's consolidation is on by default: preemptible pods, priority "
+                    "below 100, may move when they fit again)");
   command->footer(
       R"(Reads Nodes, Pods, PriorityClasses, DRA objects, Jobs, JobSets, Kueue queues,
 Topologies and PodGroups from YAML or JSON manifests and writes every Pod back: with

@@ -230,6 +230,7 @@ void Admitter::Process(Entry& entry, PlacementOracle& oracle, CycleResult& resul
     if (CanBePartial(w) && !AdmitPartially(entry, oracle, result, why)) d.reason += why;
     return;
   }
+  if (placed.moved_pods) refusals_.clear();
   Admitted(entry, std::move(a), std::move(victims), result);
 }
 
@@ -305,7 +306,11 @@ bool Admitter::AdmitPartially(Entry& entry, PlacementOracle& oracle, CycleResult
       refused = std::move(placed.reason);
       return false;
     }
-    if (!keep) oracle.Undo();
+    if (!keep) {
+      oracle.Undo();
+    } else if (placed.moved_pods) {
+      refusals_.clear();
+    }
     return true;
   };
   auto admit = [&] {

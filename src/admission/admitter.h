@@ -21,7 +21,8 @@
 // pods (PendingWorkload::placement_class) and the same flavors asked later in the cycle with
 // no victim evicted in between: such a workload waits with "quota available, no placement:
 // as <first>, same pods and flavors: <first's reason>" and the oracle is not asked. The memo
-// is cleared at the start of every cycle and whenever an admission evicts victims. With a
+// is cleared at the start of every cycle and whenever an admission evicts victims or its
+// placement moved running pods (PlaceResult::moved_pods: consolidation frees their nodes). With a
 // backlog of alike workloads that the nodes cannot take, this turns one oracle call (a scan
 // of the flavor's nodes) per waiting workload per cycle into one per class and flavor.
 //
@@ -118,13 +119,17 @@ struct AdmittedWorkload {
 struct PlaceResult {
   bool ok = false;
   std::string reason;  // why not, when !ok
+  // ok: the placement moved running pods to other nodes (KAI's consolidation), which may
+  // have freed capacity a refused placement lacked; the placement memo is cleared.
+  bool moved_pods = false;
 };
 
 // Placement, as the admission cycle sees it. TryPlace either reserves a placement for every
 // pod of the workload (the assignment's flavors tell which node pools) and returns ok, or
 // reserves nothing and says why. `victims` are workloads this admission would preempt: treat
 // their pods as gone. A reservation made by a successful TryPlace is final for this cycle;
-// within a cycle nothing but victims gives capacity back (the placement memo relies on it).
+// within a cycle nothing but victims and moved pods (PlaceResult::moved_pods) gives capacity
+// back (the placement memo relies on it).
 //
 // Partial admission: PodSet i of `assignment` may have fewer pods than the workload's PodSet
 // (assignment.pod_sets[i].count < workload.pod_sets[i].count); then the first `count` pods of

@@ -274,11 +274,12 @@ TEST(ConsolidationDraTest, AVictimNotNeededKeepsItsOwnDevices) {
 }
 
 // A moved notebook can still be preempted later in the run, and then gives back the GPU its
-// new claim holds (not the one it arrived with). nb-0 is a running queued Pod workload
-// (priority 50) on n0, nb-1 a plain notebook on n1; the gang train-0 moves nb-0 to n1
-// (gpu-1) and takes n0. Then workload urgent (priority 1000, one pod asking for three GPUs
-// through its template claim) has no quota (1 cpu, which nb-0 holds) nor room (n1 has gpu-2
-// and gpu-3 free). Admission preempts nb-0's workload, whose claim gives gpu-1 back: urgent takes
+// new claim holds (not the one it arrived with). nb-0 is a running one-pod job in a KAI
+// Queue (priority 50) on n0 — movable, as a Kueue-admitted pod would not be — and nb-1 a
+// plain notebook on n1; the gang train-0 moves nb-0 to n1 (gpu-1) and takes n0. Then job
+// urgent in the same queue (priority 1000, one pod asking for three GPUs through its template
+// claim) has no quota (1 cpu, which nb-0 holds) nor room (n1 has gpu-2 and gpu-3 free).
+// Admission preempts nb-0's job, whose claim gives gpu-1 back: urgent takes
 // gpu-1..3 on n1, and the ledger checks out (the invariant checker after the run recomputes it from
 // the claims).
 TEST(ConsolidationDraTest, AMovedNotebookPreemptedLaterGivesBackItsNewGpu) {
@@ -294,20 +295,18 @@ TEST(ConsolidationDraTest, AMovedNotebookPreemptedLaterGivesBackItsNewGpu) {
   urgent.claims = {{.name = "gpus", .resource_claim_template_name = "3-gpus"}};
   c.b.AddPod(urgent);
 
+  // KAI's cpu quota is in millicores (1 cpu, no borrowing beyond it); KAI preempts lower
+  // priorities within a queue.
   model::QueueObjects queues;
-  queues.flavors.push_back({.name = "default"});
-  model::ClusterQueueSpec cq{.name = "cq", .namespace_selector = model::LabelSelectorSpec{}};
-  cq.preemption.within_cluster_queue = model::PreemptionPolicy::kLowerPriority;
-  cq.resource_groups.push_back(
-      {.covered_resources = {"cpu"},
-       .flavors = {{.flavor = "default",
-                    .resources = {{.name = "cpu", .nominal_quota = Quantity(1'000)}}}}});
-  queues.cluster_queues.push_back(std::move(cq));
-  queues.local_queues.push_back({.name = "lq", .cluster_queue = "cq"});
+  queues.kai_queues.push_back({.name = "q",
+                               .source = "test",
+                               .resources = {{.resource = "gpu", .quota = -1},
+                                             {.resource = "cpu", .quota = 1'000, .limit = 1'000},
+                                             {.resource = "memory", .quota = -1}}});
   for (const auto& [pod, priority] :
        {std::pair<std::string, int32_t>{"nb-0", 50}, {"urgent", 1000}}) {
     model::WorkloadSpec w{
-        .name = "pod-" + pod, .queue_name = "lq", .priority = priority, .creation_unix_seconds = 0};
+        .name = "pod-" + pod, .kai_queue = "q", .priority = priority, .creation_unix_seconds = 0};
     w.owner = {.api_version = "v1", .kind = "Pod", .name = pod};
     w.pod_sets.push_back({.name = "main", .count = 1, .pod_names = {pod}});
     queues.workloads.push_back(std::move(w));

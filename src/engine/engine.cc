@@ -558,6 +558,8 @@ class EngineOracle final : public admission::PlacementOracle {
     // and their claims' devices free once no other pod uses them.
     ++tries_;
     last_ = {.mark = mark, .workload = w};
+    // KAI consolidates for its queued jobs; Kueue does not move running pods.
+    const bool consolidate = m_.options.consolidate && spec.queue_name.empty();
     for (admission::WorkloadHandle v : victims) {
       if (const Engine::Impl::RunningWorkload* r = m_.FindRunning(v)) m_.Evict(*r);
     }
@@ -574,23 +576,32 @@ class EngineOracle final : public admission::PlacementOracle {
       internal::GangPlan plan = m_.CompileGang(gang, FlavorTopology(ps));
       plan.label.clear();  // the reason is shown as the workload's, which names it already
       std::string reason;
-      const bool placed = m_.PlaceGang(plan, allowed_, decisions_, reason, blocked_[w]);
+      bool placed = m_.PlaceGang(plan, allowed_, decisions_, reason, blocked_[w]);
+      if (!placed && consolidate) {
+        // Moves running preemptible pods when the PodSet then lands and they fit again; the
+        // moved pods' decisions name the workload.
+        plan.label = WorkloadLabel(spec);
+        placed = m_.Consolidate(plan, allowed_, decisions_, &last_.moves);
+        if (placed) blocked_[w].reset();
+      }
       m_.extra_tolerations.clear();
       if (!placed) {
         m_.RollbackTo(mark);
+        m_.UndoMoves(last_.moves, decisions_);
         for (const admission::PodSetAssignment& other : assignment.pod_sets) {
           for (PodId p : pods_[w][other.pod_set]) decisions_[p.index()] = Decision{.pod = p};
         }
         return {false, std::move(reason)};
       }
     }
-    return {true, {}};
+    return {.ok = true, .moved_pods = !last_.moves.empty()};
   }
 
-  // Gives back what the last (successful) TryPlace reserved and evicted.
+  // Gives back what the last (successful) TryPlace reserved, evicted and moved.
   bool CanUndo() const override { return true; }
   void Undo() override {
     m_.RollbackTo(last_.mark);
+    m_.UndoMoves(last_.moves, decisions_);
     for (const std::vector<PodId>& set : pods_[last_.workload]) {
       for (PodId p : set) decisions_[p.index()] = Decision{.pod = p};
     }
@@ -684,7 +695,8 @@ class EngineOracle final : public admission::PlacementOracle {
   uint64_t tries_ = 0;                                              // TryPlace calls
   struct LastTry {
     internal::Mark mark;
-    size_t workload = 0;  // index into pending_
+    size_t workload = 0;        // index into pending_
+    internal::MoveLog moves;    // what its consolidation moved (KAI queues)
   } last_;
 };
 
@@ -1322,7 +1334,21 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
                              admission::QueueModel::Build(*options.queues));
     impl->queues = std::make_unique<admission::QueueModel>(std::move(queues));
     const auto& workloads = options.queues->workloads;
+    impl->stays_put.assign(snapshot.num_pods(), 0);
     for (size_t w = 0; w < workloads.size(); ++w) {
+      if (AdmittedThroughQueue(workloads[w], *impl->queues) && impl->Running(workloads[w])) {
+        // Consolidation leaves a running queued workload's pods where they are, except a
+        // KAI workload of one pod (KAI moves such pods; one flavor, so quotas are unchanged).
+        std::vector<PodId> ids;
+        for (const model::PodSetSpec& ps : workloads[w].pod_sets) {
+          for (const std::string& name : ps.pod_names) {
+            if (auto pod = snapshot.FindPod(workloads[w].namespace_name, name)) ids.push_back(*pod);
+          }
+        }
+        const bool movable = workloads[w].queue_name.empty() && !workloads[w].admission &&
+                             ids.size() == 1;
+        for (PodId pod : ids) impl->stays_put[pod.index()] = movable ? 0 : 1;
+      }
       if (AdmittedThroughQueue(workloads[w], *impl->queues) && workloads[w].admission) {
         impl->HoldBackNotStarted(static_cast<int32_t>(w));
         for (const model::PodSetAssignmentSpec& psa : workloads[w].admission->pod_sets) {

@@ -52,8 +52,11 @@ struct Options {
   // placed; at the end, the device ledger equal to what the claims' results say.
   bool check = false;
   // KAI's consolidation: a gang that does not fit may move running preemptible pods
-  // (priority below 100, no DRA claims, in no gang) to other nodes, when every moved pod
-  // fits again; moved pods get Outcome::kMoved. Applies to gangs outside the queues.
+  // (priority below 100, in no gang, with no DRA claims but their own, not part of a running
+  // queued workload other than a one-pod KAI job) to other nodes, when every moved pod fits
+  // again; moved pods get Outcome::kMoved. Applies to gangs outside the queues and to
+  // workloads queued in KAI Queues that have quota but no placement (Kueue's do not move
+  // running pods).
   bool consolidate = true;
   // The filter cache (docs/performance.md): a pod's filter verdicts and scores per node are
   // kept per class of interchangeable pods and re-evaluated only on nodes that changed.

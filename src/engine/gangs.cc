@@ -1078,7 +1078,7 @@ void RecordNewAllocation(Engine::Impl& m, PodId pod) {
 }  // namespace
 
 bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> scope,
-                               std::vector<Decision>& decisions) {
+                               std::vector<Decision>& decisions, internal::MoveLog* log) {
   if (gang.pods.empty()) return false;
   const PodId rep = gang.pods.front();
   const bool rep_has_claims = !catalog->instances_of(rep).empty();
@@ -1112,6 +1112,7 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
     // A pod of a gang stays, and so does a pod with a JobSet job key: it is one of a child
     // Job's pods, and moving it could put it in a domain another Job holds exclusively.
     if (gang_spec_of_pod[p] >= 0 || HasLabel(snapshot, pod, job_key)) continue;
+    if (!stays_put.empty() && stays_put[p] != 0) continue;  // a running queued workload's
     if (!catalog->instances_of(pod).empty() && !ClaimsMoveWith(*this, pod, users)) continue;
     on_node[node.index()].push_back(pod);
   }
@@ -1195,6 +1196,9 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
     std::string reason;
     std::optional<Decision> blocked;
     bool ok = PlaceGang(gang, scope, decisions, reason, blocked);
+    // A queued gang's flavor tolerations are the gang's, not the moved pods'.
+    std::vector<model::Toleration> gang_tolerations;
+    gang_tolerations.swap(extra_tolerations);
     for (size_t i = 0; ok && i < k; ++i) {
       const PodId victim = candidates[i];
       const NodeId from = snapshot.pod(victim).node;
@@ -1221,12 +1225,19 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
                               snapshot.node_name(from), snapshot.node_name(d.node), gang.label);
       decisions[victim.index()] = std::move(d);
     }
+    gang_tolerations.swap(extra_tolerations);
     if (ok) {
       for (size_t i = 0; i < k; ++i) {
         const PodId victim = candidates[i];
         moved[victim.index()] = 1;
+        if (log != nullptr) log->decisions.push_back(saved[gang.pods.size() + i]);
         if (decisions[victim.index()].outcome == Outcome::kMoved &&
             !catalog->instances_of(victim).empty()) {
+          if (log != nullptr) {
+            for (uint32_t instance : catalog->instances_of(victim)) {
+              log->preallocated.emplace_back(instance, preallocated[instance]);
+            }
+          }
           RecordNewAllocation(*this, victim);
         }
       }
@@ -1238,6 +1249,18 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
     for (size_t i = 0; i < k; ++i) decisions[candidates[i].index()] = std::move(saved[at++]);
   }
   return false;
+}
+
+void Engine::Impl::UndoMoves(internal::MoveLog& log, std::vector<Decision>& decisions) {
+  // Newest first: a claim recorded twice (named twice by one pod) gets its oldest value.
+  for (size_t i = log.preallocated.size(); i-- > 0;) {
+    preallocated[log.preallocated[i].first] = std::move(log.preallocated[i].second);
+  }
+  for (Decision& d : log.decisions) {
+    moved[d.pod.index()] = 0;
+    decisions[d.pod.index()] = std::move(d);
+  }
+  log.clear();
 }
 
 bool Engine::Impl::PlaceGang(const GangPlan& gang, std::span<const NodeId> scope,

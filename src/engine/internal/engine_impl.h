@@ -60,6 +60,20 @@ struct GangPlan {
   std::vector<model::PodId> pods;  // every unbound pod of the gang
 };
 
+// What a committed consolidation changed beyond the overlay and the journal (which a
+// rollback to a mark taken before it restores): the moved pods' decisions before the move,
+// and the recorded allocations of their claims (Impl::preallocated) before the move replaced
+// them. Engine::Impl::UndoMoves puts them back, after the rollback.
+struct MoveLog {
+  std::vector<model::Decision> decisions;  // as they were before the move, in move order
+  std::vector<std::pair<uint32_t, std::vector<std::pair<size_t, int64_t>>>> preallocated;
+  bool empty() const { return decisions.empty(); }
+  void clear() {
+    decisions.clear();
+    preallocated.clear();
+  }
+};
+
 // An undo record for what the overlay does not track: topology free capacity and the
 // owners of exclusive domains.
 struct JournalEntry {
@@ -297,9 +311,19 @@ struct Engine::Impl {
   // every victim fits again, a victim with claims getting them allocated anew on its new
   // node. On success the gang's decisions and the victims' kMoved decisions are in
   // `decisions`; otherwise nothing changed.
+  // With `log`, what the move changed beyond the overlay and the journal is appended to it,
+  // so that a caller that rolls back to a mark taken before can UndoMoves(log) too (the
+  // admission cycle's oracle does, for a workload it places and then gives up).
   bool Consolidate(const internal::GangPlan& gang, std::span<const model::NodeId> scope,
-                   std::vector<model::Decision>& decisions);
+                   std::vector<model::Decision>& decisions, internal::MoveLog* log = nullptr);
+  // After RollbackTo(a mark taken before the moves in `log`): the moved pods' decisions, their
+  // moved flags and their claims' recorded allocations as they were; `log` is emptied.
+  void UndoMoves(internal::MoveLog& log, std::vector<model::Decision>& decisions);
   std::vector<uint8_t> moved;  // per pod: already moved once in this run
+  // Per pod: 1 when it belongs to a queued workload that is running (its quota is charged
+  // for it where it is), which consolidation must not move. Only a KAI workload of a single
+  // pod may move (KAI's single flavor: the move changes nothing in the quotas).
+  std::vector<uint8_t> stays_put;
   // Index of gang specs by pod (Options::gangs), for GangOfWorkload: -1 when none.
   std::vector<int32_t> gang_spec_of_pod;
 };
