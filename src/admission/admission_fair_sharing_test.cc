@@ -11,6 +11,8 @@
 namespace tessera::admission {
 namespace {
 
+using testing::Compile;
+
 using testing::CpuQueue;
 using testing::CpuWorkload;
 using testing::Flavor;
@@ -25,12 +27,6 @@ model::QueueObjects Objects(int64_t quota, bool afs_mode, double half_life, doub
   o.admission_fair_sharing = model::AdmissionFairSharingSpec{
       .usage_half_life_seconds = half_life, .usage_sampling_interval_seconds = sampling};
   return o;
-}
-
-QueueModel Build(const model::QueueObjects& o) {
-  Result<QueueModel> m = QueueModel::Build(o);
-  EXPECT_TRUE(m.ok()) << m.error().ToString();
-  return std::move(m).value();
 }
 
 PendingWorkload From(const QueueModel& m, const char* lq, std::string name, int64_t created) {
@@ -55,20 +51,20 @@ TEST(AdmissionFairSharingTest, LocalQueuesTakeTurns) {
   // Half-life = sampling interval: entry penalty rate 1 - 0.5 = 0.5, so each admitted 1-cpu
   // workload adds 0.5 to its LocalQueue. a1 (tie at 0, older), b1 (0 < 0.5), a2 (0.5 = 0.5,
   // older), b2 (0.5 < 1), then a3 and a4.
-  const QueueModel m = Build(Objects(100'000, true, 300, 300));
+  const QueueModel m = Compile(Objects(100'000, true, 300, 300));
   ASSERT_TRUE(m.admission_fair_sharing().has_value());
   EXPECT_DOUBLE_EQ(m.admission_fair_sharing()->entry_penalty_rate, 0.5);
   EXPECT_EQ(AdmittedInOrder(m), (std::vector<std::string>{"a1", "b1", "a2", "b2", "a3", "a4"}));
 }
 
 TEST(AdmissionFairSharingTest, WithoutTheAdmissionModeOrderIsFifo) {
-  const QueueModel m = Build(Objects(100'000, false, 300, 300));
+  const QueueModel m = Compile(Objects(100'000, false, 300, 300));
   EXPECT_EQ(AdmittedInOrder(m), (std::vector<std::string>{"a1", "a2", "a3", "a4", "b1", "b2"}));
 }
 
 TEST(AdmissionFairSharingTest, QuotaForThreeGoesToBothLocalQueues) {
   // Nominal 3 cpu: FIFO would admit a1, a2, a3; fair sharing admits a1, b1, a2.
-  const QueueModel m = Build(Objects(3'000, true, 300, 300));
+  const QueueModel m = Compile(Objects(3'000, true, 300, 300));
   EXPECT_EQ(AdmittedInOrder(m), (std::vector<std::string>{"a1", "b1", "a2"}));
 }
 
@@ -79,12 +75,12 @@ TEST(AdmissionFairSharingTest, HistoryAndWeightsOrderLocalQueues) {
   o.local_queues[0].fair_sharing_weight = 2;
   o.local_queues[0].consumed_resources = {{"cpu", Quantity(4'000)}};
   o.local_queues[1].consumed_resources = {{"cpu", Quantity(3'000)}};
-  const QueueModel m = Build(o);
+  const QueueModel m = Compile(o);
   EXPECT_DOUBLE_EQ(m.local_queues()[0].consumed, 4.0);
   EXPECT_EQ(AdmittedInOrder(m), (std::vector<std::string>{"a1", "a2", "a3", "a4", "b1", "b2"}));
   // The same history with equal weights: b (3) before a (4).
   o.local_queues[0].fair_sharing_weight = 1;
-  const QueueModel equal = Build(o);
+  const QueueModel equal = Compile(o);
   EXPECT_EQ(AdmittedInOrder(equal),
             (std::vector<std::string>{"b1", "b2", "a1", "a2", "a3", "a4"}));
 }
@@ -95,7 +91,7 @@ TEST(AdmissionFairSharingTest, ResourceWeightsScaleUsage) {
   model::QueueObjects o = Objects(100'000, true, 300, 300);
   o.admission_fair_sharing->resource_weights = {{"cpu", 0.0}};
   o.local_queues[1].consumed_resources = {{"cpu", Quantity(3'000)}};
-  const QueueModel m = Build(o);
+  const QueueModel m = Compile(o);
   EXPECT_EQ(AdmittedInOrder(m), (std::vector<std::string>{"a1", "a2", "a3", "a4", "b1", "b2"}));
 }
 

@@ -21,8 +21,6 @@ using testing::FlavorQuotas;
 using testing::Group;
 using testing::Quota;
 
-const char* const kResources[] = {"cpu", "pods", "example.com/gpu"};
-
 class Scenario {
  public:
   explicit Scenario(Rng& rng) : rng_(rng) {}

@@ -9,17 +9,12 @@
 namespace tessera::admission {
 namespace {
 
+using testing::CompileWithDefaultFlavor;
+
 using testing::CpuQueue;
 using testing::CpuWorkload;
 using testing::Flavor;
 using testing::Running;
-
-QueueModel Build(model::QueueObjects o) {
-  o.flavors = {Flavor("default")};
-  Result<QueueModel> m = QueueModel::Build(o);
-  EXPECT_TRUE(m.ok()) << m.error().ToString();
-  return std::move(m).value();
-}
 
 // Places everything except the workloads named in `unplaceable`.
 class RuleOracle : public PlacementOracle {
@@ -57,7 +52,7 @@ std::vector<std::string> AdmittedNames(const CycleResult& r,
 TEST(AdmitterTest, AdmitsSeveralWorkloadsOfOneClusterQueueInOneCycle) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "", 10000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   // Four of 2 cpu fit in 10 (8 used); the fifth asks 3 with 2 left: 1 more needed.
   std::vector<PendingWorkload> p = {
@@ -81,7 +76,7 @@ std::vector<std::string> FifoCase(model::QueueingStrategy strategy, CycleResult*
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "", 4000)};
   o.cluster_queues[0].queueing_strategy = strategy;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   (void)admitter.AddAdmitted(Running(m, "old", "a", 3000, 0, 0));
   std::vector<PendingWorkload> p = {CpuWorkload(m, "head", "a", 2000, 10, 1),
@@ -107,7 +102,7 @@ TEST(AdmitterTest, StrictFifoHeadBlocksItsClusterQueue) {
 TEST(AdmitterTest, AdmitsOnlyWhenPlaceableAndSaysWhy) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "", 4000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   // Both ask 3 of 4: the first has quota but no placement, so the second gets the quota.
   std::vector<PendingWorkload> p = {CpuWorkload(m, "gpu-job", "a", 3000, 0, 1),
@@ -126,7 +121,7 @@ TEST(AdmitterTest, ClassicOrderPutsNonBorrowingBeforeHigherPriority) {
   // Cohort of 4 + 4. a's workload (priority 100) asks 6 and would borrow; b's (priority 0)
   // asks 4 within nominal. Not-borrowing goes first: b takes 4, leaving a 4 < 6.
   o.cluster_queues = {CpuQueue("a", "c", 4000), CpuQueue("b", "c", 4000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   std::vector<PendingWorkload> p = {CpuWorkload(m, "a-big", "a", 6000, 100, 0),
                                     CpuWorkload(m, "b-fit", "b", 4000, 0, 10)};
@@ -142,7 +137,7 @@ TEST(AdmitterTest, ClassicOrderPutsNonBorrowingBeforeHigherPriority) {
 std::vector<std::string> FairCase(bool fair_sharing) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "c", 0), CpuQueue("b", "c", 0), CpuQueue("l", "c", 12)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m, AdmissionOptions{.fair_sharing = fair_sharing});
   (void)admitter.AddAdmitted(Running(m, "a-old", "a", 6, 0, 0));
   std::vector<PendingWorkload> p = {CpuWorkload(m, "a-new", "a", 4, 10, 0),
@@ -162,7 +157,7 @@ TEST(AdmitterTest, FairSharingTournamentPrefersLowerShareAfterAdmission) {
 TEST(AdmitterTest, AgingRaisesEffectivePriorityForOrdering) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "", 2000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   std::vector<PendingWorkload> p = {CpuWorkload(m, "old-low", "a", 2000, 0, 0),
                                     CpuWorkload(m, "new-high", "a", 2000, 5, 1000)};
   RuleOracle oracle;
@@ -180,7 +175,7 @@ TEST(AdmitterTest, InactiveClusterQueueAdmitsNothing) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "", 2000)};
   o.cluster_queues[0].stop_policy = model::StopPolicy::kHold;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   std::vector<PendingWorkload> p = {CpuWorkload(m, "w", "a", 1000)};
   AlwaysPlace oracle;
@@ -203,7 +198,7 @@ TEST(AdmitterTest, ObserverHearsOfEveryTriedWorkloadInDecisionOrder) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "", 4000), CpuQueue("s", "", 4000)};
   o.cluster_queues[1].queueing_strategy = model::QueueingStrategy::kStrictFIFO;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   // a: "a1" (3 of 4) is admitted, "a2" (3) does not fit, "a3" (1) does. s: the head asks 5 of
   // 4 and blocks "s2" behind it, which is never tried; "lost" names no ClusterQueue.
   std::vector<PendingWorkload> p = {
@@ -226,7 +221,7 @@ TEST(AdmitterTest, ObserverHearsOfEveryTriedWorkloadInDecisionOrder) {
 TEST(AdmitterTest, RefusedPlacementIsReusedForAlikeWorkloads) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "", 10000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   std::vector<PendingWorkload> p = {
       CpuWorkload(m, "ns/w1", "a", 2000, 0, 1), CpuWorkload(m, "ns/w2", "a", 2000, 0, 2),
       CpuWorkload(m, "ns/other", "a", 2000, 0, 3), CpuWorkload(m, "ns/w3", "a", 2000, 0, 4)};
@@ -288,7 +283,7 @@ int MemoCallsAroundPreemption(bool with_preemptor) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "", 10000), CpuQueue("b", "", 4000)};
   o.cluster_queues[1].preemption.within_cluster_queue = model::PreemptionPolicy::kLowerPriority;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   (void)admitter.AddAdmitted(Running(m, "low", "b", 4000, -5, 0));
   std::vector<PendingWorkload> p = {CpuWorkload(m, "w1", "a", 2000, 10, 1),
@@ -314,7 +309,7 @@ TEST(PreemptionTest, ReclaimsOnlyFromQueuesAboveNominal) {
   // borrowing). Used 14, available(a) = 4 < 6 = a's request (within a's nominal: Preempt).
   o.cluster_queues = {CpuQueue("a", "co", 6), CpuQueue("b", "co", 6), CpuQueue("c", "co", 6)};
   o.cluster_queues[0].preemption.reclaim_within_cohort = model::PreemptionPolicy::kAny;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   const WorkloadHandle b_old = admitter.AddAdmitted(Running(m, "b-old", "b", 4, 0, 10));
   const WorkloadHandle b_new = admitter.AddAdmitted(Running(m, "b-new", "b", 4, 0, 20));
@@ -340,7 +335,7 @@ CycleResult WithinQueueCase(model::PreemptionPolicy policy) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 4)};
   o.cluster_queues[0].preemption.within_cluster_queue = policy;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   (void)admitter.AddAdmitted(Running(m, "victim", "q", 4, 0, 200, 100));
   std::vector<PendingWorkload> p = {CpuWorkload(m, "preemptor", "q", 4, 0, 50)};
@@ -366,7 +361,7 @@ TEST(PreemptionTest, MinimisesTargets) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 6)};
   o.cluster_queues[0].preemption.within_cluster_queue = model::PreemptionPolicy::kLowerPriority;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   // v1 (priority 1, 2 cpu) and v2 (priority 2, 4 cpu) fill q. The preemptor (priority 5) asks
   // 4. Greedy, lowest priority first: v1 (available 2), then v2 (available 6: fits). Then put
@@ -386,7 +381,7 @@ TEST(PreemptionTest, KeepsVictimsWhenThePreemptorCannotBePlaced) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 4)};
   o.cluster_queues[0].preemption.within_cluster_queue = model::PreemptionPolicy::kLowerPriority;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   const WorkloadHandle v = admitter.AddAdmitted(Running(m, "v", "q", 4, 0, 10));
   std::vector<PendingWorkload> p = {CpuWorkload(m, "p", "q", 4, 5, 30)};
@@ -410,7 +405,7 @@ CycleResult BorrowWithinCohortCase(std::optional<int32_t> threshold) {
   pre.reclaim_within_cohort = model::PreemptionPolicy::kLowerPriority;
   pre.borrow_within_cohort = model::PreemptionPolicy::kLowerPriority;
   pre.borrow_max_priority_threshold = threshold;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   (void)admitter.AddAdmitted(Running(m, "low", "b", 2, 3, 10));
   (void)admitter.AddAdmitted(Running(m, "mid", "b", 2, 7, 20));

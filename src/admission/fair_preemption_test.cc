@@ -14,22 +14,16 @@
 namespace tessera::admission {
 namespace {
 
+using testing::CompileWithDefaultFlavor;
+
 using testing::Cohort;
 using testing::CpuQueue;
 using testing::CpuWorkload;
-using testing::Flavor;
 using testing::Running;
 
 using Strategies = std::vector<FairPreemptionStrategy>;
 constexpr FairPreemptionStrategy kLteFinal = FairPreemptionStrategy::kLessThanOrEqualToFinalShare;
 constexpr FairPreemptionStrategy kLtInitial = FairPreemptionStrategy::kLessThanInitialShare;
-
-QueueModel Build(model::QueueObjects o) {
-  o.flavors = {Flavor("default")};
-  Result<QueueModel> m = QueueModel::Build(o);
-  EXPECT_TRUE(m.ok()) << m.error().ToString();
-  return std::move(m).value();
-}
 
 // The names of the victims of the one pending workload (empty when it stays pending), or
 // "pending" / "admitted" markers.
@@ -57,7 +51,7 @@ Outcome TwoQueues(Strategies strategies) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "c", 6000), CpuQueue("b", "c", 6000)};
   o.cluster_queues[0].preemption.reclaim_within_cohort = model::PreemptionPolicy::kAny;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m, {.fair_sharing = true, .preemption_strategies = std::move(strategies)});
   admitter.AddAdmitted(Running(m, "b1", "b", 5000, 0, 1));
   admitter.AddAdmitted(Running(m, "b2", "b", 5000, 0, 2));
@@ -92,7 +86,7 @@ TEST(AdmitterFairPreemptionTest, LessThanOrEqualToFinalShareAllowsWhenThePreempt
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("a", "c", 6000), CpuQueue("b", "c", 6000)};
   o.cluster_queues[0].preemption.reclaim_within_cohort = model::PreemptionPolicy::kAny;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m, {.fair_sharing = true, .preemption_strategies = {kLteFinal}});
   admitter.AddAdmitted(Running(m, "b1", "b", 5000, 0, 1));
   admitter.AddAdmitted(Running(m, "b2", "b", 5000, 0, 2));
@@ -112,7 +106,7 @@ TEST(AdmitterFairPreemptionTest, SecondStrategyRetriesWhatTheFirstRefused) {
     model::QueueObjects o;
     o.cluster_queues = {CpuQueue("a", "c", 6000), CpuQueue("b", "c", 6000)};
     o.cluster_queues[0].preemption.reclaim_within_cohort = model::PreemptionPolicy::kAny;
-    const QueueModel m = Build(o);
+    const QueueModel m = CompileWithDefaultFlavor(o);
     Admitter admitter(m, {.fair_sharing = true, .preemption_strategies = std::move(strategies)});
     admitter.AddAdmitted(Running(m, "a0", "a", 2000, 0, 0));
     admitter.AddAdmitted(Running(m, "b1", "b", 2000, 0, 1));
@@ -138,7 +132,7 @@ TEST(AdmitterFairPreemptionTest, ThreeQueuesTakeFromTheHighestShareFirst) {
     o.cluster_queues = {CpuQueue("a", "co", 4000), CpuQueue("b", "co", 4000),
                         CpuQueue("c", "co", 4000)};
     o.cluster_queues[0].preemption.reclaim_within_cohort = model::PreemptionPolicy::kAny;
-    const QueueModel m = Build(o);
+    const QueueModel m = CompileWithDefaultFlavor(o);
     Admitter admitter(m, {.fair_sharing = fair});
     admitter.AddAdmitted(Running(m, "b1", "b", 3000, 0, 1));
     admitter.AddAdmitted(Running(m, "b2", "b", 4000, 0, 2));
@@ -172,7 +166,7 @@ TEST(AdmitterFairPreemptionTest, CohortAtShareZeroIsNeverAVictim) {
     o.cluster_queues = {CpuQueue("a", "r", 4000), CpuQueue("b", "s", 4000),
                         CpuQueue("c", "s", 4000)};
     o.cluster_queues[0].preemption.reclaim_within_cohort = model::PreemptionPolicy::kAny;
-    const QueueModel m = Build(o);
+    const QueueModel m = CompileWithDefaultFlavor(o);
     Admitter admitter(m, {.fair_sharing = true});
     admitter.AddAdmitted(Running(m, "b1", "b", 6000, 0, 1));
     admitter.AddAdmitted(Running(m, "c1", "c", c_use, 0, 2));
@@ -212,7 +206,7 @@ std::vector<int> LoopCase(bool prevent_loops, int cycles, size_t memory = 1024) 
     cq.fair_sharing_weight = 0;
     cq.preemption.reclaim_within_cohort = model::PreemptionPolicy::kAny;
   }
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m, {.fair_sharing = true,
                         .preemption_strategies = {kLteFinal},
                         .prevent_preemption_loops = prevent_loops,

@@ -7,17 +7,13 @@
 namespace tessera::admission {
 namespace {
 
+using testing::Compile;
+
 using testing::CpuQueue;
 using testing::Flavor;
 using testing::FlavorQuotas;
 using testing::Group;
 using testing::Quota;
-
-QueueModel Build(const model::QueueObjects& o) {
-  Result<QueueModel> m = QueueModel::Build(o);
-  EXPECT_TRUE(m.ok()) << m.error().ToString();
-  return std::move(m).value();
-}
 
 PodSetRequest Cpu(const QueueModel& m, int32_t count, int64_t cpu_milli) {
   PodSetRequest ps;
@@ -35,7 +31,7 @@ TEST(FlavorAssignerTest, FallsBackToNextFlavor) {
   cq.resource_groups = {Group({"cpu"}, {FlavorQuotas("on-demand", {Quota("cpu", 4000)}),
                                         FlavorQuotas("spot", {Quota("cpu", 8000)})})};
   o.cluster_queues = {cq};
-  const QueueModel m = Build(o);
+  const QueueModel m = Compile(o);
   QuotaState s(m);
   // 3 pods x 2 cpu = 6 cpu: on-demand (4) can never hold it, spot (8) can.
   const PodSetRequest ps = Cpu(m, 3, 2000);
@@ -63,7 +59,7 @@ TEST(FlavorAssignerTest, ReportsUnusedQuotaShortfallInKueueWording) {
   cq.name = "a";
   cq.resource_groups = {Group({"cpu"}, {FlavorQuotas("default-flavor", {Quota("cpu", 4000)})})};
   o.cluster_queues = {cq};
-  const QueueModel m = Build(o);
+  const QueueModel m = Compile(o);
   QuotaState s(m);
   s.Add(m.FindClusterQueue("a"), m.Fr(m.FindFlavor("default-flavor"), m.FindResource("cpu")), 3000);
   // 2 cpu asked, 1 available: 1 more needed. No preemption policy -> NoFit.
@@ -79,7 +75,7 @@ TEST(FlavorAssignerTest, UncoveredResourceIsNoFitNamingIt) {
   model::QueueObjects o;
   o.flavors = {Flavor("default")};
   o.cluster_queues = {CpuQueue("a", "", 4000)};
-  QueueModel m = Build(o);
+  QueueModel m = Compile(o);
   const ResourceId gpu = m.InternResource("nvidia.com/gpu");
   QuotaState s(m);
   PodSetRequest ps = Cpu(m, 1, 1000);
@@ -99,7 +95,7 @@ TEST(FlavorAssignerTest, SkipsFlavorsConflictingWithNodeSelector) {
   cq.resource_groups = {Group({"cpu"}, {FlavorQuotas("x86", {Quota("cpu", 8000)}),
                                         FlavorQuotas("arm", {Quota("cpu", 8000)})})};
   o.cluster_queues = {cq};
-  const QueueModel m = Build(o);
+  const QueueModel m = Compile(o);
   QuotaState s(m);
   PodSetRequest ps = Cpu(m, 1, 1000);
   ps.node_selector = {{"arch", "arm64"}};
@@ -116,7 +112,7 @@ TEST(FlavorAssignerTest, CountsPodsWhenCoveredAndLaterPodSetsSeeEarlierOnes) {
   cq.resource_groups = {
       Group({"cpu", "pods"}, {FlavorQuotas("default", {Quota("cpu", 10000), Quota("pods", 5)})})};
   o.cluster_queues = {cq};
-  const QueueModel m = Build(o);
+  const QueueModel m = Compile(o);
   QuotaState s(m);
   // Two PodSets of 3 pods (1 cpu each): 3 + 3 = 6 pods > 5.
   std::vector<PodSetRequest> sets = {Cpu(m, 3, 1000), Cpu(m, 3, 1000)};
@@ -155,7 +151,7 @@ class FungibilityTest : public ::testing::Test {
     other.resource_groups = {Group(
         {"cpu"}, {FlavorQuotas("a", {Quota("cpu", 10)}), FlavorQuotas("b", {Quota("cpu", 0)})})};
     o.cluster_queues = {cq, other};
-    return Build(o);
+    return Compile(o);
   }
 
   std::string Chosen(const QueueModel& m) {

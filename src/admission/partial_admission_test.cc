@@ -14,17 +14,11 @@
 namespace tessera::admission {
 namespace {
 
+using testing::CompileWithDefaultFlavor;
+
 using testing::CpuQueue;
 using testing::CpuWorkload;
-using testing::Flavor;
 using testing::Running;
-
-QueueModel Build(model::QueueObjects o) {
-  o.flavors = {Flavor("default")};
-  Result<QueueModel> m = QueueModel::Build(o);
-  EXPECT_TRUE(m.ok()) << m.error().ToString();
-  return std::move(m).value();
-}
 
 // Nodes with room for `capacity` pods in all; counts what it was asked and what it holds.
 class CapacityOracle : public PlacementOracle {
@@ -74,7 +68,7 @@ TEST(PartialAdmissionTest, QuotaForThreeOfFivePods) {
   // Nominal 3 cpu; a Job of 5 one-cpu pods, minimum 2: admitted with 3 pods, 3 cpu.
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 3000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   std::vector<PendingWorkload> p = {Job(m, "job", 5, 2)};
   CapacityOracle oracle(100, true);
@@ -94,7 +88,7 @@ TEST(PartialAdmissionTest, NoQuotaEvenForTheMinimum) {
   // Nominal 3; minimum 4 of 5: pending, with both reasons.
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 3000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   std::vector<PendingWorkload> p = {Job(m, "job", 5, 4)};
   CapacityOracle oracle(100, true);
@@ -116,7 +110,7 @@ TEST(PartialAdmissionTest, PlacementBoundBinarySearchWithUndo) {
   // 6 -> 2 placed and undone, 5 -> 3 placed and undone; finally 3 placed for good.
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 10000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   std::vector<PendingWorkload> p = {Job(m, "job", 8, 1)};
   CapacityOracle oracle(3, true);
@@ -132,7 +126,7 @@ TEST(PartialAdmissionTest, PlacementBoundWithoutUndoScansDownFromTheMost) {
   // The same without undo: 8, then 7, 6, 5, 4 refused and 3 kept. Same answer.
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 10000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   std::vector<PendingWorkload> p = {Job(m, "job", 8, 1)};
   CapacityOracle oracle(3, false);
@@ -148,7 +142,7 @@ TEST(PartialAdmissionTest, NoPlacementEvenForTheMinimum) {
   // The nodes hold 1 pod; minimum 2 of 4: pending, quota untouched, nothing held.
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 10000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   std::vector<PendingWorkload> p = {Job(m, "job", 4, 2)};
   CapacityOracle oracle(1, true);
@@ -169,7 +163,7 @@ TEST(PartialAdmissionTest, PreemptsForTheReducedCount) {
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 4000)};
   o.cluster_queues[0].preemption.within_cluster_queue = model::PreemptionPolicy::kLowerPriority;
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   const WorkloadHandle low = admitter.AddAdmitted(Running(m, "low", "q", 2000, 0, 0));
   const WorkloadHandle high = admitter.AddAdmitted(Running(m, "high", "q", 2000, 10, 0));
@@ -191,7 +185,7 @@ TEST(PartialAdmissionTest, ShrinksTheLastPodSetFirst) {
   // pods of the last PodSet first: {3, 1}.
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 4000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   PendingWorkload w = Job(m, "js", 3, 1);
   w.pod_sets.push_back(w.pod_sets[0]);
@@ -211,7 +205,7 @@ TEST(PartialAdmissionTest, WholeWhenItFitsAndNeverBelowTheMinimum) {
   // the 2 left; the third (2, minimum 1) gets nothing and waits.
   model::QueueObjects o;
   o.cluster_queues = {CpuQueue("q", "", 6000)};
-  const QueueModel m = Build(o);
+  const QueueModel m = CompileWithDefaultFlavor(o);
   Admitter admitter(m);
   std::vector<PendingWorkload> p = {Job(m, "a", 4, 2), Job(m, "b", 4, 2), Job(m, "c", 2, 1)};
   p[1].creation_unix_seconds = 2;

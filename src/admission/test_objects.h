@@ -2,6 +2,8 @@
 // admission tests; nothing in the library uses it.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,6 +13,19 @@
 #include "model/queue_specs.h"
 
 namespace tessera::admission::testing {
+
+// Compiles `o`; an error fails the test (without aborting it) and names the object.
+inline QueueModel Compile(const model::QueueObjects& o) {
+  Result<QueueModel> m = QueueModel::Build(o);
+  EXPECT_TRUE(m.ok()) << m.error().ToString();
+  return std::move(m).value();
+}
+
+// Compiles `o` with its flavors replaced by the one flavor "default" that CpuQueue names.
+inline QueueModel CompileWithDefaultFlavor(model::QueueObjects o) {
+  o.flavors = {model::ResourceFlavorSpec{.name = "default"}};
+  return Compile(o);
+}
 
 inline model::ResourceQuotaSpec Quota(std::string name, int64_t nominal,
                                       std::optional<int64_t> borrowing_limit = std::nullopt,
