@@ -1,11 +1,14 @@
 // `tessera simulate --experiment backfill` with --jobset and --block-admission, through the
-// built binary (TESSERA_BIN): exit status, the JSON the flags add, and located errors.
+// built binary (TESSERA_BIN): exit status, the JSON the flags add, and located errors. And
+// `tessera schedule` with JobSet exclusive placement: two-sided (examples/jobsets/
+// exclusive-racks.yaml, and the output read back) and the node-selector strategy.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "tessera_runner.h"
 
@@ -17,7 +20,9 @@ constexpr int kExitInvalidInput = 1;
 constexpr int kExitUsage = 2;
 
 using cli_testing::RunResult;
+using cli_testing::Scratch;
 using cli_testing::Tessera;
+using cli_testing::WriteFile;
 
 TEST(JobSetCliTest, LeaderWorkersYamlWithBlockAdmissionRunsAndCountsItsBlocks) {
   RunResult r = Tessera(
@@ -84,6 +89,171 @@ TEST(JobSetCliTest, BadFlagsAndUnrunnableJobSetsAreRefused) {
                        "metadata.annotations.alpha.jobset.sigs.k8s.io/exclusive-topology"),
             std::string::npos)
       << r.err;
+}
+
+// The YAML documents of `text` (split at "---" lines) that contain one of `needles`.
+std::string DocumentsWith(const std::string& text, const std::vector<std::string>& needles) {
+  std::string out;
+  size_t at = 0;
+  while (at <= text.size()) {
+    size_t end = text.find("\n---\n", at);
+    if (end == std::string::npos) end = text.size();
+    const std::string doc = text.substr(at, end - at);
+    for (const std::string& needle : needles) {
+      if (doc.find(needle) == std::string::npos) continue;
+      out += (out.empty() ? "" : "\n---\n") + doc;
+      break;
+    }
+    at = end + 5;
+  }
+  return out;
+}
+
+// JobSet a's Job holds rack r0 (exclusive-topology); b, created later and needing one rack,
+// would take r0 by BestFit (room for 3 pods against 4 in r1) but is kept out by a's
+// anti-affinity; the notebook (no job key) may join a in r0, on the empty r0-n1.
+TEST(JobSetCliTest, ExclusiveRacksKeepALaterJobSetOutOfAHeldRack) {
+  RunResult r = Tessera("schedule -f examples/jobsets/exclusive-racks.yaml -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD             NODE    STATUS      REASON\n"
+            "default     a-workers-0-0   r0-n0   Scheduled\n"
+            "default     b-workers-0-0   r1-n0   Scheduled\n"
+            "default     b-workers-0-1   r1-n0   Scheduled\n"
+            "default     notebook        r0-n1   Scheduled\n");
+}
+
+// The output read back with the nodes and JobSet a (its pod now running on r0-n0) and a new
+// JobSet c of two 4-GPU pods in one rack: room r0 = 1 + 1, r1 = 0 + 2, a tie BestFit gives
+// to r0; a's running pod keeps c out, so c takes r1-n1.
+TEST(JobSetCliTest, ARunningExclusiveJobReadBackKeepsANewJobSetOut) {
+  RunResult first = Tessera("schedule -f examples/jobsets/exclusive-racks.yaml --check");
+  ASSERT_EQ(first.status, kExitOk) << first.err;
+  const std::filesystem::path dir = Scratch() / "exclusive-racks";
+  std::filesystem::create_directories(dir);
+  WriteFile(dir / "state.yaml", first.out);
+  const std::string example =
+      cli_testing::ReadFile(cli_testing::SourcePath("examples/jobsets/exclusive-racks.yaml"));
+  WriteFile(dir / "cluster.yaml", DocumentsWith(example, {"kind: Node\n", "  name: a\n"}) + R"(
+---
+apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata:
+  name: c
+  creationTimestamp: "2026-01-02T00:00:00Z"
+spec:
+  replicatedJobs:
+  - name: workers
+    template:
+      spec:
+        parallelism: 2
+        completions: 2
+        template:
+          metadata:
+            annotations: {kueue.x-k8s.io/podset-required-topology: example.com/rack}
+          spec:
+            containers:
+            - name: main
+              resources:
+                limits: {nvidia.com/gpu: "4"}
+)");
+  RunResult again = Tessera("schedule -f " + (dir / "cluster.yaml").string() + " -f " +
+                            (dir / "state.yaml").string() + " -o table --check");
+  ASSERT_EQ(again.status, kExitOk) << again.err;
+  EXPECT_EQ(again.out,
+            "NAMESPACE   POD             NODE    STATUS      REASON\n"
+            "default     c-workers-0-0   r1-n1   Scheduled\n"
+            "default     c-workers-0-1   r1-n1   Scheduled\n"
+            "default     a-workers-0-0   r0-n0   Running\n"
+            "default     b-workers-0-0   r1-n0   Running\n"
+            "default     b-workers-0-1   r1-n0   Running\n"
+            "default     notebook        r0-n1   Running\n");
+}
+
+// JobSet's node-selector strategy: nodes labelled for one Job each and tainted; each Job's
+// pods go to their own node (nodeSelector and toleration added by io), the other pod to the
+// untainted node, and the printed pods carry the nodeSelector and the toleration.
+TEST(JobSetCliTest, NodeSelectorStrategyPutsEachJobOnItsLabelledNodes) {
+  const std::string input = R"(
+apiVersion: v1
+kind: Node
+metadata:
+  name: pool-a
+  labels: {alpha.jobset.sigs.k8s.io/namespaced-job: default_js-w-1}
+spec:
+  taints: [{key: alpha.jobset.sigs.k8s.io/no-schedule, value: "true", effect: NoSchedule}]
+status:
+  allocatable: {cpu: "64", pods: "110", nvidia.com/gpu: "8"}
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: pool-b
+  labels: {alpha.jobset.sigs.k8s.io/namespaced-job: default_js-w-0}
+spec:
+  taints: [{key: alpha.jobset.sigs.k8s.io/no-schedule, value: "true", effect: NoSchedule}]
+status:
+  allocatable: {cpu: "64", pods: "110", nvidia.com/gpu: "8"}
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: plain
+status:
+  allocatable: {cpu: "64", pods: "110", nvidia.com/gpu: "8"}
+---
+apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata:
+  name: js
+  annotations:
+    alpha.jobset.sigs.k8s.io/exclusive-topology: cloud.google.com/gke-nodepool
+    alpha.jobset.sigs.k8s.io/node-selector: "true"
+spec:
+  replicatedJobs:
+  - name: w
+    replicas: 2
+    template:
+      spec:
+        parallelism: 2
+        completions: 2
+        template:
+          spec:
+            containers:
+            - name: main
+              resources:
+                limits: {nvidia.com/gpu: "4"}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: other
+spec:
+  containers:
+  - name: main
+    resources:
+      limits: {nvidia.com/gpu: "4"}
+)";
+  RunResult r = Tessera("schedule -f - -o table --check", input);
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD        NODE     STATUS      REASON\n"
+            "default     js-w-0-0   pool-b   Scheduled\n"
+            "default     js-w-0-1   pool-b   Scheduled\n"
+            "default     js-w-1-0   pool-a   Scheduled\n"
+            "default     js-w-1-1   pool-a   Scheduled\n"
+            "default     other      plain    Scheduled\n");
+  RunResult yaml = Tessera("schedule -f -", input);
+  ASSERT_EQ(yaml.status, kExitOk) << yaml.err;
+  EXPECT_NE(yaml.out.find("  nodeSelector:\n"
+                          "    alpha.jobset.sigs.k8s.io/namespaced-job: default_js-w-1\n"
+                          "  tolerations:\n"
+                          "    - key: alpha.jobset.sigs.k8s.io/no-schedule\n"
+                          "      operator: Exists\n"
+                          "      effect: NoSchedule\n"
+                          "  nodeName: pool-a\n"),
+            std::string::npos)
+      << yaml.out;
 }
 
 }  // namespace

@@ -487,16 +487,57 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
   d.nodes_total = static_cast<uint32_t>(snapshot.num_nodes());
   const bool has_claims = !catalog->instances_of(pod).empty();
 
+  // JobSet exclusive placement, from the other side: a pod with a job key does not go into a
+  // domain another Job holds exclusively (that Job's pods' required anti-affinity). Such
+  // nodes are left out of the search — lazily: the cached best node is usually not held, and
+  // then nothing is filtered. When the pod fits nowhere, the message names the holders and
+  // the tally counts only the nodes that were searched.
+  const std::span<const NodeId> asked = nodes;
+  bool filtered = !MayBeHeldAgainst(pod);
+  auto leave_out_held = [&] {
+    if (filtered) return;
+    filtered = true;
+    exclusive_scratch.clear();
+    for (NodeId node : nodes) {
+      if (ExclusiveHolder(pod, node) < 0) exclusive_scratch.push_back(node);
+    }
+    if (exclusive_scratch.size() < nodes.size()) nodes = exclusive_scratch;
+  };
+  auto explain_held = [&] {
+    leave_out_held();
+    const size_t refused = asked.size() - nodes.size();
+    if (refused == 0) return;
+    d.message = ExclusiveHeldMessage(pod, asked);
+    d.outcome = Outcome::kWaiting;  // the holder may finish
+    for (auto it = d.reasons.begin(); it != d.reasons.end(); ++it) {
+      if (it->reason != RejectReason::kNodeAffinity) continue;
+      it->nodes -= static_cast<uint32_t>(std::min<size_t>(refused, it->nodes));
+      if (it->nodes == 0) d.reasons.erase(it);
+      break;
+    }
+  };
+
   NodeId best;
   int64_t best_score = -1;
   if (internal::ClassCache* cache = CacheFor(pod)) {
     std::tie(best, best_score) = BestCached(*cache, pod, nodes, has_claims);
+    if (!filtered && (!best.valid() || ExclusiveHolder(pod, best) >= 0)) {
+      leave_out_held();
+      if (best.valid()) std::tie(best, best_score) = BestCached(*cache, pod, nodes, has_claims);
+    }
     // Fits nowhere: every node's verdict is current, and so is why it said no.
-    if (!best.valid() && CachedReasons(*cache, pod, nodes, d)) return d;
+    if (!best.valid() && CachedReasons(*cache, pod, nodes, d)) {
+      explain_held();
+      return d;
+    }
   }
   if (!best.valid()) {
+    leave_out_held();
     std::tie(best, best_score) = Scan(pod, nodes, has_claims, d);
-    if (!best.valid()) return d;
+    if (!best.valid()) {
+      explain_held();
+      return d;
+    }
   }
   const model::Overlay::Mark before = overlay.mark();
   if (has_claims) {
@@ -516,6 +557,7 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
     held_begin[pod.index()] = held_end[pod.index()] = 0;
   }
   ReservePod(pod, best);
+  HoldExclusiveDomain(pod, best);
   d.outcome = Outcome::kPlaced;
   d.node = best;
   d.score = best_score;

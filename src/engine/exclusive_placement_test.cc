@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "model/queue_specs.h"
 #include "model/snapshot.h"
 
 namespace tessera::engine {
@@ -33,7 +34,8 @@ struct Cluster {
   model::SnapshotBuilder b;
   GangObjects gangs;
 
-  Cluster() {
+  // With `with_b`, JobSet b (below); without, only the nodes.
+  explicit Cluster(bool with_b = true) {
     for (int r = 0; r < 2; ++r) {
       for (int n = 0; n < 2; ++n) {
         const std::string name = "r" + std::to_string(r) + "-n" + std::to_string(n);
@@ -44,6 +46,7 @@ struct Cluster {
                                    {"nvidia.com/gpu", Quantity(int64_t{8'000})}}});
       }
     }
+    if (!with_b) return;
     // JobSet b: one exclusive Job of two 4-GPU pods, labelled as io makes them.
     // Field by field: GCC 12 -O2 warns (falsely) of an uninitialized string member when this
     // aggregate is built with designated initializers.
@@ -64,6 +67,44 @@ struct Cluster {
     }
     gang.members.push_back(std::move(m));
     gangs.gangs.push_back(std::move(gang));
+  }
+
+  // JobSet `name` with replicatedJob "workers" of `jobs` Jobs of `pods` pods of `gpus` GPUs
+  // each, created at `created`, labelled as io makes them: exclusive per rack when
+  // `exclusive`, all of it in one rack when `required_rack`. `bound[i]`, when given, is the
+  // node pod i already runs on (a JobSet of a live cluster: io counts those pods in).
+  void JobSet(const std::string& name, bool exclusive, bool required_rack, int jobs, int pods,
+              int64_t gpus, int64_t created, const std::vector<std::string>& bound = {}) {
+    GangSpec gang;
+    gang.name = name;
+    gang.source = "test";
+    gang.kind = GangKind::kJobSet;
+    if (exclusive) gang.exclusive_topology = kRack;
+    GangMemberSpec m{.name = "workers", .pods_per_job = pods};
+    if (required_rack) m.topology.required_level = kRack;
+    size_t i = 0;
+    for (int j = 0; j < jobs; ++j) {
+      const std::string job = name + "-workers-" + std::to_string(j);
+      for (int p = 0; p < pods; ++p, ++i) {
+        const std::string pod = job + "-" + std::to_string(p);
+        model::PodSpec spec{
+            .name = pod, .labels = {{kJobName, job}}, .creation_unix_seconds = created};
+        spec.requests = {{"cpu", Quantity(int64_t{1'000})},
+                         {"nvidia.com/gpu", Quantity(gpus * 1'000)}};
+        if (i < bound.size()) spec.node_name = bound[i];
+        b.AddPod(spec);
+        m.pod_names.push_back(pod);
+      }
+    }
+    gang.members.push_back(std::move(m));
+    gangs.gangs.push_back(std::move(gang));
+  }
+
+  // A pending pod of its own (in no gang) with `gpus` GPUs and `labels`.
+  void Pending(const std::string& pod, int64_t gpus, model::Labels labels, int64_t created) {
+    model::PodSpec spec{.name = pod, .labels = std::move(labels), .creation_unix_seconds = created};
+    spec.requests = {{"cpu", Quantity(int64_t{1'000})}, {"nvidia.com/gpu", Quantity(gpus * 1'000)}};
+    b.AddPod(spec);
   }
 
   // A running pod on `node` with `gpus` GPUs and `labels` (priority 100: consolidation
@@ -170,6 +211,172 @@ TEST(ExclusivePlacementTest, WaitsWhenItsOwnRackIsFull) {
             "JobSet default/b: Job b-workers-0 has pods running in example.com/rack r1 "
             "(exclusive-topology: its pods go together) and there is no room there for its 2 "
             "pods");
+}
+
+// --- Two-sided (issue #6): an exclusive Job's domain keeps later pods of other Jobs out. ---
+// JobSet's webhook gives every pod of an exclusive Job a required pod anti-affinity to pods
+// whose job-key exists and is not its own, and the scheduler checks the anti-affinity of the
+// pods already placed against each new pod. So a pod of another Job (a job key of its own)
+// is refused from the domain; a pod without a job key is not matched and may go there.
+//
+// JobSet a below: one exclusive Job a-workers-0 of one 4-GPU pod, created first. Room for
+// 4-GPU pods: r0 and r1 both 4; the tie goes to r0, and inside it BestFit takes r0-n0.
+
+// b: a later JobSet, not exclusive, whose 2 pods of 4 GPUs need one rack. Room after a:
+// r0 = 1 (r0-n0) + 2 (r0-n1) = 3, r1 = 4, so BestFit would take r0, the tightest; r0 is
+// a-workers-0's, so b takes r1 (r1-n0 holds both).
+TEST(ExclusivePlacementTest, ALaterJobSetStaysOutOfARackHeldExclusively) {
+  Cluster c(false);
+  c.JobSet("a", /*exclusive=*/true, false, 1, 1, 4, 10);
+  c.JobSet("b", /*exclusive=*/false, /*required_rack=*/true, 1, 2, 4, 20);
+  ExclusiveRun run = Schedule(std::move(c));
+  EXPECT_EQ(run.NodeOf("a-workers-0-0"), "r0-n0");
+  EXPECT_EQ(run.NodeOf("b-workers-0-0"), "r1-n0");
+  EXPECT_EQ(run.NodeOf("b-workers-0-1"), "r1-n0");
+}
+
+// The same with b queued (Kueue): admission places it through the same gang placement,
+// after a, and b stays out of r0 just the same.
+TEST(ExclusivePlacementTest, AQueuedJobSetStaysOutOfARackHeldExclusively) {
+  Cluster c(false);
+  c.JobSet("a", true, false, 1, 1, 4, 10);
+  c.JobSet("b", false, true, 1, 2, 4, 20);
+  model::QueueObjects queues;
+  queues.flavors.push_back({.name = "default"});
+  model::ClusterQueueSpec cq{.name = "cq", .namespace_selector = model::LabelSelectorSpec{}};
+  cq.resource_groups.push_back(
+      {.covered_resources = {"cpu", "nvidia.com/gpu"},
+       .flavors = {{.flavor = "default",
+                    .resources = {{.name = "cpu", .nominal_quota = Quantity(int64_t{64'000})},
+                                  {.name = "nvidia.com/gpu",
+                                   .nominal_quota = Quantity(int64_t{32'000})}}}}});
+  queues.cluster_queues.push_back(std::move(cq));
+  queues.local_queues.push_back({.name = "lq", .cluster_queue = "cq"});
+  model::WorkloadSpec w{.name = "jobset-b", .queue_name = "lq", .creation_unix_seconds = 20};
+  w.owner = {.api_version = "jobset.x-k8s.io/v1alpha2", .kind = "JobSet", .name = "b"};
+  w.pod_sets.push_back({.name = "workers",
+                        .count = 2,
+                        .pod_names = {"b-workers-0-0", "b-workers-0-1"},
+                        .required_topology = kRack});
+  queues.workloads.push_back(std::move(w));
+
+  auto built = std::move(c.b).Build();
+  ASSERT_TRUE(built.ok()) << built.error().ToString();
+  const model::Snapshot snapshot = std::move(built).value();
+  model::Overlay overlay(snapshot);
+  auto engine = Engine::Create(
+      snapshot, Options{.queues = &queues, .gangs = &c.gangs, .check = true}, &overlay);
+  ASSERT_TRUE(engine.ok()) << engine.error().ToString();
+  const ScheduleResult result = (*engine)->ScheduleAll();
+  EXPECT_EQ(result.check_error, "");
+  auto node_of = [&](const std::string& pod) {
+    const model::Decision& d = result.decisions[snapshot.FindPod("default", pod)->index()];
+    return d.outcome == Outcome::kPlaced ? snapshot.node_name(d.node) : "";
+  };
+  EXPECT_EQ(node_of("a-workers-0-0"), "r0-n0");
+  EXPECT_EQ(node_of("b-workers-0-0"), "r1-n0");
+  EXPECT_EQ(node_of("b-workers-0-1"), "r1-n0");
+}
+
+// A pod placed one by one with a job key of its own (c-workers-0, in no gang): least
+// allocated would pick r0-n1 (empty, the lowest NodeId of the empty nodes); r0 is held, so
+// r1-n0.
+TEST(ExclusivePlacementTest, ALaterPodWithAnotherJobKeyStaysOut) {
+  Cluster c(false);
+  c.JobSet("a", true, false, 1, 1, 4, 10);
+  c.Pending("c-0", 4, {{kJobKey, "cc01"}, {kJobName, "c-workers-0"}}, 20);
+  ExclusiveRun run = Schedule(std::move(c));
+  EXPECT_EQ(run.NodeOf("a-workers-0-0"), "r0-n0");
+  EXPECT_EQ(run.NodeOf("c-0"), "r1-n0");
+}
+
+// A pod without a job key is not matched by the anti-affinity: it takes r0-n1 as it would
+// without a.
+TEST(ExclusivePlacementTest, ALaterPodWithoutAJobKeyMayGoIntoTheHeldRack) {
+  Cluster c(false);
+  c.JobSet("a", true, false, 1, 1, 4, 10);
+  c.Pending("notebook-new", 4, {}, 20);
+  ExclusiveRun run = Schedule(std::move(c));
+  EXPECT_EQ(run.NodeOf("a-workers-0-0"), "r0-n0");
+  EXPECT_EQ(run.NodeOf("notebook-new"), "r0-n1");
+}
+
+// With r1 full (two 8-GPU pods without job keys), b has nowhere to go: it waits, and the
+// reason names the Job that holds r0. Without a topology constraint b's pod is decided over
+// every node: r0's two nodes are held, r1's two lack GPUs (the tally counts those two).
+TEST(ExclusivePlacementTest, TheReasonNamesTheJobHoldingTheRack) {
+  Cluster c(false);
+  c.JobSet("a", true, false, 1, 1, 4, 10);
+  c.JobSet("b", false, false, 1, 1, 4, 20);
+  c.Running("batch-0", "r1-n0", 8, {});
+  c.Running("batch-1", "r1-n1", 8, {});
+  ExclusiveRun run = Schedule(std::move(c));
+  EXPECT_EQ(run.NodeOf("a-workers-0-0"), "r0-n0");
+  const model::Decision& d = run.Of("b-workers-0-0");
+  EXPECT_EQ(d.outcome, Outcome::kWaiting);
+  EXPECT_EQ(d.message,
+            "JobSet default/b: pod default/b-workers-0-0 fits no node: example.com/rack r0 is "
+            "held exclusively by Job default/a-workers-0");
+  ASSERT_EQ(d.reasons.size(), 1u);
+  EXPECT_EQ(d.reasons[0].reason, model::RejectReason::kInsufficientResource);
+  EXPECT_EQ(d.reasons[0].nodes, 2u);
+}
+
+// The same with b needing one rack: r0 is left out of the room count, r1 has none.
+TEST(ExclusivePlacementTest, TheRequiredRackReasonNamesTheJobHoldingTheRack) {
+  Cluster c(false);
+  c.JobSet("a", true, false, 1, 1, 4, 10);
+  c.JobSet("b", false, true, 1, 2, 4, 20);
+  c.Running("batch-0", "r1-n0", 8, {});
+  c.Running("batch-1", "r1-n1", 8, {});
+  ExclusiveRun run = Schedule(std::move(c));
+  EXPECT_EQ(run.Of("b-workers-0-0").outcome, Outcome::kWaiting);
+  EXPECT_EQ(run.Of("b-workers-0-0").message,
+            "JobSet default/b: member workers needs 2 pods in one example.com/rack domain; the "
+            "roomiest has room for 0 (example.com/rack r0 is held exclusively by Job "
+            "default/a-workers-0)");
+}
+
+// a runs already (both pods of a-workers-0 bound on r0-n0, from a live cluster): its pods'
+// anti-affinity keeps b out of r0 just the same. Room: r0 = 0 + 2 = 2, r1 = 4; BestFit
+// would take r0.
+TEST(ExclusivePlacementTest, ARunningExclusiveJobKeepsOthersOut) {
+  Cluster c(false);
+  c.JobSet("a", true, false, 1, 2, 4, 0, {"r0-n0", "r0-n0"});
+  c.JobSet("b", false, true, 1, 2, 4, 20);
+  ExclusiveRun run = Schedule(std::move(c));
+  EXPECT_EQ(run.Of("a-workers-0-0").outcome, Outcome::kBound);
+  EXPECT_EQ(run.NodeOf("b-workers-0-0"), "r1-n0");
+  EXPECT_EQ(run.NodeOf("b-workers-0-1"), "r1-n0");
+}
+
+// ... and a pod of the running exclusive Job itself may still join it there (its own key).
+TEST(ExclusivePlacementTest, TheRunningExclusiveJobsOwnPodMayJoinIt) {
+  Cluster c(false);
+  c.JobSet("a", true, false, 1, 3, 4, 0, {"r0-n0", "r0-n0"});
+  ExclusiveRun run = Schedule(std::move(c));
+  // Placed one by one (the gang has started): least allocated, the empty r0-n1.
+  EXPECT_EQ(run.NodeOf("a-workers-0-2"), "r0-n1");
+}
+
+// A failed gang gives back the racks it held: c is exclusive with two Jobs of two whole-node
+// pods; r1-n1 is taken (a notebook without a job key, priority 100: it does not move), so
+// c-workers-0 takes r0 (the only rack with room for 2) and c-workers-1 finds no rack; the
+// gang is rolled back. d, a later pod with a job key of its own, then takes r0-n0 (the least
+// allocated node, lowest NodeId): r0 is not held any more.
+TEST(ExclusivePlacementTest, AFailedGangLeavesNoRackHeld) {
+  Cluster c(false);
+  c.Running("notebook", "r1-n1", 8, {});
+  c.JobSet("c", true, false, 2, 2, 8, 10);
+  c.Pending("d-0", 4, {{kJobKey, "dd01"}, {kJobName, "d-workers-0"}}, 20);
+  ExclusiveRun run = Schedule(std::move(c));
+  EXPECT_EQ(run.Of("c-workers-0-0").outcome, Outcome::kWaiting);
+  EXPECT_EQ(run.Of("c-workers-1-0").outcome, Outcome::kWaiting);
+  EXPECT_EQ(run.Of("c-workers-0-0").message,
+            "JobSet default/c: Job c-workers-1 needs a example.com/rack domain of its own "
+            "(exclusive-topology) with room for its 2 pods; none is free (1 of the 2 domains "
+            "hold pods of other Jobs)");
+  EXPECT_EQ(run.NodeOf("d-0"), "r0-n0");
 }
 
 }  // namespace

@@ -135,10 +135,9 @@ class GangPlacer {
     return level < 0 ? root_room_ : m_.domain_room[level][domain];
   }
   // Domains at `level` with room for `need`, tightest first; only inside `within` (a
-  // domain at `within_level`) when within_level >= 0. `owners`: skip owned domains.
+  // domain at `within_level`) when within_level >= 0.
   std::vector<uint32_t> Candidates(const TopologyIndex& t, int level, int64_t need,
-                                   int within_level, uint32_t within,
-                                   const std::vector<int32_t>* owners = nullptr) const;
+                                   int within_level, uint32_t within) const;
   // Pods per node for `target` pods inside a domain, BestFit level by level.
   void Distribute(const TopologyIndex& t, int level, uint32_t domain, int64_t target,
                   std::vector<std::pair<uint32_t, int64_t>>& out) const;
@@ -158,6 +157,15 @@ class GangPlacer {
   GangRun& run_;
   int64_t root_room_ = 0;
   size_t next_ = 0;  // next pod of the current leaf to place
+  // ComputeRoom: the nodes it left out because another Job holds their domain exclusively
+  // against `held_pod_`, the pod it counted for.
+  std::vector<NodeId> held_;
+  PodId held_pod_;
+  // What a reason adds about them: " (example.com/rack r0 is held exclusively by Job ...)",
+  // or "" when none was left out.
+  std::string HeldNote() const {
+    return held_.empty() ? std::string() : " (" + m_.ExclusiveHeldMessage(held_pod_, held_) + ")";
+  }
 };
 
 int64_t GangPlacer::Room(std::span<const PodId> pods, NodeId node, int64_t cap,
@@ -217,10 +225,18 @@ void GangPlacer::ComputeRoom(const TopologyIndex& t, std::span<const PodId> pods
   for (size_t i = 1; cache != nullptr && i < counted; ++i) {
     if (m_.CacheFor(pods[i]) != cache) cache = nullptr;
   }
+  // Nodes in a domain another exclusive Job holds are not the pods' (JobSet's anti-affinity).
+  held_.clear();
+  held_pod_ = pods.front();
+  const bool keyed = m_.MayBeHeldAgainst(pods.front());
   for (NodeId node : scope) {
     if (t.domain_of(0, node) == TopologyIndex::kNone) continue;
     if (prune_level >= 0 &&
         !t.MayHold(prune_level, t.domain_of(prune_level, node), pods.front(), need)) {
+      continue;
+    }
+    if (keyed && m_.ExclusiveHolder(pods.front(), node) >= 0) {
+      held_.push_back(node);
       continue;
     }
     const int64_t room = Room(pods, node, cap, cache);
@@ -232,12 +248,10 @@ void GangPlacer::ComputeRoom(const TopologyIndex& t, std::span<const PodId> pods
 }
 
 std::vector<uint32_t> GangPlacer::Candidates(const TopologyIndex& t, int level, int64_t need,
-                                             int within_level, uint32_t within,
-                                             const std::vector<int32_t>* owners) const {
+                                             int within_level, uint32_t within) const {
   std::vector<uint32_t> out;
   for (uint32_t d = 0; d < t.num_domains(level); ++d) {
     if (room(level, d) < need || need <= 0) continue;
-    if (owners != nullptr && (*owners)[d] >= 0) continue;
     if (within_level >= 0) {
       uint32_t up = d;
       for (int l = level; l > within_level; --l) up = t.parent(l, up);
@@ -327,6 +341,7 @@ bool GangPlacer::PlacePodByPod(const GangGroup& g, std::span<const PodId> pods, 
         run_.why = fmt::format("{} fits no node ({} of {} placed, {} needed)", pod, placed,
                                pods.size(), need);
       }
+      if (!d.message.empty()) run_.why += ": " + d.message;  // e.g. a domain held exclusively
       return false;
     }
     run_.log.push_back(std::move(d));
@@ -402,8 +417,8 @@ bool GangPlacer::PlaceSlices(const GangGroup& g, std::span<const PodId> pods,
       best = std::max(best, slice_room(c.required, d));
     run_.why = fmt::format(
         "{} needs {} slices of {} pods in one {} domain, each slice in one {} domain; the "
-        "roomiest has room for {} slices",
-        g.name, slices, k, t.level_name(c.required), t.level_name(S), best);
+        "roomiest has room for {} slices{}",
+        g.name, slices, k, t.level_name(c.required), t.level_name(S), best, HeldNote());
     return false;
   }
   if (root_slices >= slices) {
@@ -412,8 +427,8 @@ bool GangPlacer::PlaceSlices(const GangGroup& g, std::span<const PodId> pods,
     Restore(saved);
   }
   run_.why = fmt::format("{} needs {} slices of {} pods, each in one {} domain; there is room "
-                         "for {} slices",
-                         g.name, slices, k, t.level_name(S), root_slices);
+                         "for {} slices{}",
+                         g.name, slices, k, t.level_name(S), root_slices, HeldNote());
   return false;
 }
 
@@ -421,14 +436,7 @@ bool GangPlacer::PlaceExclusive(int gi, std::span<const NodeId> scope) {
   const GangGroup& g = group(gi);
   const TopologyIndex& t = *run_.plan.exclusive_topology;
   const int E = run_.plan.exclusive_level;
-  std::vector<int32_t>* owners = nullptr;
-  for (auto& [key, vec] : m_.exclusive_owners) {
-    if (key.first == &t && key.second == E) owners = &vec;
-  }
-  if (owners == nullptr) {
-    m_.exclusive_owners.push_back({{&t, E}, std::vector<int32_t>(t.num_domains(E), -1)});
-    owners = &m_.exclusive_owners.back().second;
-  }
+  std::vector<int32_t>* owners = &m_.exclusive_owners[m_.ExclusiveTable(t, E)].second;
   const size_t per = g.pods_per_job > 0 ? static_cast<size_t>(g.pods_per_job) : g.pods.size();
   std::vector<uint8_t> foreign, own;
   for (size_t begin = 0; begin < g.pods.size(); begin += per) {
@@ -441,6 +449,8 @@ bool GangPlacer::PlaceExclusive(int gi, std::span<const NodeId> scope) {
     own.assign(t.num_domains(E), 0);
     bool joins_own = false;
     const int32_t job_id = m_.job_of_pod.empty() ? -1 : m_.job_of_pod[job.front().index()];
+    const std::string& first = m_.snapshot.pod(job.front()).name;
+    const std::string job_name = first.substr(0, first.rfind('-'));
     for (PodId p : m_.keyed_pods) {
       const NodeId node = m_.overlay.node_of(p);
       if (!node.valid()) continue;
@@ -453,24 +463,35 @@ bool GangPlacer::PlaceExclusive(int gi, std::span<const NodeId> scope) {
         foreign[d] = 1;
       }
     }
+    // A domain another Job holds exclusively is not this Job's either (its own domains, held
+    // by its running pods, are).
+    auto held = [&](uint32_t d) { return (*owners)[d] >= 0 && (*owners)[d] != job_id; };
     ComputeRoom(t, job, scope, need, E, need);
-    std::vector<uint32_t> cands = Candidates(t, E, need, -1, 0, owners);
-    std::erase_if(cands, [&](uint32_t d) { return foreign[d] != 0 || (joins_own && own[d] == 0); });
+    std::vector<uint32_t> cands = Candidates(t, E, need, -1, 0);
+    std::erase_if(cands, [&](uint32_t d) {
+      return held(d) || foreign[d] != 0 || (joins_own && own[d] == 0);
+    });
     bool ok = false;
     for (size_t i = 0; i < cands.size() && i < kMaxDomainTries && !ok; ++i) {
       const RunMark saved = Save();
       next_ = 0;
       if (DistributeAndPlace(t, E, cands[i], need, job)) {
-        m_.journal.push_back({.owners = owners, .domain = cands[i], .old_owner = (*owners)[cands[i]]});
-        (*owners)[cands[i]] = m_.next_job_id++;
+        // A Job without an id (its pods carry no job key) gets one now, for this domain.
+        const int32_t owner =
+            job_id >= 0 ? job_id
+                        : m_.NewJobId(fmt::format(
+                              "{}/{}", m_.snapshot.pod(job.front()).namespace_name, job_name));
+        if ((*owners)[cands[i]] != owner) {
+          m_.journal.push_back(
+              {.owners = owners, .domain = cands[i], .old_owner = (*owners)[cands[i]]});
+          (*owners)[cands[i]] = owner;
+        }
         ok = true;
       } else {
         Restore(saved);
       }
     }
     if (!ok) {
-      const std::string& first = m_.snapshot.pod(job.front()).name;
-      const std::string job_name = first.substr(0, first.rfind('-'));
       if (joins_own) {
         std::vector<std::string> names;
         for (uint32_t d = 0; d < t.num_domains(E); ++d) {
@@ -484,7 +505,7 @@ bool GangPlacer::PlaceExclusive(int gi, std::span<const NodeId> scope) {
       }
       int64_t taken = 0;
       for (uint32_t d = 0; d < t.num_domains(E); ++d) {
-        taken += (foreign[d] != 0 || (*owners)[d] >= 0) ? 1 : 0;
+        taken += (foreign[d] != 0 || held(d)) ? 1 : 0;
       }
       run_.why = fmt::format(
           "Job {} needs a {} domain of its own (exclusive-topology) with room for its {} pods; "
@@ -543,8 +564,8 @@ bool GangPlacer::PlaceLeaf(int gi, std::span<const PodId> pods, int32_t need,
     ComputeRoom(t, pods, scope, total, -1, want);
     int64_t best = 0;
     for (uint32_t d = 0; d < t.num_domains(c.required); ++d) best = std::max(best, room(c.required, d));
-    run_.why = fmt::format("{} needs {} pods in one {} domain; the roomiest has room for {}",
-                           g.name, want, t.level_name(c.required), best);
+    run_.why = fmt::format("{} needs {} pods in one {} domain; the roomiest has room for {}{}",
+                           g.name, want, t.level_name(c.required), best, HeldNote());
     return false;
   }
   if (c.preferred >= 0) {
@@ -585,7 +606,8 @@ bool GangPlacer::PlaceLeaf(int gi, std::span<const PodId> pods, int32_t need,
     }
     Restore(saved);
   }
-  run_.why = fmt::format("{} needs {} pods; the nodes have room for {}", g.name, want, root_room_);
+  run_.why = fmt::format("{} needs {} pods; the nodes have room for {}{}", g.name, want,
+                         root_room_, HeldNote());
   return false;
 }
 
@@ -930,12 +952,125 @@ void CompileJobKeys(Engine::Impl& m) {
     } else {
       job = {spec.namespace_name, spec.name.substr(0, spec.name.rfind('-'))};
     }
-    m.job_of_pod[p] =
-        ids.try_emplace(std::move(job), static_cast<int32_t>(ids.size())).first->second;
+    const auto [it, added] = ids.try_emplace(std::move(job), static_cast<int32_t>(ids.size()));
+    if (added) {
+      m.job_names.push_back(it->first.first.empty()
+                                ? fmt::format("with {} {}", kJobKeyLabel, it->first.second)
+                                : fmt::format("{}/{}", it->first.first, it->first.second));
+    }
+    m.job_of_pod[p] = it->second;
     m.keyed_pods.push_back(pod);
+  }
+  // Exclusive Jobs: those with a pod in a gang that asks for exclusive placement. Their
+  // bound pods hold their domains from the start (JobSet gives every pod of such a Job the
+  // anti-affinity, and the scheduler checks it for pods already placed).
+  m.exclusive_table_of_job.assign(m.job_names.size(), -1);
+  std::map<std::string, int32_t> table_of_key;
+  for (PodId pod : m.keyed_pods) {
+    const int32_t g = m.gang_spec_of_pod[pod.index()];
+    const int32_t job = m.job_of_pod[pod.index()];
+    if (g < 0 || m.exclusive_table_of_job[job] >= 0) continue;
+    const std::string& level = m.options.gangs->gangs[static_cast<size_t>(g)].exclusive_topology;
+    if (level.empty()) continue;
+    auto [at, added] = table_of_key.try_emplace(level, -1);
+    if (added) {
+      model::TopologyConstraintSpec ex;
+      ex.required_level = level;
+      const Constraint c = m.Resolve(ex, {});
+      if (c.problem.empty()) {
+        at->second = static_cast<int32_t>(m.ExclusiveTable(*c.topology, c.required));
+      }
+    }
+    m.exclusive_table_of_job[job] = at->second;
+  }
+  for (PodId pod : m.keyed_pods) {
+    const NodeId node = m.overlay.node_of(pod);
+    const int32_t job = m.job_of_pod[pod.index()];
+    const int32_t table = m.exclusive_table_of_job[job];
+    if (!node.valid() || table < 0) continue;
+    auto& [where, owners] = m.exclusive_owners[static_cast<size_t>(table)];
+    const uint32_t d = where.first->domain_of(where.second, node);
+    // Two exclusive Jobs in one domain (the input breaks the rule already): the first holds it.
+    if (d != TopologyIndex::kNone && owners[d] < 0) owners[d] = job;
   }
 }
 }  // namespace
+
+size_t Engine::Impl::ExclusiveTable(const TopologyIndex& t, int level) {
+  for (size_t i = 0; i < exclusive_owners.size(); ++i) {
+    const auto& [topology, at] = exclusive_owners[i].first;
+    if (topology == &t && at == level) return i;
+  }
+  exclusive_owners.push_back({{&t, level}, std::vector<int32_t>(t.num_domains(level), -1)});
+  return exclusive_owners.size() - 1;
+}
+
+int32_t Engine::Impl::NewJobId(std::string name) {
+  job_names.push_back(std::move(name));
+  exclusive_table_of_job.push_back(-1);
+  return static_cast<int32_t>(job_names.size() - 1);
+}
+
+int32_t Engine::Impl::ExclusiveHolder(PodId pod, NodeId node) const {
+  if (!MayBeHeldAgainst(pod)) return -1;
+  const int32_t job = job_of_pod[pod.index()];
+  for (const auto& [key, owners] : exclusive_owners) {
+    const uint32_t d = key.first->domain_of(key.second, node);
+    if (d == TopologyIndex::kNone) continue;
+    if (owners[d] >= 0 && owners[d] != job) return owners[d];
+  }
+  return -1;
+}
+
+std::string Engine::Impl::ExclusiveHeldMessage(PodId pod, std::span<const NodeId> nodes) const {
+  constexpr size_t kMaxNamed = 3;
+  if (!MayBeHeldAgainst(pod)) return {};
+  const int32_t job = job_of_pod[pod.index()];
+  // Per table, the domains of `nodes` held against the pod (each node counted in the first
+  // table that holds it, as ExclusiveHolder answers).
+  std::vector<std::vector<uint8_t>> seen(exclusive_owners.size());
+  for (size_t i = 0; i < exclusive_owners.size(); ++i) {
+    seen[i].assign(exclusive_owners[i].second.size(), 0);
+  }
+  for (NodeId node : nodes) {
+    for (size_t i = 0; i < exclusive_owners.size(); ++i) {
+      const auto& [key, owners] = exclusive_owners[i];
+      const uint32_t d = key.first->domain_of(key.second, node);
+      if (d == TopologyIndex::kNone || owners[d] < 0 || owners[d] == job) continue;
+      seen[i][d] = 1;
+      break;
+    }
+  }
+  std::vector<std::string> parts;
+  size_t count = 0;
+  for (size_t i = 0; i < exclusive_owners.size(); ++i) {
+    const auto& [key, owners] = exclusive_owners[i];
+    for (uint32_t d = 0; d < seen[i].size(); ++d) {
+      if (seen[i][d] == 0 || ++count > kMaxNamed) continue;
+      const auto owner = static_cast<size_t>(owners[d]);
+      parts.push_back(fmt::format("{} {} is held exclusively by Job {}",
+                                  key.first->level_name(key.second),
+                                  key.first->domain_value(key.second, d),
+                                  owner < job_names.size() ? job_names[owner] : "(unnamed)"));
+    }
+  }
+  if (count > kMaxNamed) {
+    parts.push_back(fmt::format("{} more domain{} held by other Jobs", count - kMaxNamed,
+                                count - kMaxNamed == 1 ? " is" : "s are"));
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+void Engine::Impl::HoldExclusiveDomain(PodId pod, NodeId node) {
+  if (job_of_pod.empty() || exclusive_owners.empty()) return;
+  const int32_t job = job_of_pod[pod.index()];
+  if (job < 0 || exclusive_table_of_job[job] < 0) return;
+  auto& [key, owners] = exclusive_owners[static_cast<size_t>(exclusive_table_of_job[job])];
+  const uint32_t d = key.first->domain_of(key.second, node);
+  if (d == TopologyIndex::kNone || owners[d] >= 0) return;
+  journal.push_back({.owners = &owners, .domain = d, .old_owner = owners[d]});
+  owners[d] = job;
+}
 
 void Engine::Impl::CompileGangs() {
   gang_of_pod.assign(snapshot.num_pods(), -1);

@@ -286,6 +286,9 @@ struct PendingWorkload {
   std::string exclusive_topology;  // JobSet alpha.jobset.sigs.k8s.io/exclusive-topology
   std::optional<internal::VolcanoJobIntake> volcano;  // set for a Volcano Job (intake unused)
   std::optional<model::JobSetLifecycleSpec> jobset_lifecycle;  // JobSets: their policies
+  // A JobSet using the node-selector strategy of exclusive placement (exclusive_topology is
+  // then empty: the pods' nodeSelector does it; internal::ParseNodeSelectorStrategy).
+  bool node_selector_strategy = false;
 };
 
 // A Workload object, matched to its Job, JobSet or Pod once every object is read.
@@ -743,8 +746,12 @@ class Loader {
                                       object_label, file, num_objects_,
                                       std::move(exclusive_topology), std::nullopt});
         if (info.kind == Kind::kJobSet) {
-          TESSERA_ASSIGN_OR_RETURN(pending_workloads_.back().jobset_lifecycle,
-                                   internal::ParseJobSetLifecycle(object));
+          PendingWorkload& pw = pending_workloads_.back();
+          TESSERA_ASSIGN_OR_RETURN(pw.jobset_lifecycle, internal::ParseJobSetLifecycle(object));
+          TESSERA_ASSIGN_OR_RETURN(
+              pw.node_selector_strategy,
+              internal::ParseNodeSelectorStrategy(object, !pw.exclusive_topology.empty()));
+          if (pw.node_selector_strategy) pw.exclusive_topology.clear();
         }
         return OkStatus();
       }
@@ -977,9 +984,18 @@ class Loader {
       auto it = job_pods_.find({w.namespace_name, job});
       return it == job_pods_.end() ? std::vector<internal::ExistingJobPod>() : it->second;
     };
+    internal::NodeSelectorStrategy node_selector;
     auto pod_sets = internal::ExpandWorkload(
         w, priorities, pw.file, existing,
-        [this, &gang_keys](size_t set, model::PodSpec pod, YAML::Node object) {
+        [this, &gang_keys, &pw, &node_selector](size_t set, model::PodSpec pod,
+                                                 YAML::Node object) {
+          if (pw.node_selector_strategy) {
+            for (const auto& [key, value] : pod.labels) {
+              if (key != "batch.kubernetes.io/job-name") continue;
+              node_selector.Apply(value, pod, object);
+              break;
+            }
+          }
           pod_objects_.push_back(std::move(object));
           builder_.AddPod(std::move(pod));
           gangs_.AddPod(gang_keys[set]);

@@ -2,6 +2,7 @@
 // and topology). Only the engine module includes this header.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -129,10 +130,37 @@ struct Engine::Impl {
   std::vector<internal::GangPlan> gangs;
   std::vector<int32_t> gang_of_pod;  // -1: not in a gang that is still to be placed
   std::vector<std::unique_ptr<placement::TopologyIndex>> topologies;
-  // Owners of exclusive domains (JobSet exclusive-topology), per (topology, level).
-  std::vector<std::pair<std::pair<const placement::TopologyIndex*, int>, std::vector<int32_t>>>
+  // Owners of exclusive domains (JobSet exclusive-topology), per (topology, level): per
+  // domain the Job id (job_of_pod) holding it, -1 for none. A deque, so that the journal's
+  // pointers to a table stay valid when another table is added.
+  std::deque<std::pair<std::pair<const placement::TopologyIndex*, int>, std::vector<int32_t>>>
       exclusive_owners;
-  int32_t next_job_id = 0;
+  // The index into exclusive_owners of the table for `level` of `t`, made on first use.
+  size_t ExclusiveTable(const placement::TopologyIndex& t, int level);
+  // Two-sided exclusive placement (JobSet's required anti-affinity, which the scheduler also
+  // checks for the pods already placed): per Job id, how reasons name it ("default/a-w-0")
+  // and the index into exclusive_owners of the table its pods hold domains in (-1: not an
+  // exclusive Job). Filled by CompileJobKeys, which also records the domains of the bound
+  // pods of exclusive Jobs; ids past job_names' start are made by PlaceExclusive for Jobs
+  // without one.
+  std::vector<std::string> job_names;
+  std::vector<int32_t> exclusive_table_of_job;
+  std::vector<model::NodeId> exclusive_scratch;  // DecideAmong: the nodes not held against it
+  // A new Job id named `name`, for a Job whose pods have none.
+  int32_t NewJobId(std::string name);
+  // Whether a node may be held against `pod`: there are exclusive tables and it has a job key.
+  bool MayBeHeldAgainst(model::PodId pod) const {
+    return !exclusive_owners.empty() && !job_of_pod.empty() && job_of_pod[pod.index()] >= 0;
+  }
+  // The Job id that holds `node`'s domain exclusively against `pod` (a pod with a job key of
+  // another Job), or -1 when the pod may go there.
+  int32_t ExclusiveHolder(model::PodId pod, model::NodeId node) const;
+  // "example.com/rack r0 is held exclusively by Job default/a-workers-0" for the domains of
+  // `nodes` held against `pod` (at most a few named), or "" when none is.
+  std::string ExclusiveHeldMessage(model::PodId pod, std::span<const model::NodeId> nodes) const;
+  // After `pod` is reserved on `node`: an exclusive Job's pod holds the node's domain for its
+  // Job (journaled, so RollbackTo gives it back).
+  void HoldExclusiveDomain(model::PodId pod, model::NodeId node);
   // JobSet exclusive placement sees every pod that carries a jobset.sigs.k8s.io/job-key (the
   // label JobSet puts on the pods of each of its Jobs): per pod the Job it belongs to, as a
   // dense id (-1: no job key), and the pods that have one. Filled by CompileGangs when some

@@ -199,6 +199,46 @@ Result<std::string> ParseExclusiveTopology(const Field& object) {
   return std::move(*key);
 }
 
+Result<bool> ParseNodeSelectorStrategy(const Field& object, bool exclusive) {
+  const Field annotations = object.Get("metadata").Get("annotations");
+  TESSERA_RETURN_IF_ERROR(annotations.ExpectMap());
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                           annotations.GetString(kNodeSelectorStrategyAnnotation));
+  return exclusive && value.has_value();
+}
+
+void NodeSelectorStrategy::Apply(const std::string& job, model::PodSpec& pod, YAML::Node object) {
+  const std::string value = fmt::format("{}_{}", pod.namespace_name, job);
+  bool have = false;
+  for (auto& [key, v] : pod.node_selector) {
+    if (key == kNamespacedJobLabel) {
+      v = value;
+      have = true;
+    }
+  }
+  if (!have) pod.node_selector.emplace_back(kNamespacedJobLabel, value);
+  pod.tolerations.push_back({.key = kNoScheduleTaintKey,
+                             .op = model::TolerationOperator::kExists,
+                             .effect = model::TaintEffect::kNoSchedule});
+  auto [it, added] = spec_of_job_.try_emplace(job);
+  if (added) {
+    // One copy per Job (as WithSchedulerName makes one per Volcano task), not per pod.
+    YAML::Node spec = YAML::Clone(object["spec"]);
+    if (!spec["nodeSelector"].IsMap()) spec["nodeSelector"] = YAML::Node(YAML::NodeType::Map);
+    SetString(spec["nodeSelector"][kNamespacedJobLabel], value);
+    if (!spec["tolerations"].IsSequence()) {
+      spec["tolerations"] = YAML::Node(YAML::NodeType::Sequence);
+    }
+    YAML::Node toleration(YAML::NodeType::Map);
+    SetString(toleration["key"], kNoScheduleTaintKey);
+    SetString(toleration["operator"], "Exists");
+    SetString(toleration["effect"], "NoSchedule");
+    spec["tolerations"].push_back(toleration);
+    it->second = spec;
+  }
+  object["spec"] = it->second;
+}
+
 namespace {
 
 // A list of strings, each one of `allowed` when that is not empty; nullopt when absent.

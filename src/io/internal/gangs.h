@@ -5,7 +5,9 @@
 // - KAI PodGroups (scheduling.run.ai/v2alpha2) with subgroups, and Volcano PodGroups
 //   (scheduling.volcano.sh/v1beta1): the pods that name them (GangAssembler);
 // - Volcano Jobs (batch.volcano.sh/v1alpha1): expanded into pods like batch Jobs, one member
-//   per task (ParseVolcanoJob, ExpandVolcanoJob).
+//   per task (ParseVolcanoJob, ExpandVolcanoJob);
+// - a JobSet's exclusive placement (ParseExclusiveTopology) and its node-selector strategy,
+//   which turns it into a nodeSelector and a toleration on the pods (NodeSelectorStrategy).
 // docs/gang-intake.md lists every field read, the defaults and the evidence for them.
 // Invariant: a pod of the snapshot is in at most one gang. The pods of a Volcano Job belong
 // to it; otherwise a pod that names an existing KAI PodGroup (annotation pod-group-name)
@@ -42,6 +44,11 @@ inline constexpr char kVolcanoGroupAnnotation[] = "scheduling.k8s.io/group-name"
 inline constexpr char kVolcanoTaskAnnotation[] = "volcano.sh/task-spec";
 inline constexpr char kExclusiveTopologyAnnotation[] =
     "alpha.jobset.sigs.k8s.io/exclusive-topology";
+// JobSet's node-selector strategy for exclusive placement (kubernetes-sigs/jobset,
+// api/jobset/v1alpha2: NodeSelectorStrategyKey, NamespacedJobKey, NoScheduleTaintKey).
+inline constexpr char kNodeSelectorStrategyAnnotation[] = "alpha.jobset.sigs.k8s.io/node-selector";
+inline constexpr char kNamespacedJobLabel[] = "alpha.jobset.sigs.k8s.io/namespaced-job";
+inline constexpr char kNoScheduleTaintKey[] = "alpha.jobset.sigs.k8s.io/no-schedule";
 inline constexpr char kHostnameLabel[] = "kubernetes.io/hostname";
 // Kueue's and KAI's Topology CRDs allow 1 to 16 levels.
 inline constexpr size_t kMaxTopologyLevels = 16;
@@ -58,6 +65,29 @@ Result<model::TopologySpec> ParseTopology(const Field& object, ObjectMeta meta,
 // A JobSet's metadata.annotations[alpha.jobset.sigs.k8s.io/exclusive-topology] (a qualified
 // label key); "" when absent.
 Result<std::string> ParseExclusiveTopology(const Field& object);
+
+// JobSet's node-selector strategy: a JobSet with both the exclusive-topology annotation
+// (`exclusive` is true) and alpha.jobset.sigs.k8s.io/node-selector (any value: the JobSet
+// controller only checks that the key is there) uses it. The nodes are labelled ahead of time
+// (alpha.jobset.sigs.k8s.io/namespaced-job: <namespace>_<Job name>) and tainted
+// alpha.jobset.sigs.k8s.io/no-schedule; the JobSet controller gives each Job's pods that
+// nodeSelector and a toleration of the taint, and the pod webhook adds no affinities. So there
+// is no exclusive domain search: the caller leaves the gang's exclusive_topology empty and
+// applies NodeSelectorStrategy to every pod it makes.
+Result<bool> ParseNodeSelectorStrategy(const Field& object, bool exclusive);
+
+// Adds the strategy's nodeSelector and toleration to the pods of a JobSet that uses it, in
+// the PodSpec and in the Pod object. The Pod objects of one Job share one spec node (a copy
+// of the template's spec with the two added), as the pods of a template share its spec.
+class NodeSelectorStrategy {
+ public:
+  // `pod` is a pod of Job `job` (its batch.kubernetes.io/job-name); `object` its Pod object,
+  // whose "spec" is still the template's (shared: it is replaced, never changed).
+  void Apply(const std::string& job, model::PodSpec& pod, YAML::Node object);
+
+ private:
+  std::map<std::string, YAML::Node> spec_of_job_;
+};
 
 // The lifecycle fields of a JobSet (model::JobSetLifecycleSpec), checked as JobSet's
 // validating webhook does: spec.failurePolicy {maxRestarts >= 0, restartStrategy Recreate |

@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
 
 const fs::path kExamples = fs::path(TESSERA_SHARED_DIR) / "reference" / "k8s-examples";
 
@@ -436,6 +437,96 @@ spec:
             "JobSet default/js: metadata.annotations.alpha.jobset.sigs.k8s.io/exclusive-topology: "
             "\"node pool\" is not a valid key: the name part must consist of alphanumeric "
             "characters, '-', '_' or '.', and start and end with an alphanumeric character");
+}
+
+// JobSet's node-selector strategy (alpha.jobset.sigs.k8s.io/node-selector with
+// exclusive-topology): every pod of Job <js>-<rj>-<i> gets nodeSelector
+// alpha.jobset.sigs.k8s.io/namespaced-job: <namespace>_<Job name> and a toleration of the
+// taint alpha.jobset.sigs.k8s.io/no-schedule (Exists, NoSchedule), beside the template's own;
+// the gang has no exclusive topology (no domain search: the nodes are labelled for the Jobs).
+TEST(GangWorkloadTest, NodeSelectorStrategyPinsEachJobToItsLabelledNodes) {
+  auto loaded = LoadString(R"(
+apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata:
+  name: js
+  namespace: ml
+  annotations:
+    alpha.jobset.sigs.k8s.io/exclusive-topology: cloud.google.com/gke-nodepool
+    alpha.jobset.sigs.k8s.io/node-selector: "true"
+spec:
+  replicatedJobs:
+  - name: w
+    replicas: 2
+    template:
+      spec:
+        parallelism: 2
+        completions: 2
+        template:
+          spec:
+            nodeSelector: {gpu: a100}
+            tolerations: [{key: spot, operator: Exists}]
+            containers: [{name: main}]
+)");
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+  ASSERT_EQ(loaded->gangs.gangs.size(), 1u);
+  EXPECT_EQ(loaded->gangs.gangs[0].exclusive_topology, "");
+  const model::Snapshot& s = loaded->snapshot;
+  ASSERT_EQ(s.num_pods(), 4u);
+  for (size_t i = 0; i < s.num_pods(); ++i) {
+    const model::PodId id = model::PodId::FromIndex(i);
+    const std::string job = i < 2 ? "js-w-0" : "js-w-1";
+    std::vector<std::pair<std::string, std::string>> selector;
+    for (const model::Label& l : s.pod_node_selector(id)) {
+      selector.emplace_back(s.label_key(l.key), s.label_value(l.value));
+    }
+    EXPECT_THAT(selector,
+                UnorderedElementsAre(Pair("alpha.jobset.sigs.k8s.io/namespaced-job", "ml_" + job),
+                                     Pair("gpu", "a100")))
+        << s.pod(id).name;
+    const auto tolerations = s.pod_tolerations(id);
+    ASSERT_EQ(tolerations.size(), 2u);
+    EXPECT_EQ(s.label_key(tolerations[0].key), "spot");
+    EXPECT_EQ(s.label_key(tolerations[1].key), "alpha.jobset.sigs.k8s.io/no-schedule");
+    EXPECT_EQ(tolerations[1].op, model::TolerationOperator::kExists);
+    EXPECT_FALSE(tolerations[1].any_effect);
+    EXPECT_EQ(tolerations[1].effect, model::TaintEffect::kNoSchedule);
+    // The Pod object says the same (the output prints it).
+    const YAML::Node spec = loaded->pod_objects[i]["spec"];
+    EXPECT_EQ(spec["nodeSelector"]["alpha.jobset.sigs.k8s.io/namespaced-job"].as<std::string>(),
+              "ml_" + job);
+    EXPECT_EQ(spec["nodeSelector"]["gpu"].as<std::string>(), "a100");
+    ASSERT_EQ(spec["tolerations"].size(), 2u);
+    EXPECT_EQ(spec["tolerations"][1]["key"].as<std::string>(),
+              "alpha.jobset.sigs.k8s.io/no-schedule");
+    EXPECT_EQ(spec["tolerations"][1]["operator"].as<std::string>(), "Exists");
+    EXPECT_EQ(spec["tolerations"][1]["effect"].as<std::string>(), "NoSchedule");
+  }
+}
+
+// The JobSet controller uses the strategy only together with exclusive-topology; on its own
+// the annotation changes nothing. With exclusive-topology alone, the domain search stays.
+TEST(GangWorkloadTest, NodeSelectorStrategyNeedsExclusiveTopology) {
+  for (const char* annotations :
+       {"{alpha.jobset.sigs.k8s.io/node-selector: \"true\"}",
+        "{alpha.jobset.sigs.k8s.io/exclusive-topology: example.com/rack}"}) {
+    auto loaded = LoadString(std::string(R"(
+apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata:
+  name: js
+  annotations: )") + annotations + R"(
+spec:
+  replicatedJobs:
+  - name: w
+    template: {spec: {template: {spec: {containers: [{name: main}]}}}}
+)");
+    ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+    const model::PodId id = model::PodId::FromIndex(0);
+    EXPECT_THAT(loaded->snapshot.pod_node_selector(id), IsEmpty()) << annotations;
+    EXPECT_THAT(loaded->snapshot.pod_tolerations(id), IsEmpty()) << annotations;
+    EXPECT_FALSE(loaded->pod_objects[0]["spec"]["nodeSelector"].IsDefined()) << annotations;
+  }
 }
 
 // The lifecycle fields of a JobSet (model::JobSetLifecycleSpec): every one the upstream
