@@ -85,6 +85,7 @@ seeds_for() {
     manifest_fuzz)
       seed "$dir" tests/bad-input/*.yaml tests/bad-input/*.json examples/pods.yaml \
         examples/cluster/*.yaml examples/dra/*.yaml examples/dra-upstream/*.yaml \
+        examples/podset-group/*.yaml examples/kai-consolidation/*.yaml examples/jobsets/*.yaml \
         "$shared"/**/*.yaml
       ;;
     cel_fuzz)

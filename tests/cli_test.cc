@@ -590,6 +590,40 @@ TEST(CliGangsTest, KueueTasSampleLandsInOneRack) {
   EXPECT_NE(r.out.find("Admitted"), std::string::npos) << r.out;
 }
 
+// examples/podset-group: a leader (4 cpu) and two 8-GPU workers, both PodSets annotated with
+// kueue.x-k8s.io/podset-group-name and a required rack. Rack r1's nodes have 2 cpu free, so
+// only r0 holds the leader; as a group the workers join it there. Without the group
+// annotation the workers take the tighter rack r1 (BestFit) and the leader sits alone in r0.
+TEST(CliGangsTest, PodSetGroupPlacesLeaderAndWorkersInOneRack) {
+  RunResult r = Tessera("schedule -f examples/podset-group/ -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "NAMESPACE   POD                 NODE    STATUS      REASON\n"
+            "default     loader-3            gpu-3   Running\n"
+            "default     loader-4            gpu-4   Running\n"
+            "default     serve-leader-0-0    gpu-2   Scheduled\n"
+            "default     serve-workers-0-0   gpu-0   Scheduled\n"
+            "default     serve-workers-0-1   gpu-1   Scheduled\n"
+            "\n"
+            "NAMESPACE   WORKLOAD       CLUSTERQUEUE   STATUS     REASON\n"
+            "default     jobset-serve   inference      Admitted\n");
+  std::string apart = ReadFile(SourcePath("examples/podset-group/leader-workers.yaml"));
+  for (size_t at; (at = apart.find("              kueue.x-k8s.io/podset-group-name: serve\n")) !=
+                  std::string::npos;) {
+    apart.erase(at, std::string_view("              kueue.x-k8s.io/podset-group-name: serve\n").size());
+  }
+  const fs::path file = Scratch() / "leader-workers-apart.yaml";
+  WriteFile(file, apart);
+  RunResult split = Tessera(fmt::format(
+      "schedule -f examples/podset-group/cluster.yaml -f examples/podset-group/queues.yaml -f {} "
+      "-o table --check",
+      ShellQuote(file.string())));
+  ASSERT_EQ(split.status, kExitOk) << split.err;
+  EXPECT_NE(split.out.find("serve-leader-0-0    gpu-0   Scheduled"), std::string::npos) << split.out;
+  EXPECT_NE(split.out.find("serve-workers-0-0   gpu-3   Scheduled"), std::string::npos) << split.out;
+  EXPECT_NE(split.out.find("serve-workers-0-1   gpu-4   Scheduled"), std::string::npos) << split.out;
+}
+
 TEST(CliGangsTest, ConsolidationMovesTwoNotebooksSoTheTrainingJobFits) {
   RunResult r = Tessera("schedule -f examples/consolidation/ -o table --check");
   ASSERT_EQ(r.status, kExitOk) << r.err;

@@ -98,6 +98,26 @@ Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
   a.mode = AssignmentMode::kFit;
   a.pod_sets.reserve(pod_sets.size());
   std::vector<ResourceAmount> requests;
+  std::vector<ResourceAmount> group_requests;
+  // Per PodSet group already assigned (its first PodSet's index): the flavor chosen per
+  // resource group (invalid where the group requests nothing).
+  std::vector<std::pair<uint32_t, std::vector<FlavorId>>> group_flavors;
+  // Adds `ps`'s total request per resource (count x per pod, and its pods when the
+  // ClusterQueue covers them) to `into`.
+  auto add_requests = [&info, &model](const PodSetRequest& ps, std::vector<ResourceAmount>& into) {
+    auto add = [&into](ResourceId r, int64_t amount) {
+      if (amount == 0) return;
+      for (ResourceAmount& q : into) {
+        if (q.resource == r) {
+          q.amount = q.amount > kNoLimit - amount ? kNoLimit : q.amount + amount;
+          return;
+        }
+      }
+      into.push_back(ResourceAmount{r, amount});
+    };
+    for (const ResourceAmount& q : ps.per_pod) add(q.resource, SaturatingMul(q.amount, ps.count));
+    if (info.covers_pods) add(model.pods_resource(), ps.count);
+  };
   for (uint32_t p = 0; p < pod_sets.size(); ++p) {
     const PodSetRequest& ps = pod_sets[p];
     auto fail = [&](const std::string& why) {
@@ -108,20 +128,30 @@ Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
     // Total request of the PodSet per resource.
     requests.clear();
     requests.reserve(ps.per_pod.size() + 1);
-    auto add_request = [&](ResourceId r, int64_t amount) {
-      if (amount == 0) return;
-      for (ResourceAmount& q : requests) {
-        if (q.resource == r) {
-          q.amount = q.amount > kNoLimit - amount ? kNoLimit : q.amount + amount;
-          return;
+    add_requests(ps, requests);
+    // A PodSet group's first PodSet chooses for the group's summed request; later ones take
+    // its flavors.
+    uint32_t first = p;
+    if (!ps.group.empty()) {
+      for (uint32_t q = 0; q < p; ++q) {
+        if (pod_sets[q].group == ps.group) {
+          first = q;
+          break;
         }
       }
-      requests.push_back(ResourceAmount{r, amount});
-    };
-    for (const ResourceAmount& q : ps.per_pod)
-      add_request(q.resource, SaturatingMul(q.amount, ps.count));
-    if (info.covers_pods) add_request(model.pods_resource(), ps.count);
-    for (const ResourceAmount& q : requests) {
+    }
+    const std::vector<FlavorId>* chosen = nullptr;
+    for (const auto& [at, flavors] : group_flavors) {
+      if (at == first && first != p) chosen = &flavors;
+    }
+    group_requests.clear();
+    if (!ps.group.empty() && chosen == nullptr) {
+      for (uint32_t q = p; q < pod_sets.size(); ++q) {
+        if (pod_sets[q].group == ps.group) add_requests(pod_sets[q], group_requests);
+      }
+    }
+    const std::vector<ResourceAmount>& ask = group_requests.empty() ? requests : group_requests;
+    for (const ResourceAmount& q : ask) {
       TESSERA_CHECK(q.resource.valid()) << "pod set " << ps.name << " names no resource";
       if (q.resource.index() >= model.num_quota_resources() ||
           info.group_of_resource[q.resource.index()] < 0) {
@@ -134,10 +164,22 @@ Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
     psa.count = ps.count;
     psa.usage.reserve(requests.size());
     if (a.total.empty()) a.total.reserve(requests.size());
+    if (chosen != nullptr) {  // a later PodSet of a group: the group's flavors
+      for (const ResourceAmount& q : requests) {
+        const FlavorId f = (*chosen)[static_cast<size_t>(info.group_of_resource[q.resource.index()])];
+        const FlavorResource fr = model.Fr(f, q.resource);
+        psa.usage.push_back(FlavorResourceAmount{fr, q.amount});
+        AddTo(a.total, fr, q.amount);
+      }
+      a.pod_sets.push_back(std::move(psa));
+      continue;
+    }
+    std::vector<FlavorId> picked;
+    if (!ps.group.empty()) picked.assign(info.groups.size(), FlavorId());
     for (size_t g = 0; g < info.groups.size(); ++g) {
       const ResourceGroup& group = info.groups[g];
       bool requested = false;
-      for (const ResourceAmount& q : requests) {
+      for (const ResourceAmount& q : ask) {
         if (info.group_of_resource[q.resource.index()] == static_cast<int8_t>(g)) requested = true;
       }
       if (!requested) continue;
@@ -148,13 +190,18 @@ Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
       bool best_borrow = false;
       for (FlavorId f : group.flavors) {
         const FlavorInfo& flavor = model.flavor(f);
-        if (ConflictsWithSelector(flavor.node_labels, ps.node_selector)) {
+        bool conflicts = ConflictsWithSelector(flavor.node_labels, ps.node_selector);
+        for (uint32_t q = p + 1; !ps.group.empty() && q < pod_sets.size(); ++q) {
+          conflicts |= pod_sets[q].group == ps.group &&
+                       ConflictsWithSelector(flavor.node_labels, pod_sets[q].node_selector);
+        }
+        if (conflicts) {
           AppendReason(reasons, fmt::format("flavor {} doesn't match node affinity", flavor.name));
           continue;
         }
         AssignmentMode mode = AssignmentMode::kFit;
         bool borrow = false;
-        for (const ResourceAmount& q : requests) {
+        for (const ResourceAmount& q : ask) {
           if (info.group_of_resource[q.resource.index()] != static_cast<int8_t>(g)) continue;
           const FlavorResource fr = model.Fr(f, q.resource);
           const int64_t already = AmountOf(a.total, fr);
@@ -203,6 +250,7 @@ Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
       }
       a.mode = std::min(a.mode, best_mode);
       a.borrows = a.borrows || best_borrow;
+      if (!picked.empty()) picked[g] = best;
       for (const ResourceAmount& q : requests) {
         if (info.group_of_resource[q.resource.index()] != static_cast<int8_t>(g)) continue;
         const FlavorResource fr = model.Fr(best, q.resource);
@@ -210,6 +258,7 @@ Assignment AssignFlavors(const QuotaState& state, ClusterQueueId cq,
         AddTo(a.total, fr, q.amount);
       }
     }
+    if (!ps.group.empty()) group_flavors.emplace_back(p, std::move(picked));
     a.pod_sets.push_back(std::move(psa));
   }
   return a;

@@ -7,9 +7,12 @@
 //
 // Worked example: group {cpu} with flavors [on-demand (nominal 4), spot (nominal 8)], a PodSet
 // of 3 pods x 2 cpu = 6 cpu, nothing in use: on-demand is NoFit (6 > maximum capacity 4, no
-// cohort), spot fits without borrowing, so the PodSet gets spot.
+// cohort), spot fits without borrowing, so the PodSet gets spot. A PodSet group (leader 1 x 1
+// cpu, workers 3 x 1 cpu) is one request of 4 cpu: both PodSets get on-demand; as separate
+// PodSets they would too, but with workers of 4 x 1 cpu (5 in all) both get spot, where
+// separately the leader would take on-demand.
 //
-// Pure function of the quota state; allocates only the result.
+// Pure function of the quota state; allocates the result (and the flavors of PodSet groups).
 #pragma once
 
 #include <cstdint>
@@ -35,6 +38,10 @@ struct PodSetRequest {
   int32_t min_count = 0;
   std::vector<ResourceAmount> per_pod;
   model::Labels node_selector;  // flavors whose nodeLabels disagree on a key are skipped
+  // Kueue's PodSet group (kueue.x-k8s.io/podset-group-name; empty: none): the PodSets of a
+  // workload with the same group get the same flavor per resource group, chosen where their
+  // summed request fits, at the group's first PodSet.
+  std::string group;
 };
 
 // Ordered from worst to best, as Kueue's granular modes.

@@ -1,6 +1,10 @@
 #include "admission/flavor_assigner.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 #include "admission/test_objects.h"
 
@@ -8,7 +12,6 @@ namespace tessera::admission {
 namespace {
 
 using testing::Compile;
-
 using testing::CpuQueue;
 using testing::Flavor;
 using testing::FlavorQuotas;
@@ -50,6 +53,44 @@ TEST(FlavorAssignerTest, FallsBackToNextFlavor) {
             "couldn't assign flavors to pod set main: insufficient quota for cpu in flavor "
             "on-demand, request > maximum capacity of 4, insufficient quota for cpu in flavor "
             "spot, request > maximum capacity of 8");
+}
+
+// Kueue's PodSet group (kueue.x-k8s.io/podset-group-name): one flavor for the group's summed
+// request, as flavor_assigner.h's worked example.
+TEST(FlavorAssignerTest, APodSetGroupGetsOneFlavorForItsSummedRequest) {
+  model::QueueObjects o;
+  o.flavors = {Flavor("on-demand"), Flavor("spot")};
+  model::ClusterQueueSpec cq;
+  cq.name = "a";
+  cq.resource_groups = {Group({"cpu"}, {FlavorQuotas("on-demand", {Quota("cpu", 4000)}),
+                                        FlavorQuotas("spot", {Quota("cpu", 8000)})})};
+  o.cluster_queues = {cq};
+  const QueueModel m = Compile(o);
+  QuotaState s(m);
+  // A leader of 1 cpu and `workers` pods of 1 cpu, in group `group` ("" for none): the flavor
+  // each PodSet gets, and its usage.
+  auto assign = [&](int32_t workers, const std::string& group) {
+    std::vector<PodSetRequest> sets = {Cpu(m, 1, 1000), Cpu(m, workers, 1000)};
+    sets[0].name = "leader";
+    sets[1].name = "workers";
+    sets[0].group = sets[1].group = group;
+    const Assignment a = AssignFlavors(s, m.FindClusterQueue("a"), sets);
+    EXPECT_EQ(a.mode, AssignmentMode::kFit);
+    std::vector<std::string> out;
+    for (const PodSetAssignment& ps : a.pod_sets) {
+      EXPECT_EQ(ps.usage.size(), 1u);
+      out.push_back(fmt::format("{} {}", m.flavor(m.FlavorOf(ps.usage[0].fr)).name,
+                                ps.usage[0].amount));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  // 1 + 3 = 4 cpu: on-demand holds the group.
+  EXPECT_EQ(assign(3, "serve"), (V{"on-demand 1000", "on-demand 3000"}));
+  // 1 + 4 = 5 cpu: too much for on-demand; the whole group goes to spot.
+  EXPECT_EQ(assign(4, "serve"), (V{"spot 1000", "spot 4000"}));
+  // Apart, the leader takes on-demand and the workers (4 > 3 left there) spot.
+  EXPECT_EQ(assign(4, ""), (V{"on-demand 1000", "spot 4000"}));
 }
 
 TEST(FlavorAssignerTest, ReportsUnusedQuotaShortfallInKueueWording) {

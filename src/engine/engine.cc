@@ -605,15 +605,35 @@ class EngineOracle final : public admission::PlacementOracle {
     for (admission::WorkloadHandle v : victims) {
       if (const Engine::Impl::RunningWorkload* r = m_.FindRunning(v)) m_.Evict(*r);
     }
-    for (const admission::PodSetAssignment& ps : assignment.pod_sets) {
+    for (size_t i = 0; i < assignment.pod_sets.size(); ++i) {
+      const admission::PodSetAssignment& ps = assignment.pod_sets[i];
+      const std::string& group = spec.pod_sets[ps.pod_set].group_name;
+      // A PodSet group (kueue.x-k8s.io/podset-group-name) is one gang, placed at its first
+      // PodSet; its PodSets have the same flavors (the admitter chose them together).
+      bool placed_with_group = false;
+      for (size_t j = 0; !group.empty() && j < i; ++j) {
+        placed_with_group |= spec.pod_sets[assignment.pod_sets[j].pod_set].group_name == group;
+      }
+      if (placed_with_group) continue;
       AllowFlavors(ps);
       FlavorTolerations(ps);
       model::GangSpec gang = m_.GangOfWorkload(spec, ps.pod_set);
-      // Partial admission: the first `count` pods of the PodSet (the Job's parallelism is
-      // lowered to count; its controller creates the lowest indexes).
-      std::vector<std::string>& names = gang.members.front().pod_names;
-      if (ps.count >= 0 && static_cast<size_t>(ps.count) < names.size()) {
-        names.resize(static_cast<size_t>(ps.count));
+      TrimToCount(gang.members.front(), ps.count);
+      if (!group.empty()) {
+        // The group's level holds all of its pods: a constraint on the whole gang.
+        const model::PodSetSpec& set = spec.pod_sets[ps.pod_set];
+        gang.topology.required_level = set.required_topology;
+        gang.topology.preferred_level = set.preferred_topology;
+        ClearLevels(gang.members.front());
+        for (size_t j = i + 1; j < assignment.pod_sets.size(); ++j) {
+          const admission::PodSetAssignment& other = assignment.pod_sets[j];
+          if (spec.pod_sets[other.pod_set].group_name != group) continue;
+          model::GangSpec more = m_.GangOfWorkload(spec, other.pod_set);
+          TrimToCount(more.members.front(), other.count);
+          ClearLevels(more.members.front());
+          if (gang.exclusive_topology.empty()) gang.exclusive_topology = more.exclusive_topology;
+          gang.members.push_back(std::move(more.members.front()));
+        }
       }
       internal::GangPlan plan = m_.CompileGang(gang, FlavorTopology(ps));
       plan.label.clear();  // the reason is shown as the workload's, which names it already
@@ -637,6 +657,19 @@ class EngineOracle final : public admission::PlacementOracle {
       }
     }
     return {.ok = true, .moved_pods = !last_.moves.empty()};
+  }
+
+  // Partial admission: the first `count` pods of the PodSet (the Job's parallelism is
+  // lowered to count; its controller creates the lowest indexes).
+  static void TrimToCount(model::GangMemberSpec& member, int32_t count) {
+    if (count >= 0 && static_cast<size_t>(count) < member.pod_names.size()) {
+      member.pod_names.resize(static_cast<size_t>(count));
+    }
+  }
+  // A grouped PodSet's own level is the group's, which the gang holds.
+  static void ClearLevels(model::GangMemberSpec& member) {
+    member.topology.required_level.clear();
+    member.topology.preferred_level.clear();
   }
 
   // Gives back what the last (successful) TryPlace reserved, evicted and moved.
@@ -787,6 +820,7 @@ uint64_t Engine::Impl::PlacementClass(const model::WorkloadSpec& spec,
     const model::GangSpec gang = GangOfWorkload(spec, s);
     put(static_cast<uint64_t>(gang.kind));
     put_text(gang.exclusive_topology);
+    put_text(spec.pod_sets[s].group_name);  // placed with the group's other PodSets
     for (const model::GangMemberSpec& member : gang.members) {
       put(static_cast<uint64_t>(member.min_count));
       put(static_cast<uint64_t>(member.pods_per_job));
@@ -1002,7 +1036,9 @@ void Engine::Impl::Admit(ScheduleResult& result) {
       for (const std::string& name : ps.pod_names) {
         if (auto id = snapshot.FindPod(spec.namespace_name, name)) ids.push_back(*id);
       }
-      admission::PodSetRequest request{.name = ps.name, .count = static_cast<int32_t>(ids.size())};
+      admission::PodSetRequest request{.name = ps.name,
+                                       .count = static_cast<int32_t>(ids.size()),
+                                       .group = ps.group_name};
       if (ps.min_count && *ps.min_count < request.count) request.min_count = *ps.min_count;
       if (!ids.empty()) {
         for (const model::ResourceAmount& ra : snapshot.pod_requests(ids[0])) {

@@ -660,6 +660,12 @@ class Loader {
           model::PodSetSpec topology;
           TESSERA_RETURN_IF_ERROR(internal::ParseTopologyAnnotations(
               object.Get("metadata").Get("annotations"), topology));
+          if (!topology.group_name.empty()) {
+            return object.Get("metadata")
+                .Get("annotations")
+                .Get("kueue.x-k8s.io/podset-group-name")
+                .Fail("a group of PodSets needs at least 2, and a queued Pod is one PodSet");
+          }
           pending.topology = std::move(topology);
         }
         pending_pods_.push_back(std::move(pending));

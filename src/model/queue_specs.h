@@ -190,6 +190,10 @@ struct PodSetSpec {
   bool unconstrained_topology = false;
   std::string slice_required_topology;
   int32_t slice_size = 0;
+  // kueue.x-k8s.io/podset-group-name (empty: none): the PodSets of a workload with the same
+  // group get the same flavors, chosen for their summed requests, and are placed together in
+  // one domain of their (common) required or preferred level, as one gang.
+  std::string group_name;
 };
 
 // A PodSet's Kueue topology annotations as a gang member's constraint.

@@ -19,6 +19,7 @@ constexpr char kPreferredTopology[] = "kueue.x-k8s.io/podset-preferred-topology"
 constexpr char kUnconstrainedTopology[] = "kueue.x-k8s.io/podset-unconstrained-topology";
 constexpr char kSliceRequiredTopology[] = "kueue.x-k8s.io/podset-slice-required-topology";
 constexpr char kSliceSize[] = "kueue.x-k8s.io/podset-slice-size";
+constexpr char kPodSetGroupName[] = "kueue.x-k8s.io/podset-group-name";
 
 constexpr char kJobNameLabel[] = "job-name";
 constexpr char kBatchJobNameLabel[] = "batch.kubernetes.io/job-name";
@@ -203,6 +204,11 @@ Status ParseTopologyAnnotations(const Field& annotations, model::PodSetSpec& pod
         return at.Fail(fmt::format("must be a positive integer, got {}", Quote(value)));
       }
       pod_set.slice_size = static_cast<int32_t>(size);
+    } else if (key == kPodSetGroupName) {
+      if (value.empty()) return at.Fail("must name a group of PodSets");
+      TESSERA_RETURN_IF_ERROR(FailIf(at, CheckLabelValue(value)));
+      pod_set.group_name = value;
+      continue;
     } else {
       continue;
     }
@@ -223,6 +229,49 @@ Status ParseTopologyAnnotations(const Field& annotations, model::PodSetSpec& pod
   if (!pod_set.slice_required_topology.empty() && pod_set.slice_size == 0) {
     return annotations.Get(kSliceRequiredTopology)
         .Fail(fmt::format("needs {} (the number of pods per slice)", kSliceSize));
+  }
+  if (!pod_set.group_name.empty() && pod_set.required_topology.empty() &&
+      pod_set.preferred_topology.empty()) {
+    return annotations.Get(kPodSetGroupName)
+        .Fail(fmt::format("needs {} or {}: a group of PodSets is placed in one domain of that "
+                          "level",
+                          kRequiredTopology, kPreferredTopology));
+  }
+  return OkStatus();
+}
+
+Status CheckPodSetGroups(std::span<const PodSetIntake> pod_sets) {
+  auto at = [&](size_t i) {
+    return Field(pod_sets[i].tmpl.annotations,
+                 JoinPath(pod_sets[i].tmpl.path, "metadata.annotations"))
+        .Get(kPodSetGroupName);
+  };
+  auto level = [](const model::PodSetSpec& t) {
+    return t.required_topology.empty()
+               ? fmt::format("{}: {}", kPreferredTopology, t.preferred_topology)
+               : fmt::format("{}: {}", kRequiredTopology, t.required_topology);
+  };
+  for (size_t i = 0; i < pod_sets.size(); ++i) {
+    const model::PodSetSpec& t = pod_sets[i].topology;
+    if (t.group_name.empty()) continue;
+    size_t members = 0;
+    for (size_t j = 0; j < pod_sets.size(); ++j) {
+      const model::PodSetSpec& u = pod_sets[j].topology;
+      if (u.group_name != t.group_name) continue;
+      ++members;
+      if (j > i && (u.required_topology != t.required_topology ||
+                    u.preferred_topology != t.preferred_topology)) {
+        return at(j).Fail(fmt::format(
+            "PodSets {} and {} of group {} must ask for the same topology ({} vs {})",
+            pod_sets[i].name, pod_sets[j].name, Quote(t.group_name), level(t), level(u)));
+      }
+    }
+    if (members < 2) {
+      return at(i).Fail(fmt::format(
+          "group {} has only PodSet {}; a group of PodSets needs at least 2 (such as a "
+          "leader and its workers)",
+          Quote(t.group_name), pod_sets[i].name));
+    }
   }
   return OkStatus();
 }
@@ -280,6 +329,7 @@ Result<WorkloadIntake> ParseJob(const Field& object, ObjectMeta meta, int64_t po
     TESSERA_ASSIGN_OR_RETURN(ps.min_count, ReadMinParallelism(object, ps.pods_per_job));
   }
   w.pod_sets.push_back(std::move(ps));
+  TESSERA_RETURN_IF_ERROR(CheckPodSetGroups(w.pod_sets));
   return w;
 }
 
@@ -324,6 +374,7 @@ Result<WorkloadIntake> ParseJobSet(const Field& object, ObjectMeta meta, int64_t
     TESSERA_RETURN_IF_ERROR(CheckTotal(item, w.num_pods, pods_before));
     w.pod_sets.push_back(std::move(ps));
   }
+  TESSERA_RETURN_IF_ERROR(CheckPodSetGroups(w.pod_sets));
   return w;
 }
 

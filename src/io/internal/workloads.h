@@ -104,6 +104,10 @@ struct WorkloadIntake {
   int64_t num_pods = 0;
 };
 
+// kueue.x-k8s.io/podset-group-name across a workload's PodSets: every group has at least two
+// PodSets, and they ask for the same required or preferred topology level.
+Status CheckPodSetGroups(std::span<const PodSetIntake> pod_sets);
+
 // A Job. `pods_before` counts the pods of earlier Jobs and JobSets in the input, for the
 // kMaxExpandedPods bound.
 Result<WorkloadIntake> ParseJob(const Field& object, ObjectMeta meta, int64_t pods_before);

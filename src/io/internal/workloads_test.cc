@@ -262,6 +262,45 @@ spec:
   EXPECT_EQ(loaded->queues.namespaces[0].name, "ml");
 }
 
+// kueue.x-k8s.io/podset-group-name: both PodSets of examples/podset-group keep the group and
+// their common required level.
+TEST(WorkloadsTest, PodSetGroupNameIsKeptOnEveryPodSetOfTheGroup) {
+  auto loaded = LoadString(R"(
+apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata: {name: serve, labels: {kueue.x-k8s.io/queue-name: q}}
+spec:
+  replicatedJobs:
+  - name: leader
+    template:
+      spec:
+        template:
+          metadata:
+            annotations: {kueue.x-k8s.io/podset-required-topology: rack, kueue.x-k8s.io/podset-group-name: serve}
+          spec: {containers: [{name: c}]}
+  - name: workers
+    template:
+      spec:
+        parallelism: 2
+        template:
+          metadata:
+            annotations: {kueue.x-k8s.io/podset-required-topology: rack, kueue.x-k8s.io/podset-group-name: serve}
+          spec: {containers: [{name: c}]}
+  - name: sidecar
+    template:
+      spec:
+        template: {spec: {containers: [{name: c}]}}
+)");
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+  ASSERT_EQ(loaded->queues.workloads.size(), 1u);
+  const auto& sets = loaded->queues.workloads[0].pod_sets;
+  ASSERT_EQ(sets.size(), 3u);
+  EXPECT_EQ(sets[0].group_name, "serve");
+  EXPECT_EQ(sets[1].group_name, "serve");
+  EXPECT_EQ(sets[1].required_topology, "rack");
+  EXPECT_EQ(sets[2].group_name, "");
+}
+
 TEST(WorkloadsTest, QueuedPodGetsAWorkloadOfOnePod) {
   auto loaded = LoadString(R"(
 apiVersion: scheduling.k8s.io/v1
@@ -420,6 +459,42 @@ TEST(WorkloadsTest, RejectsInvalidJobs) {
            "\" is too long: must be no more than 63 characters"},
       {"apiVersion: jobset.x-k8s.io/v1alpha2\nkind: JobSet\nmetadata: {name: s}\nspec: {}\n",
        "-: JobSet default/s: spec.replicatedJobs: must list at least one replicatedJob"},
+      // PodSet groups: at least two PodSets, one common required or preferred level.
+      {"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {template: {metadata: "
+       "{annotations: {kueue.x-k8s.io/podset-required-topology: rack, "
+       "kueue.x-k8s.io/podset-group-name: g}}, spec: {containers: [{name: c}]}}}\n",
+       "-: Job default/j: spec.template.metadata.annotations.kueue.x-k8s.io/podset-group-name: "
+       "group \"g\" has only PodSet main; a group of PodSets needs at least 2 (such as a leader "
+       "and its workers)"},
+      {"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {template: {metadata: "
+       "{annotations: {kueue.x-k8s.io/podset-group-name: g}}, spec: {containers: [{name: "
+       "c}]}}}\n",
+       "-: Job default/j: spec.template.metadata.annotations.kueue.x-k8s.io/podset-group-name: "
+       "needs kueue.x-k8s.io/podset-required-topology or "
+       "kueue.x-k8s.io/podset-preferred-topology: a group of PodSets is placed in one domain of "
+       "that level"},
+      {"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {template: {metadata: "
+       "{annotations: {kueue.x-k8s.io/podset-required-topology: rack, "
+       "kueue.x-k8s.io/podset-group-name: \"\"}}, spec: {containers: [{name: c}]}}}\n",
+       "-: Job default/j: spec.template.metadata.annotations.kueue.x-k8s.io/podset-group-name: "
+       "must name a group of PodSets"},
+      {"apiVersion: jobset.x-k8s.io/v1alpha2\nkind: JobSet\nmetadata: {name: s}\nspec:\n"
+       "  replicatedJobs:\n"
+       "  - {name: a, template: {spec: {template: {metadata: {annotations: "
+       "{kueue.x-k8s.io/podset-required-topology: rack, kueue.x-k8s.io/podset-group-name: g}}, "
+       "spec: {containers: [{name: c}]}}}}}\n"
+       "  - {name: b, template: {spec: {template: {metadata: {annotations: "
+       "{kueue.x-k8s.io/podset-preferred-topology: block, kueue.x-k8s.io/podset-group-name: "
+       "g}}, spec: {containers: [{name: c}]}}}}}\n",
+       "-: JobSet default/s: spec.replicatedJobs[1].template.spec.template.metadata.annotations."
+       "kueue.x-k8s.io/podset-group-name: PodSets a and b of group \"g\" must ask for the same "
+       "topology (kueue.x-k8s.io/podset-required-topology: rack vs "
+       "kueue.x-k8s.io/podset-preferred-topology: block)"},
+      {"apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {kueue.x-k8s.io/queue-name: q}, "
+       "annotations: {kueue.x-k8s.io/podset-required-topology: rack, "
+       "kueue.x-k8s.io/podset-group-name: g}}\nspec: {containers: [{name: c}]}\n",
+       "-: Pod default/p: metadata.annotations.kueue.x-k8s.io/podset-group-name: a group of "
+       "PodSets needs at least 2, and a queued Pod is one PodSet"},
       // Partial admission (a queued Job only): Kueue's webhook wants 0 < min < pods.
       {"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, labels: {kueue.x-k8s.io/queue-name: "
        "q}, annotations: {kueue.x-k8s.io/job-min-parallelism: \"4\"}}\nspec: {parallelism: 4, "
