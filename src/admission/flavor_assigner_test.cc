@@ -26,7 +26,8 @@ PodSetRequest Cpu(const QueueModel& m, int32_t count, int64_t cpu_milli) {
   return ps;
 }
 
-TEST(FlavorAssignerTest, FallsBackToNextFlavor) {
+// ClusterQueue "a": one group {cpu} with flavors on-demand (nominal 4 cpu), then spot (8).
+model::QueueObjects OnDemandThenSpot() {
   model::QueueObjects o;
   o.flavors = {Flavor("on-demand"), Flavor("spot")};
   model::ClusterQueueSpec cq;
@@ -34,7 +35,11 @@ TEST(FlavorAssignerTest, FallsBackToNextFlavor) {
   cq.resource_groups = {Group({"cpu"}, {FlavorQuotas("on-demand", {Quota("cpu", 4000)}),
                                         FlavorQuotas("spot", {Quota("cpu", 8000)})})};
   o.cluster_queues = {cq};
-  const QueueModel m = Compile(o);
+  return o;
+}
+
+TEST(FlavorAssignerTest, FallsBackToNextFlavor) {
+  const QueueModel m = Compile(OnDemandThenSpot());
   QuotaState s(m);
   // 3 pods x 2 cpu = 6 cpu: on-demand (4) can never hold it, spot (8) can.
   const PodSetRequest ps = Cpu(m, 3, 2000);
@@ -58,14 +63,7 @@ TEST(FlavorAssignerTest, FallsBackToNextFlavor) {
 // Kueue's PodSet group (kueue.x-k8s.io/podset-group-name): one flavor for the group's summed
 // request, as flavor_assigner.h's worked example.
 TEST(FlavorAssignerTest, APodSetGroupGetsOneFlavorForItsSummedRequest) {
-  model::QueueObjects o;
-  o.flavors = {Flavor("on-demand"), Flavor("spot")};
-  model::ClusterQueueSpec cq;
-  cq.name = "a";
-  cq.resource_groups = {Group({"cpu"}, {FlavorQuotas("on-demand", {Quota("cpu", 4000)}),
-                                        FlavorQuotas("spot", {Quota("cpu", 8000)})})};
-  o.cluster_queues = {cq};
-  const QueueModel m = Compile(o);
+  const QueueModel m = Compile(OnDemandThenSpot());
   QuotaState s(m);
   // A leader of 1 cpu and `workers` pods of 1 cpu, in group `group` ("" for none): the flavor
   // each PodSet gets, and its usage.
