@@ -1423,9 +1423,25 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Snapshot& snapshot, const O
             if (auto pod = snapshot.FindPod(workloads[w].namespace_name, name)) ids.push_back(*pod);
           }
         }
-        const bool movable = workloads[w].queue_name.empty() && !workloads[w].admission &&
-                             ids.size() == 1;
+        const bool kai = workloads[w].queue_name.empty() && !workloads[w].admission;
+        // A job of several pods moves whole, placed again pod by pod: only when nothing ties
+        // them to a domain or to devices, and all of them run.
+        bool whole = kai && ids.size() > 1;
+        for (const model::PodSetSpec& ps : workloads[w].pod_sets) {
+          whole &= model::TopologyOf(ps).empty() && ps.group_name.empty();
+        }
+        for (PodId pod : ids) {
+          whole &= impl->catalog->instances_of(pod).empty() && snapshot.pod(pod).node.valid();
+        }
+        const bool movable = kai && (ids.size() == 1 || whole);
         for (PodId pod : ids) impl->stays_put[pod.index()] = movable ? 0 : 1;
+        if (whole) {
+          if (impl->move_unit_of.empty()) impl->move_unit_of.assign(snapshot.num_pods(), -1);
+          for (PodId pod : ids) {
+            impl->move_unit_of[pod.index()] = static_cast<int32_t>(impl->move_units.size());
+          }
+          impl->move_units.push_back(std::move(ids));
+        }
       }
       if (AdmittedThroughQueue(workloads[w], *impl->queues) && workloads[w].admission) {
         impl->HoldBackNotStarted(static_cast<int32_t>(w));

@@ -53,8 +53,8 @@ struct Options {
   bool check = false;
   // KAI's consolidation: a gang that does not fit may move running preemptible pods
   // (priority below 100, in no gang, with no DRA claims but their own, not part of a running
-  // queued workload other than a one-pod KAI job) to other nodes, when every moved pod fits
-  // again; moved pods get Outcome::kMoved. Applies to gangs outside the queues and to
+  // queued workload other than a KAI job, which moves whole) to other nodes, when every moved
+  // pod fits again; moved pods get Outcome::kMoved. Applies to gangs outside the queues and to
   // workloads queued in KAI Queues that have quota but no placement (Kueue's do not move
   // running pods).
   bool consolidate = true;

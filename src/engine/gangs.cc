@@ -1288,6 +1288,32 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
   for (NodeId node : all_nodes) {
     most_devices = std::max(most_devices, index->devices_for(node).size());
   }
+  // A running KAI job of several pods moves whole (move_units): it is a candidate when all of
+  // its pods are, and one of them is on a node that helps; then all of its pods go.
+  std::vector<uint8_t> eligible;
+  if (!move_units.empty()) {
+    eligible.assign(snapshot.num_pods(), 0);
+    for (NodeId node : scope) {
+      for (PodId pod : on_node[node.index()]) eligible[pod.index()] = 1;
+    }
+    std::vector<uint8_t> taken(move_units.size(), 0);
+    std::vector<PodId> kept;
+    for (PodId pod : candidates) {
+      const int32_t u = move_unit_of[pod.index()];
+      if (u < 0) {
+        kept.push_back(pod);
+        continue;
+      }
+      if (taken[static_cast<size_t>(u)] != 0) continue;
+      taken[static_cast<size_t>(u)] = 1;
+      const std::vector<PodId>& unit = move_units[static_cast<size_t>(u)];
+      if (std::all_of(unit.begin(), unit.end(), [&](PodId q) { return eligible[q.index()] != 0; })) {
+        kept.insert(kept.end(), unit.begin(), unit.end());
+      }
+    }
+    candidates = std::move(kept);
+    if (candidates.empty()) return false;
+  }
   std::vector<double> size(snapshot.num_pods(), 0);
   for (PodId pod : candidates) {
     double s = 0;
@@ -1308,15 +1334,49 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
     }
     size[pod.index()] = s;
   }
-  std::stable_sort(candidates.begin(), candidates.end(), [&](PodId x, PodId y) {
-    const int32_t px = snapshot.pod(x).priority, py = snapshot.pod(y).priority;
-    if (px != py) return px < py;
-    return size[x.index()] < size[y.index()];
+  // Victims are units: a pod, or a job that moves whole (its pods in a row, taken together,
+  // sized and ranked by its largest pod and highest priority).
+  struct Unit {
+    size_t begin = 0, end = 0;  // into candidates
+    int32_t priority = 0;
+    double size = 0;
+  };
+  std::vector<Unit> units;
+  for (size_t i = 0; i < candidates.size();) {
+    Unit unit{.begin = i, .end = i + 1};
+    const int32_t u = move_units.empty() ? -1 : move_unit_of[candidates[i].index()];
+    while (u >= 0 && unit.end < candidates.size() &&
+           move_unit_of[candidates[unit.end].index()] == u) {
+      ++unit.end;
+    }
+    unit.priority = snapshot.pod(candidates[i]).priority;
+    for (size_t j = unit.begin; j < unit.end; ++j) {
+      unit.priority = std::max(unit.priority, snapshot.pod(candidates[j]).priority);
+      unit.size = std::max(unit.size, size[candidates[j].index()]);
+    }
+    units.push_back(unit);
+    i = unit.end;
+  }
+  std::stable_sort(units.begin(), units.end(), [](const Unit& x, const Unit& y) {
+    if (x.priority != y.priority) return x.priority < y.priority;
+    return x.size < y.size;
   });
-  if (candidates.size() > kMaxConsolidationVictims) candidates.resize(kMaxConsolidationVictims);
+  if (units.size() > kMaxConsolidationVictims) units.resize(kMaxConsolidationVictims);
+  {
+    std::vector<PodId> ordered;
+    for (Unit& unit : units) {
+      const size_t begin = ordered.size();
+      ordered.insert(ordered.end(), candidates.begin() + static_cast<std::ptrdiff_t>(unit.begin),
+                     candidates.begin() + static_cast<std::ptrdiff_t>(unit.end));
+      unit.begin = begin;
+      unit.end = ordered.size();
+    }
+    candidates = std::move(ordered);
+  }
 
   std::vector<NodeId> elsewhere;
-  for (size_t k = 1; k <= candidates.size(); ++k) {
+  for (size_t u = 1; u <= units.size(); ++u) {
+    const size_t k = units[u - 1].end;  // the victims: the first u units' pods
     const internal::Mark mark = TakeMark();
     // What this scenario may overwrite: the gang's and the victims' decisions.
     std::vector<Decision> saved;
@@ -1361,6 +1421,22 @@ bool Engine::Impl::Consolidate(const GangPlan& gang, std::span<const NodeId> sco
       decisions[victim.index()] = std::move(d);
     }
     gang_tolerations.swap(extra_tolerations);
+    // A job that moves is evicted whole: a pod of it placed again on its own node restarts too.
+    for (size_t v = 0; ok && v < u; ++v) {
+      const Unit& unit = units[v];
+      bool any = false;
+      for (size_t j = unit.begin; j < unit.end; ++j) {
+        any |= decisions[candidates[j].index()].outcome == Outcome::kMoved;
+      }
+      for (size_t j = unit.begin; any && unit.end - unit.begin > 1 && j < unit.end; ++j) {
+        Decision& d = decisions[candidates[j].index()];
+        if (d.outcome == Outcome::kMoved) continue;
+        d.outcome = Outcome::kMoved;
+        d.message = fmt::format(
+            "evicted with its job and placed again on node {} so that {} fits (consolidation)",
+            snapshot.node_name(d.node), gang.label);
+      }
+    }
     if (ok) {
       for (size_t i = 0; i < k; ++i) {
         const PodId victim = candidates[i];

@@ -234,12 +234,36 @@ TEST(KaiConsolidationTest, PodsOfRunningKueueWorkloadsStay) {
   for (int n = 0; n < 4; ++n) EXPECT_TRUE(run->Workload(fmt::format("job-nb{}", n)).admitted);
 }
 
-// A running KAI job of two pods is a gang: its pods stay where they are, so the job waits.
-TEST(KaiConsolidationTest, PodsOfARunningMultiPodJobStay) {
+// A running KAI job of several pods moves whole, as KAI evicts a victim job's pods together:
+// pair-a (1 GPU on n0 and on n1) is the first unit; taking both pods off makes n0 and n1
+// whole, the job takes n0, n1, n4, n5, and pair-a's pods go to n2 and n3 (least allocated
+// first: n2, then n3 which has more room left). pair-b stays.
+TEST(KaiConsolidationTest, ARunningMultiPodJobMovesWhole) {
   KaiCluster c(6);
   c.queues.kai_queues.push_back(KaiQueue("interactive", 8));
   c.Job("pair-a", "interactive", 2, 1, 10, {"n0", "n1"});
   c.Job("pair-b", "interactive", 2, 1, 10, {"n2", "n3"});
+  c.Job("train", "train", 4, 8, 100);
+  auto run = Schedule(std::move(c));
+  EXPECT_TRUE(run->Workload("job-train").admitted) << run->Workload("job-train").message;
+  EXPECT_EQ(run->Moved(), 2);
+  EXPECT_EQ(run->Of("pair-a-0").outcome, Outcome::kMoved);
+  EXPECT_EQ(run->Of("pair-a-1").outcome, Outcome::kMoved);
+  EXPECT_EQ(run->NodeOf("pair-a-0"), "n2");
+  EXPECT_EQ(run->NodeOf("pair-a-1"), "n3");
+  EXPECT_EQ(run->Of("pair-b-0").outcome, Outcome::kBound);
+  EXPECT_TRUE(run->Workload("job-pair-a").admitted);
+}
+
+// A job tied to a domain (a topology constraint) would have to be placed again with it; it
+// stays, and so the queued job waits.
+TEST(KaiConsolidationTest, ARunningJobWithATopologyConstraintStays) {
+  KaiCluster c(6);
+  c.queues.kai_queues.push_back(KaiQueue("interactive", 8));
+  c.Job("pair-a", "interactive", 2, 1, 10, {"n0", "n1"}).pod_sets[0].preferred_topology =
+      "kubernetes.io/hostname";
+  c.Job("pair-b", "interactive", 2, 1, 10, {"n2", "n3"}).pod_sets[0].preferred_topology =
+      "kubernetes.io/hostname";
   c.Job("train", "train", 4, 8, 100);
   auto run = Schedule(std::move(c));
   EXPECT_FALSE(run->Workload("job-train").admitted);
@@ -309,7 +333,7 @@ TEST(KaiConsolidationTest, AFailedLaterPodSetUndoesTheMovesOfAnEarlierOne) {
 // capacity, so the memo is cleared, admitter.h).
 TEST(KaiConsolidationTest, RandomClustersMemoOnAndOffAgree) {
   std::mt19937 rng(20261202);
-  int moved = 0, admitted = 0, jobs = 0;
+  int moved = 0, admitted = 0, jobs = 0, whole_moves = 0;
   for (int round = 0; round < 150; ++round) {
     auto make = [](std::mt19937 r) {
       const int nodes = 3 + static_cast<int>(r() % 4);
@@ -324,6 +348,19 @@ TEST(KaiConsolidationTest, RandomClustersMemoOnAndOffAgree) {
         free[static_cast<size_t>(node)] -= gpus;
         c.Running(fmt::format("notebook-{}", i), fmt::format("n{}", node), gpus,
                   r() % 4 == 0 ? 100 : 50);
+      }
+      // Running KAI jobs of two 1-GPU pods in queue "small", which move whole.
+      const int pairs = static_cast<int>(r() % 3);
+      for (int i = 0; i < pairs; ++i) {
+        const int a = static_cast<int>(r() % static_cast<unsigned>(nodes));
+        const int b = static_cast<int>(r() % static_cast<unsigned>(nodes));
+        if (free[static_cast<size_t>(a)] < 1 || free[static_cast<size_t>(b)] < 1 + (a == b)) {
+          continue;
+        }
+        free[static_cast<size_t>(a)] -= 1;
+        free[static_cast<size_t>(b)] -= 1;
+        c.Job(fmt::format("pair{}", i), "small", 2, 1, 10,
+              {fmt::format("n{}", a), fmt::format("n{}", b)});
       }
       const int count = 1 + static_cast<int>(r() % 6);
       for (int j = 0; j < count; ++j) {
@@ -354,9 +391,24 @@ TEST(KaiConsolidationTest, RandomClustersMemoOnAndOffAgree) {
       ++jobs;
     }
     moved += with->Moved();
+    for (size_t w = 0; w < with->result.workloads.size(); ++w) {
+      // A job moves whole or not at all.
+      const model::WorkloadSpec& spec = with->queues.workloads[w];
+      if (!spec.name.starts_with("job-pair")) continue;
+      const int pods_moved = (with->Of(spec.name.substr(4) + "-0").outcome == Outcome::kMoved) +
+                             (with->Of(spec.name.substr(4) + "-1").outcome == Outcome::kMoved);
+      whole_moves += pods_moved > 0 ? 1 : 0;
+      EXPECT_NE(pods_moved, 1) << "round " << round << " " << spec.name
+                               << " moved one pod of two";
+    }
   }
   // The cases exercise what they claim to.
+  RecordProperty("moved_pods", moved);
+  RecordProperty("whole_job_moves", whole_moves);
+  RecordProperty("admitted", admitted);
+  RecordProperty("jobs", jobs);
   EXPECT_GT(moved, 20);
+  EXPECT_GT(whole_moves, 3);
   EXPECT_GT(admitted, 100);
   EXPECT_LT(admitted, jobs);
 }

@@ -349,9 +349,15 @@ struct Engine::Impl {
   void UndoMoves(internal::MoveLog& log, std::vector<model::Decision>& decisions);
   std::vector<uint8_t> moved;  // per pod: already moved once in this run
   // Per pod: 1 when it belongs to a queued workload that is running (its quota is charged
-  // for it where it is), which consolidation must not move. Only a KAI workload of a single
-  // pod may move (KAI's single flavor: the move changes nothing in the quotas).
+  // for it where it is), which consolidation must not move. Only KAI workloads may move
+  // (KAI's single flavor: the move changes nothing in the quotas): a single pod, or a whole
+  // job of several (move_units).
   std::vector<uint8_t> stays_put;
+  // Running KAI jobs of several pods without topology constraints or DRA claims, which
+  // consolidation moves whole (KAI evicts a victim job's pods together and places them again):
+  // their pods, and per pod its unit (-1: none; it moves alone if at all).
+  std::vector<std::vector<model::PodId>> move_units;
+  std::vector<int32_t> move_unit_of;
   // Index of gang specs by pod (Options::gangs), for GangOfWorkload: -1 when none.
   std::vector<int32_t> gang_spec_of_pod;
 };
