@@ -256,5 +256,96 @@ spec:
       << yaml.out;
 }
 
+// Kueue's waitForPodsReady.requeuingStrategy (backoffBaseSeconds, backoffMaxSeconds,
+// timestamp) and recoveryTimeout from the command line: they reach the JSON `lifecycle`
+// object and the lifecycle table's header; left out, the JSON shows Kueue's defaults and the
+// header is unchanged.
+TEST(JobSetCliTest, RequeuingStrategyAndRecoveryTimeoutFlagsReachTheOutput) {
+  const std::string base =
+      "simulate --experiment backfill --seeds 42 --policies backfill --threads 1 "
+      "--jobset-shape leader-workers --wait-for-pods-ready-seconds 1800";
+  const std::string flags =
+      " --requeue-backoff-base-seconds 10 --requeue-backoff-max-seconds 25 "
+      "--requeue-timestamp creation --recovery-timeout-seconds 120";
+  RunResult r = Tessera(base + flags + " -o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  nlohmann::json lc = nlohmann::json::parse(r.out).at("lifecycle");
+  EXPECT_EQ(lc.at("wait_for_pods_ready_s"), 1800);
+  EXPECT_EQ(lc.at("requeue_backoff_base_s"), 10);
+  EXPECT_EQ(lc.at("requeue_backoff_max_s"), 25);
+  EXPECT_EQ(lc.at("requeue_timestamp"), "Creation");
+  EXPECT_EQ(lc.at("recovery_timeout_s"), 120);
+
+  r = Tessera(base + " -o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  lc = nlohmann::json::parse(r.out).at("lifecycle");
+  EXPECT_EQ(lc.at("requeue_backoff_base_s"), 60);
+  EXPECT_EQ(lc.at("requeue_backoff_max_s"), 3600);
+  EXPECT_EQ(lc.at("requeue_timestamp"), "Eviction");
+  EXPECT_TRUE(lc.at("recovery_timeout_s").is_null());
+
+  r = Tessera(base + flags);
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("waitForPodsReady 1800 s, backoffLimitCount none, requeue backoff 10-25 "
+                       "s, timestamp Creation, recoveryTimeout 120 s), summed over seeds:\n"),
+            std::string::npos)
+      << r.out;
+  r = Tessera(base + " --requeue-backoff-max-seconds 600");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("backoffLimitCount none, requeue backoff 60-600 s), summed"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(JobSetCliTest, RequeuingStrategyAndRecoveryTimeoutFlagsAreChecked) {
+  const auto expect_usage = [](const std::string& args, const std::string& message) {
+    RunResult r = Tessera(args);
+    EXPECT_EQ(r.status, kExitUsage) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << args << "\n" << r.err;
+  };
+  const std::string backfill = "simulate --experiment backfill --seeds 42 ";
+  const std::string waiting = backfill + "--wait-for-pods-ready-seconds 1800 ";
+  // Each needs --wait-for-pods-ready-seconds.
+  expect_usage(backfill + "--requeue-backoff-base-seconds 10",
+               "error: --requeue-backoff-base-seconds and --requeue-backoff-max-seconds need "
+               "--wait-for-pods-ready-seconds\n");
+  expect_usage(backfill + "--requeue-backoff-max-seconds 7200",
+               "error: --requeue-backoff-base-seconds and --requeue-backoff-max-seconds need "
+               "--wait-for-pods-ready-seconds\n");
+  expect_usage(backfill + "--requeue-timestamp creation",
+               "error: --requeue-timestamp needs --wait-for-pods-ready-seconds\n");
+  expect_usage(backfill + "--recovery-timeout-seconds 120",
+               "error: --recovery-timeout-seconds needs --wait-for-pods-ready-seconds\n");
+  // max >= base, both in Kueue's int32 range and non-negative.
+  expect_usage(waiting + "--requeue-backoff-base-seconds 100 --requeue-backoff-max-seconds 50",
+               "error: --requeue-backoff-max-seconds (50) must be >= "
+               "--requeue-backoff-base-seconds (100)\n");
+  expect_usage(waiting + "--requeue-backoff-max-seconds 30",
+               "error: --requeue-backoff-max-seconds (30) must be >= "
+               "--requeue-backoff-base-seconds (60)\n");
+  expect_usage(waiting + "--requeue-backoff-base-seconds -1", "--requeue-backoff-base-seconds");
+  expect_usage(waiting + "--requeue-backoff-max-seconds -5", "--requeue-backoff-max-seconds");
+  expect_usage(waiting + "--requeue-backoff-max-seconds 2147483648",
+               "--requeue-backoff-max-seconds");
+  // eviction or creation only; a recovery timeout of at least 1 s (-1: none).
+  expect_usage(waiting + "--requeue-timestamp arrival", "--requeue-timestamp");
+  expect_usage(waiting + "--recovery-timeout-seconds 0",
+               "error: --recovery-timeout-seconds: must be >= 1 (leave it out for no recovery "
+               "timeout");
+  expect_usage(waiting + "--recovery-timeout-seconds -2", "--recovery-timeout-seconds");
+  // Only with --experiment backfill.
+  for (const char* flag : {"--requeue-backoff-base-seconds 10", "--requeue-backoff-max-seconds 100",
+                           "--requeue-timestamp creation", "--recovery-timeout-seconds 60"}) {
+    expect_usage(std::string("simulate --experiment replay ") + flag,
+                 "apply to --experiment backfill only");
+  }
+  // Equal base and max (a fixed delay) and base 0 (immediate requeues) are fine.
+  RunResult r = Tessera(waiting +
+                        "--policies fifo --threads 1 --requeue-backoff-base-seconds 0 "
+                        "--requeue-backoff-max-seconds 0 -o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("lifecycle").at("requeue_backoff_max_s"), 0);
+}
+
 }  // namespace
 }  // namespace tessera

@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -377,6 +380,28 @@ nlohmann::json WaitJson(const sim::WaitStats& w) {
           {"max_s", w.max_s}};
 }
 
+// Kueue's spelling of requeuingStrategy.timestamp.
+std::string_view RequeuingTimestampName(sim::RequeuingTimestamp timestamp) {
+  return timestamp == sim::RequeuingTimestamp::kCreation ? "Creation" : "Eviction";
+}
+
+// The waitForPodsReady settings beyond the timeout and backoffLimitCount, for the lifecycle
+// table's header: only those that differ from Kueue's defaults (backoff 60 s to 3600 s,
+// timestamp Eviction, no recoveryTimeout), e.g. ", requeue backoff 10-25 s, timestamp
+// Creation, recoveryTimeout 120 s".
+std::string RequeuingHeader(const sim::BackfillResult& r) {
+  std::string out;
+  if (r.requeue_backoff_base_s != 60 || r.requeue_backoff_max_s != 3600) {
+    out +=
+        fmt::format(", requeue backoff {}-{} s", r.requeue_backoff_base_s, r.requeue_backoff_max_s);
+  }
+  if (r.requeue_timestamp != sim::RequeuingTimestamp::kEviction) {
+    out += fmt::format(", timestamp {}", RequeuingTimestampName(r.requeue_timestamp));
+  }
+  if (r.recovery_timeout_s >= 0) out += fmt::format(", recoveryTimeout {} s", r.recovery_timeout_s);
+  return out;
+}
+
 void WriteBackfillJson(const sim::BackfillResult& r, const std::vector<uint64_t>& seeds,
                        bool checked, std::ostream& out) {
   nlohmann::json j = {{"experiment", "backfill"},
@@ -396,6 +421,11 @@ void WriteBackfillJson(const sim::BackfillResult& r, const std::vector<uint64_t>
                                                           : nlohmann::json(r.backoff_limit_count)},
         {"pod_startup_max_s", r.pod_startup_max_s},
         {"block_admission", r.block_admission},
+        {"requeue_backoff_base_s", r.requeue_backoff_base_s},
+        {"requeue_backoff_max_s", r.requeue_backoff_max_s},
+        {"requeue_timestamp", std::string(RequeuingTimestampName(r.requeue_timestamp))},
+        {"recovery_timeout_s",
+         r.recovery_timeout_s < 0 ? nlohmann::json(nullptr) : nlohmann::json(r.recovery_timeout_s)},
         {"jobsets", r.jobsets}};
   }
   nlohmann::json summary = nlohmann::json::array();
@@ -532,9 +562,10 @@ void WriteBackfillTable(const sim::BackfillResult& r, size_t num_seeds, std::ost
       shape, r.pod_startup_max_s,
       r.wait_for_pods_ready_s == 0
           ? std::string("off")
-          : fmt::format("{} s, backoffLimitCount {}", r.wait_for_pods_ready_s,
+          : fmt::format("{} s, backoffLimitCount {}{}", r.wait_for_pods_ready_s,
                         r.backoff_limit_count < 0 ? std::string("none")
-                                                  : std::to_string(r.backoff_limit_count)),
+                                                  : std::to_string(r.backoff_limit_count),
+                        RequeuingHeader(r)),
       r.block_admission ? ", blockAdmission" : "");
   std::vector<std::vector<std::string>> st_rows;
   st_rows.push_back({"POLICY", "PLACEMENTS", "JOB RESTARTS", "EVICTED", "DEACTIVATED", "STUCK",
@@ -645,6 +676,41 @@ int RunBackfill(const SimulateFlags& flags, const sim::WallClock& clock, std::os
     return kExitUsage;
   }
   config.block_admission = flags.block_admission;
+  // requeuingStrategy and recoveryTimeout, checked as the backoffLimitCount above. Kueue takes
+  // any base and max >= 0 (int32) and caps each delay at max; a max below the base would make
+  // every delay the max, so we refuse it as a likely slip (give both equal for a fixed delay).
+  const bool backoff_given =
+      flags.requeue_backoff_base_seconds != 60 || flags.requeue_backoff_max_seconds != 3600;
+  if (backoff_given && flags.wait_for_pods_ready_seconds == 0) {
+    err << "error: --requeue-backoff-base-seconds and --requeue-backoff-max-seconds need "
+           "--wait-for-pods-ready-seconds\n";
+    return kExitUsage;
+  }
+  if (flags.requeue_backoff_max_seconds < flags.requeue_backoff_base_seconds) {
+    err << "error: --requeue-backoff-max-seconds (" << flags.requeue_backoff_max_seconds
+        << ") must be >= --requeue-backoff-base-seconds (" << flags.requeue_backoff_base_seconds
+        << ")\n";
+    return kExitUsage;
+  }
+  if (flags.requeue_timestamp != "eviction" && flags.wait_for_pods_ready_seconds == 0) {
+    err << "error: --requeue-timestamp needs --wait-for-pods-ready-seconds\n";
+    return kExitUsage;
+  }
+  if (flags.recovery_timeout_seconds != -1 && flags.wait_for_pods_ready_seconds == 0) {
+    err << "error: --recovery-timeout-seconds needs --wait-for-pods-ready-seconds\n";
+    return kExitUsage;
+  }
+  if (flags.recovery_timeout_seconds == 0) {
+    err << "error: --recovery-timeout-seconds: must be >= 1 (leave it out for no recovery "
+           "timeout; Kueue's v1beta1 API reads 0s as an immediate timeout, v1beta2 as off)\n";
+    return kExitUsage;
+  }
+  config.requeue_backoff_base_s = flags.requeue_backoff_base_seconds;
+  config.requeue_backoff_max_s = flags.requeue_backoff_max_seconds;
+  config.requeue_timestamp = flags.requeue_timestamp == "creation"
+                                 ? sim::RequeuingTimestamp::kCreation
+                                 : sim::RequeuingTimestamp::kEviction;
+  config.recovery_timeout_s = flags.recovery_timeout_seconds;
   if (!flags.jobset_files.empty()) {
     if (config.jobset_shape != sim::JobSetShape::kGang) {
       err << "error: --jobset and --jobset-shape both shape the big gangs; give one\n";
@@ -777,7 +843,8 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
       ->check(CLI::Range(0, 1000000));
   cmd->add_option("--wait-for-pods-ready-seconds", flags.wait_for_pods_ready_seconds,
                   "backfill: Kueue waitForPodsReady timeout: a workload not PodsReady this long "
-                  "after admission is evicted and requeued after 60 s, doubling to 3600 s; 0: off")
+                  "after admission is evicted and requeued after a backoff (60 s doubling to "
+                  "3600 s by default: --requeue-backoff-*); 0: off")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000000));
   cmd->add_option("--backoff-limit-count", flags.backoff_limit_count,
@@ -785,6 +852,29 @@ CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags) {
                   "deactivated (Kueue backoffLimitCount); -1: no limit")
       ->capture_default_str()
       ->check(CLI::Range(-1, 1000000));
+  cmd->add_option("--requeue-backoff-base-seconds", flags.requeue_backoff_base_seconds,
+                  "backfill with --wait-for-pods-ready-seconds: the first requeue delay (Kueue "
+                  "requeuingStrategy.backoffBaseSeconds); the n-th is base * 2^(n-1), capped by "
+                  "--requeue-backoff-max-seconds (no jitter)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, std::numeric_limits<int32_t>::max()));
+  cmd->add_option("--requeue-backoff-max-seconds", flags.requeue_backoff_max_seconds,
+                  "backfill with --wait-for-pods-ready-seconds: the longest requeue delay (Kueue "
+                  "requeuingStrategy.backoffMaxSeconds); >= the base")
+      ->capture_default_str()
+      ->check(CLI::Range(0, std::numeric_limits<int32_t>::max()));
+  cmd->add_option("--requeue-timestamp", flags.requeue_timestamp,
+                  "backfill with --wait-for-pods-ready-seconds: an evicted workload queues by its "
+                  "eviction time (the back of the queue) or its creation time (back where it "
+                  "was) (Kueue requeuingStrategy.timestamp)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"eviction", "creation"}));
+  cmd->add_option("--recovery-timeout-seconds", flags.recovery_timeout_seconds,
+                  "backfill with --wait-for-pods-ready-seconds: a workload that was PodsReady and "
+                  "lost it (a pod failed) is evicted if not PodsReady again this long after "
+                  "(Kueue recoveryTimeout); -1: no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 100000000));
   cmd->add_flag("--block-admission", flags.block_admission,
                 "backfill with --wait-for-pods-ready-seconds: Kueue blockAdmission: after a "
                 "workload is admitted, admit no other until its pods are all Ready (or it is "
@@ -828,11 +918,15 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
     return kExitUsage;
   }
   if (flags.jobset_shape != "gang" || flags.wait_for_pods_ready_seconds != 0 ||
-      flags.pod_startup_seconds != 0 || flags.backoff_limit_count != -1 ||
-      flags.block_admission || !flags.jobset_files.empty()) {
+      flags.pod_startup_seconds != 0 || flags.backoff_limit_count != -1 || flags.block_admission ||
+      !flags.jobset_files.empty() || flags.requeue_backoff_base_seconds != 60 ||
+      flags.requeue_backoff_max_seconds != 3600 || flags.requeue_timestamp != "eviction" ||
+      flags.recovery_timeout_seconds != -1) {
     err << "error: --jobset-shape, --jobset, --pod-startup-seconds, "
-           "--wait-for-pods-ready-seconds, --backoff-limit-count and --block-admission apply "
-           "to --experiment backfill only\n";
+           "--wait-for-pods-ready-seconds, --backoff-limit-count, --block-admission, "
+           "--requeue-backoff-base-seconds, --requeue-backoff-max-seconds, "
+           "--requeue-timestamp and --recovery-timeout-seconds apply to --experiment backfill "
+           "only\n";
     return kExitUsage;
   }
 

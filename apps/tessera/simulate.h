@@ -36,7 +36,13 @@ struct SimulateFlags {
   int backoff_limit_count = -1;         // requeues before deactivation; -1: no limit
   int pod_startup_seconds = 0;          // pods Ready after a uniform 0 to this many seconds
   bool block_admission = false;         // Kueue waitForPodsReady.blockAdmission
-  std::vector<std::string> jobset_files;  // JobSet manifests the big gangs become
+  // Kueue waitForPodsReady.requeuingStrategy and recoveryTimeout (need the timeout when they
+  // differ from these defaults, which are Kueue's).
+  int requeue_backoff_base_seconds = 60;       // backoffBaseSeconds
+  int requeue_backoff_max_seconds = 3600;      // backoffMaxSeconds
+  std::string requeue_timestamp = "eviction";  // timestamp: eviction or creation
+  int recovery_timeout_seconds = -1;           // recoveryTimeout; -1: none
+  std::vector<std::string> jobset_files;       // JobSet manifests the big gangs become
 };
 
 CLI::App* AddSimulateCommand(CLI::App& app, SimulateFlags& flags);

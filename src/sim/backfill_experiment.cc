@@ -437,6 +437,16 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
                  "blockAdmission needs a waitForPodsReady timeout (it is part of "
                  "waitForPodsReady)");
   }
+  if (!config.requeuing_is_default() && config.wait_for_pods_ready_s <= 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "requeuingStrategy and recoveryTimeout need a waitForPodsReady timeout (they "
+                 "are part of waitForPodsReady)");
+  }
+  if (config.recovery_timeout_s < -1) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("recoveryTimeout {} s must be >= 0 (-1: none)",
+                             config.recovery_timeout_s));
+  }
   if (!config.jobsets.empty() && config.jobset_shape != JobSetShape::kGang) {
     return Error(ErrorCode::kInvalidArgument,
                  "JobSets from YAML replace the big gangs' preset shape; give one or the other");
@@ -455,6 +465,11 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
   if (config.backoff_limit_count >= 0) {
     wait.requeuing_strategy.backoff_limit_count = config.backoff_limit_count;
   }
+  wait.requeuing_strategy.timestamp = config.requeue_timestamp;
+  wait.requeuing_strategy.backoff_base_s = config.requeue_backoff_base_s;
+  wait.requeuing_strategy.backoff_max_s = config.requeue_backoff_max_s;
+  if (config.recovery_timeout_s >= 0) wait.recovery_timeout_s = config.recovery_timeout_s;
+  TESSERA_RETURN_IF_ERROR(ValidateWaitForPodsReady(wait));
   BackfillResult result{.workload = "backfill-gangs",
                         .nodes = config.scenario.cluster.nodes(),
                         .gpus = config.scenario.cluster.gpus(),
@@ -468,7 +483,11 @@ Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config, const
                         .wait_for_pods_ready_s = config.wait_for_pods_ready_s,
                         .backoff_limit_count = config.backoff_limit_count,
                         .pod_startup_max_s = config.pod_startup_max_s,
-                        .block_admission = config.block_admission};
+                        .block_admission = config.block_admission,
+                        .requeue_backoff_base_s = config.requeue_backoff_base_s,
+                        .requeue_backoff_max_s = config.requeue_backoff_max_s,
+                        .requeue_timestamp = config.requeue_timestamp,
+                        .recovery_timeout_s = config.recovery_timeout_s};
   for (const BackfillJobSet& js : config.jobsets) result.jobsets.push_back(js.name);
   struct Task {
     size_t policy;

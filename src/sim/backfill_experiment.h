@@ -132,6 +132,18 @@ struct BackfillConfig {
   int64_t pod_startup_max_s = 0;
   // Kueue's waitForPodsReady.blockAdmission (needs wait_for_pods_ready_s > 0).
   bool block_admission = false;
+  // Kueue's waitForPodsReady.requeuingStrategy: the n-th requeue waits
+  // min(base * 2^(n-1), max) seconds (Kueue's defaults 60 and 3600; no jitter, unlike Kueue)
+  // and queues by the eviction or the creation time; and recoveryTimeout (-1: none, Kueue
+  // v1beta1's default). All need wait_for_pods_ready_s > 0 unless left at their defaults.
+  int64_t requeue_backoff_base_s = 60;
+  int64_t requeue_backoff_max_s = 3600;
+  RequeuingTimestamp requeue_timestamp = RequeuingTimestamp::kEviction;
+  int64_t recovery_timeout_s = -1;
+  bool requeuing_is_default() const {
+    return requeue_backoff_base_s == 60 && requeue_backoff_max_s == 3600 &&
+           requeue_timestamp == RequeuingTimestamp::kEviction && recovery_timeout_s == -1;
+  }
   // JobSets read from YAML (BackfillJobSetsFrom): the i-th big gang of a seed becomes
   // jobsets[i % size]. Empty: the big gangs take jobset_shape.
   std::vector<BackfillJobSet> jobsets;
@@ -202,15 +214,20 @@ struct BackfillResult {
   int32_t backoff_limit_count = -1;
   int64_t pod_startup_max_s = 0;
   bool block_admission = false;
+  int64_t requeue_backoff_base_s = 60;  // as BackfillConfig
+  int64_t requeue_backoff_max_s = 3600;
+  RequeuingTimestamp requeue_timestamp = RequeuingTimestamp::kEviction;
+  int64_t recovery_timeout_s = -1;       // -1: none
   std::vector<std::string> jobsets;      // BackfillJobSet::name of each, in order
   std::vector<BackfillRun> runs;         // by policy (as asked), then seed
   std::vector<BackfillSummary> summary;  // one per policy, in the order asked
 };
 
 // Runs every (policy, seed) on up to `threads` threads. Errors: an unknown policy, no seeds,
-// a negative timeout or start-up, a backoffLimitCount below -1, blockAdmission without a
-// timeout, JobSets together with the leader-workers shape, or a replay error (see
-// ReplayGangs).
+// a negative timeout or start-up, a backoffLimitCount below -1, blockAdmission or a
+// non-default requeuingStrategy or recoveryTimeout without a timeout, a backoff base or
+// maximum outside [0, 2^31-1] (ValidateWaitForPodsReady), a recoveryTimeout below -1,
+// JobSets together with the leader-workers shape, or a replay error (see ReplayGangs).
 Result<BackfillResult> RunBackfillExperiment(const BackfillConfig& config,
                                              const Progress& progress = {},
                                              const WallClock& clock = {});

@@ -918,6 +918,35 @@ TEST(GangJobSetTest, WaitForPodsReadyRequeuesWithBackoffThenDeactivates) {
   EXPECT_EQ(r->jobs[0].end_s, 100);
 }
 
+// The same job under backoff base 3 s and max 5 s (what `--requeue-backoff-base-seconds 3
+// --requeue-backoff-max-seconds 5` sets): the delays are min(3 * 2^(n-1), 5) = 3, 5, 5, so it
+// is admitted at 0, evicted 10 (back at 13), admitted 13, evicted 23 (28), admitted 28,
+// evicted 38 (43), admitted 43 and deactivated at 53.
+TEST(GangJobSetTest, WaitForPodsReadyBackoffBaseAndMaxSetTheRequeueTimes) {
+  GangWorkload w{.name = "wait-for-pods-ready", .cluster = Nodes(1, 2)};
+  w.jobs = {Job("a", 2, 8, 0, 100, 100)};
+  GangReplayOptions options = Driven();
+  options.lifecycle.startup_min_s = options.lifecycle.startup_max_s = 50;
+  options.lifecycle.wait_for_pods_ready = {
+      .enable = true,
+      .timeout_s = 10,
+      .requeuing_strategy = {.backoff_base_s = 3, .backoff_max_s = 5, .backoff_limit_count = 3}};
+  auto r = ReplayGangs(w, options);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  std::vector<int64_t> admitted;
+  for (const GangLifecycleEvent& e : r->lifecycle_events) {
+    if (e.event.kind == EventKind::kAdmitted) admitted.push_back(e.event.time_s);
+  }
+  EXPECT_EQ(admitted, (std::vector<int64_t>{0, 13, 28, 43}));
+  EXPECT_TRUE(InOrder(TextsOf(*r, 0), {"10 Evicted n=1 at=13", "23 Evicted n=2 at=28",
+                                       "38 Evicted n=3 at=43", "53 Deactivated requeues=3"}));
+  EXPECT_EQ(StagesOf(*r, 0),
+            (std::vector<std::pair<int64_t, int32_t>>{{0, 2}, {13, 2}, {28, 2}, {43, 2}}));
+  EXPECT_EQ(r->jobs[0].end_s, 53);
+  EXPECT_EQ(r->evictions, 3);
+  EXPECT_EQ(r->deactivated, 1);
+}
+
 // 2 nodes x 8 GPUs. JobSet js: a (1 pod, gone at once when deleted) and b (1 pod, whose
 // deletion takes 10 s), 20 s each, failurePolicy {maxRestarts 1}. a's pod fails at 5: the
 // default rule restarts the JobSet; b's old pod terminates until 15.

@@ -789,6 +789,50 @@ TEST(JobSetLifecycleTest, RequeuingTimestampPicksTheQueueKey) {
   }
 }
 
+// requeuingStrategy {backoffBaseSeconds 10, backoffMaxSeconds 25}, timeout 300: the n-th
+// requeue waits min(10 * 2^(n-1), 25) = 10, 20, 25, 25 s, so the workload is admitted at 0,
+// evicted at 300 (back at 310), 610 (630), 930 (955) and 1255 (1280). With base 0 every
+// requeue is immediate; with a maximum below the base (Kueue accepts it) every delay is the
+// maximum.
+TEST(JobSetLifecycleTest, BackoffBaseAndMaxSetTheRequeueTimes) {
+  const auto run = [](int64_t base_s, int64_t max_s) {
+    WaitForPodsReadyConfig config = PodsReady();
+    config.requeuing_strategy.backoff_base_s = base_s;
+    config.requeuing_strategy.backoff_max_s = max_s;
+    JobSetLifecycle lc = Make(Small(), config);
+    int64_t admitted = 0;
+    for (int n = 1; n <= 4; ++n) {
+      lc.Admitted(admitted);
+      lc.ClearActions();
+      lc.Tick(admitted + 300);
+      EXPECT_EQ(lc.actions().size(), 1u);
+      admitted = lc.actions().empty() ? 0 : lc.actions()[0].requeue_at_s;
+      lc.ClearActions();
+    }
+    Lines log;
+    for (const std::string& line : Log(lc)) {
+      if (line.find("Admitted") != std::string::npos || line.find("Evicted") != std::string::npos) {
+        log.push_back(line);
+      }
+    }
+    return log;
+  };
+  EXPECT_EQ(run(10, 25), (Lines{"0 Admitted", "300 Evicted n=1 at=310", "310 Admitted",
+                                "610 Evicted n=2 at=630", "630 Admitted", "930 Evicted n=3 at=955",
+                                "955 Admitted", "1255 Evicted n=4 at=1280"}));
+  // Kueue's defaults for comparison: 60, 120, 240, 480.
+  EXPECT_EQ(run(60, 3600),
+            (Lines{"0 Admitted", "300 Evicted n=1 at=360", "360 Admitted", "660 Evicted n=2 at=780",
+                   "780 Admitted", "1080 Evicted n=3 at=1320", "1320 Admitted",
+                   "1620 Evicted n=4 at=2100"}));
+  EXPECT_EQ(run(0, 3600), (Lines{"0 Admitted", "300 Evicted n=1 at=300", "300 Admitted",
+                                 "600 Evicted n=2 at=600", "600 Admitted", "900 Evicted n=3 at=900",
+                                 "900 Admitted", "1200 Evicted n=4 at=1200"}));
+  EXPECT_EQ(run(100, 30), (Lines{"0 Admitted", "300 Evicted n=1 at=330", "330 Admitted",
+                                 "630 Evicted n=2 at=660", "660 Admitted", "960 Evicted n=3 at=990",
+                                 "990 Admitted", "1290 Evicted n=4 at=1320"}));
+}
+
 TEST(JobSetLifecycleTest, PodsReadyInTimeStopsTheTimer) {
   JobSetLifecycle lc = Make(Small(FailurePolicySpec{.max_restarts = 1}), PodsReady());
   EXPECT_FALSE(lc.waiting_for_pods_ready());
