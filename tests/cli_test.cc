@@ -1846,5 +1846,66 @@ TEST(CliQueuesTest, PreemptionNeverLeavesAVictimsPodScheduled) {
   EXPECT_EQ(r.err, "--check: every invariant held after each of 2 decisions\n");
 }
 
+// Kueue's multi-layer slices through the binary: a Job of 32 one-GPU pods with a required block
+// and layers rack 16 / hostname 8 on 2 blocks x 2 racks x 2 nodes of 8 GPUs (implicit
+// topology: the levels the annotations name, coarse to fine) fills block b0, 8 pods per node.
+// The same Job with a layer size that does not divide the one before is an input error at the
+// annotation, naming the layer.
+TEST(CliGangsTest, MultiLayerSlicesFillEveryRackAndNodeOfOneBlock) {
+  std::string input;
+  for (int b = 0; b < 2; ++b) {
+    for (int r = 0; r < 2; ++r) {
+      for (int n = 0; n < 2; ++n) {
+        input += fmt::format(
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: b{0}-r{1}-n{2}\n  labels:\n"
+            "    kubernetes.io/hostname: b{0}-r{1}-n{2}\n    example.com/block: b{0}\n"
+            "    example.com/rack: b{0}-r{1}\n"
+            "status:\n  allocatable: {{cpu: \"64\", memory: 256Gi, pods: \"110\", "
+            "nvidia.com/gpu: \"8\"}}\n---\n",
+            b, r, n);
+      }
+    }
+  }
+  auto job = [](std::string_view inner_size) {
+    return fmt::format(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: train}}\nspec:\n"
+        "  parallelism: 32\n  completions: 32\n  completionMode: Indexed\n  template:\n"
+        "    metadata:\n      annotations:\n"
+        "        kueue.x-k8s.io/podset-required-topology: example.com/block\n"
+        "        kueue.x-k8s.io/podset-slice-required-topology-constraints: |\n"
+        "          [{{\"topology\": \"example.com/rack\", \"size\": 16}},\n"
+        "           {{\"topology\": \"kubernetes.io/hostname\", \"size\": {}}}]\n"
+        "    spec:\n      restartPolicy: Never\n      containers:\n      - name: worker\n"
+        "        resources: {{requests: {{cpu: \"1\", nvidia.com/gpu: \"1\"}}}}\n",
+        inner_size);
+  };
+  const fs::path file = Scratch() / "multi-layer-slices.yaml";
+  WriteFile(file, input + job("8"));
+  RunResult r = Tessera("schedule -f " + file.string() + " -o table --check");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  std::map<std::string, int> per_node;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("default     train-")) continue;
+    std::istringstream fields(line);
+    std::string ns, pod, node, status;
+    fields >> ns >> pod >> node >> status;
+    EXPECT_EQ(status, "Scheduled") << line;
+    per_node[node]++;
+  }
+  EXPECT_EQ(per_node, (std::map<std::string, int>{
+                          {"b0-r0-n0", 8}, {"b0-r0-n1", 8}, {"b0-r1-n0", 8}, {"b0-r1-n1", 8}}))
+      << r.out;
+
+  WriteFile(file, input + job("5"));
+  RunResult bad = Tessera("schedule -f " + file.string());
+  EXPECT_EQ(bad.status, kExitInvalidInput);
+  EXPECT_EQ(bad.err,
+            "error: " + file.string() +
+                ": Job default/train: spec.template.metadata.annotations."
+                "kueue.x-k8s.io/podset-slice-required-topology-constraints: layer [1] size 5 "
+                "does not divide the size 16 of layer [0]\n");
+}
+
 }  // namespace
 }  // namespace tessera

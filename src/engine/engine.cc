@@ -829,8 +829,11 @@ uint64_t Engine::Impl::PlacementClass(const model::WorkloadSpec& spec,
       put_text(topology.required_level);
       put_text(topology.preferred_level);
       put(topology.unconstrained);
-      put_text(topology.slice_level);
-      put(static_cast<uint64_t>(topology.slice_size));
+      put(topology.slices.size());
+      for (const model::SliceLayerSpec& layer : topology.slices) {
+        put_text(layer.level);
+        put(static_cast<uint64_t>(layer.size));
+      }
     }
   }
   return classes.try_emplace(key, classes.size() + 1).first->second;

@@ -145,8 +145,7 @@ TEST(GangTopologyTest, SlicesOfFourLandFourToARack) {
   AddCluster(b);
   GangObjects objects = Topology();
   GangMemberSpec& m = AddGang(b, objects, "train", 16, "8").members[0];
-  m.topology.slice_level = kRack;
-  m.topology.slice_size = 4;
+  m.topology.slices = {{kRack, 4}};
   GangRunResult run = Schedule(std::move(b), objects);
   EXPECT_EQ(run.Racks("train", 16),
             (std::map<std::string, int>{{"b0-r0", 4}, {"b0-r1", 4}, {"b0-r2", 4}, {"b0-r3", 4}}));
@@ -157,8 +156,7 @@ TEST(GangTopologyTest, SlicesThatDoNotDivideThePodsAreRefused) {
   AddCluster(b);
   GangObjects objects = Topology();
   GangMemberSpec& m = AddGang(b, objects, "train", 6, "8").members[0];
-  m.topology.slice_level = kRack;
-  m.topology.slice_size = 4;
+  m.topology.slices = {{kRack, 4}};
   GangRunResult run = Schedule(std::move(b), objects);
   EXPECT_EQ(run.Of("train-0").outcome, Outcome::kWaiting);
   EXPECT_EQ(run.Of("train-0").message,

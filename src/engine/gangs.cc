@@ -1,7 +1,8 @@
 // Gangs and topology-aware placement (issue #6): a gang is placed all or nothing through
 // reserve and rollback on the overlay; its members may ask for one topology domain
 // (required), the tightest domain that fits walking up from a level (preferred), slices of
-// pods each inside one domain, or the fullest nodes (unconstrained). Domain choice follows
+// pods each inside one domain (nested up to three layers deep, Kueue's multi-layer slices),
+// or the fullest nodes (unconstrained). Domain choice follows
 // Kueue's BestFit: among the domains that fit, the one with the least room, ties to the
 // domain whose parent has the least room (which keeps big domains whole); inside it, take
 // children from the roomiest down and let the last be the tightest that fits.
@@ -354,47 +355,69 @@ bool GangPlacer::PlacePodByPod(const GangGroup& g, std::span<const PodId> pods, 
 bool GangPlacer::PlaceSlices(const GangGroup& g, std::span<const PodId> pods,
                              std::span<const NodeId> scope, const Constraint& c) {
   const TopologyIndex& t = *c.topology;
-  const int64_t k = c.slice_size;
+  const std::vector<Constraint::SliceLayer>& layers = c.slices;
+  const int64_t k = layers.front().size;
   const int64_t total = static_cast<int64_t>(pods.size());
   if (total % k != 0) {
-    run_.why = fmt::format("{}: podset-slice-size {} does not divide its {} pods", g.name, k,
-                           total);
+    run_.why = layers.size() == 1
+                   ? fmt::format("{}: podset-slice-size {} does not divide its {} pods", g.name,
+                                 k, total)
+                   : fmt::format("{}: the outermost slice size {} does not divide its {} pods",
+                                 g.name, k, total);
     return false;
   }
   const int64_t slices = total / k;
-  const int S = c.slice;
-  ComputeRoom(t, pods, scope, total, S, k);
-  // Slices that fit per domain at the slice level, summed upwards.
-  std::vector<std::vector<int64_t>> sroom(S + 1);
-  for (int l = S; l >= 0; --l) {
-    sroom[l].assign(t.num_domains(l), 0);
+  const int S = layers.front().level;
+  const int inner = layers.back().level;
+  const int64_t inner_size = layers.back().size;
+  ComputeRoom(t, pods, scope, total, inner, inner_size);
+  // Room in units per domain, counted bottom-up: at the innermost layer's level, its slices
+  // (pods that fit / its size); at another layer's level, that layer's slices (the next
+  // layer's units inside the domain / the ratio of the sizes); between layer levels and above
+  // the outermost, the sum over the children. So at and above S a unit is an outermost slice.
+  std::vector<int64_t> ratio(inner + 1, 1);
+  for (size_t i = 0; i + 1 < layers.size(); ++i) {
+    ratio[layers[i].level] = layers[i].size / layers[i + 1].size;
+  }
+  std::vector<std::vector<int64_t>> units(inner + 1);
+  for (int l = inner; l >= 0; --l) {
+    units[l].assign(t.num_domains(l), 0);
     for (uint32_t d = 0; d < t.num_domains(l); ++d) {
-      if (l == S) {
-        sroom[l][d] = m_.domain_room[l][d] / k;
+      if (l == inner) {
+        units[l][d] = m_.domain_room[l][d] / inner_size;
       } else {
-        for (uint32_t child : t.children(l, d)) sroom[l][d] += sroom[l + 1][child];
+        int64_t sum = 0;
+        for (uint32_t child : t.children(l, d)) sum += units[l + 1][child];
+        units[l][d] = sum / ratio[l];
       }
     }
   }
   int64_t root_slices = 0;
-  for (uint32_t d = 0; d < t.num_domains(0); ++d) root_slices += sroom[0][d];
+  for (uint32_t d = 0; d < t.num_domains(0); ++d) root_slices += units[0][d];
   auto slice_room = [&](int level, uint32_t d) {
-    return level < 0 ? root_slices : sroom[level][d];
+    return level < 0 ? root_slices : units[level][d];
   };
-  // Slices per slice-level domain, BestFit level by level, then pods inside each domain.
+  // n units of `domain`, BestFit level by level: at a layer's level each unit becomes
+  // `ratio` units of the next layer among the children; at the innermost, pods on nodes.
   std::function<bool(int, uint32_t, int64_t)> place = [&](int level, uint32_t domain,
                                                           int64_t n) -> bool {
-    if (level == S) return DistributeAndPlace(t, S, domain, n * k, pods);
+    if (level == inner) return DistributeAndPlace(t, inner, domain, n * inner_size, pods);
     std::vector<std::pair<uint32_t, int64_t>> items, taken;
     for (uint32_t child : t.children(level, domain)) {
       if (slice_room(level + 1, child) > 0) items.emplace_back(child, slice_room(level + 1, child));
     }
-    BestFitTake(items, n, taken);
+    BestFitTake(items, level >= 0 ? n * ratio[level] : n, taken);
     for (const auto& [child, count] : taken) {
       if (!place(level + 1, child, count)) return false;
     }
     return true;
   };
+  // ", in groups of 8 pods each in one kubernetes.io/hostname domain" per inner layer.
+  std::string groups;
+  for (size_t i = 1; i < layers.size(); ++i) {
+    groups += fmt::format(", in groups of {} pods each in one {} domain", layers[i].size,
+                          t.level_name(layers[i].level));
+  }
   next_ = 0;
   if (c.required >= 0) {
     std::vector<uint32_t> cands;
@@ -416,9 +439,9 @@ bool GangPlacer::PlaceSlices(const GangGroup& g, std::span<const PodId> pods,
     for (uint32_t d = 0; d < t.num_domains(c.required); ++d)
       best = std::max(best, slice_room(c.required, d));
     run_.why = fmt::format(
-        "{} needs {} slices of {} pods in one {} domain, each slice in one {} domain; the "
+        "{} needs {} slices of {} pods in one {} domain, each slice in one {} domain{}; the "
         "roomiest has room for {} slices{}",
-        g.name, slices, k, t.level_name(c.required), t.level_name(S), best, HeldNote());
+        g.name, slices, k, t.level_name(c.required), t.level_name(S), groups, best, HeldNote());
     return false;
   }
   if (root_slices >= slices) {
@@ -426,9 +449,9 @@ bool GangPlacer::PlaceSlices(const GangGroup& g, std::span<const PodId> pods,
     if (place(-1, 0, slices)) return true;
     Restore(saved);
   }
-  run_.why = fmt::format("{} needs {} slices of {} pods, each in one {} domain; there is room "
+  run_.why = fmt::format("{} needs {} slices of {} pods, each in one {} domain{}; there is room "
                          "for {} slices{}",
-                         g.name, slices, k, t.level_name(S), root_slices, HeldNote());
+                         g.name, slices, k, t.level_name(S), groups, root_slices, HeldNote());
   return false;
 }
 
@@ -522,11 +545,11 @@ bool GangPlacer::PlaceLeaf(int gi, std::span<const PodId> pods, int32_t need,
   const GangGroup& g = group(gi);
   next_ = 0;
   if (pods.empty()) return true;
-  if (c.topology == nullptr || (c.required < 0 && c.preferred < 0 && c.slice < 0 &&
+  if (c.topology == nullptr || (c.required < 0 && c.preferred < 0 && c.slices.empty() &&
                                 !c.unconstrained)) {
     return PlacePodByPod(g, pods, need, scope);
   }
-  if (c.slice >= 0) return PlaceSlices(g, pods, scope, c);
+  if (!c.slices.empty()) return PlaceSlices(g, pods, scope, c);
   const TopologyIndex& t = *c.topology;
   const auto total = static_cast<int64_t>(pods.size());
   const int64_t want = std::max<int64_t>(need, 1);
@@ -736,13 +759,15 @@ Constraint Engine::Impl::Resolve(const model::TopologyConstraintSpec& spec,
   Constraint c;
   if (spec.empty()) return c;
   c.unconstrained = spec.unconstrained;
-  c.slice_size = spec.slice_size;
   std::vector<std::string> named;
-  for (const std::string* level : {&spec.required_level, &spec.preferred_level, &spec.slice_level}) {
-    if (!level->empty() && std::find(named.begin(), named.end(), *level) == named.end()) {
-      named.push_back(*level);
+  auto name_level = [&named](const std::string& level) {
+    if (!level.empty() && std::find(named.begin(), named.end(), level) == named.end()) {
+      named.push_back(level);
     }
-  }
+  };
+  name_level(spec.required_level);
+  name_level(spec.preferred_level);
+  for (const model::SliceLayerSpec& layer : spec.slices) name_level(layer.level);
   const std::string_view name = spec.topology.empty() ? flavor_topology : spec.topology;
   const model::TopologySpec* found = nullptr;
   std::span<const model::TopologySpec> known;
@@ -789,11 +814,33 @@ Constraint Engine::Impl::Resolve(const model::TopologyConstraintSpec& spec,
   };
   c.required = level_of(spec.required_level);
   c.preferred = level_of(spec.preferred_level);
-  c.slice = level_of(spec.slice_level);
-  if (c.problem.empty() && c.required >= 0 && c.slice >= 0 && c.slice < c.required) {
-    c.problem = fmt::format("slice level \"{}\" is coarser than the required level \"{}\"",
-                            spec.slice_level, spec.required_level);
+  for (const model::SliceLayerSpec& layer : spec.slices) {
+    c.slices.push_back({.level = level_of(layer.level), .size = layer.size});
   }
+  // Kueue's scheduler: the outermost slice level not above the PodSet's level, each further
+  // layer strictly finer than the one before; its webhook: sizes from 1, each dividing the one
+  // before (io checks those; gangs from elsewhere are checked here too).
+  for (size_t i = 0; i < c.slices.size() && c.problem.empty(); ++i) {
+    const Constraint::SliceLayer& layer = c.slices[i];
+    const std::string& key = spec.slices[i].level;
+    if (i == 0 && c.required >= 0 && layer.level < c.required) {
+      c.problem = fmt::format("slice level \"{}\" is coarser than the required level \"{}\"",
+                              key, spec.required_level);
+    } else if (i == 0 && c.required < 0 && c.preferred >= 0 && layer.level < c.preferred) {
+      c.problem = fmt::format("slice level \"{}\" is coarser than the preferred level \"{}\"",
+                              key, spec.preferred_level);
+    } else if (i > 0 && layer.level <= c.slices[i - 1].level) {
+      c.problem = fmt::format(
+          "slice layer [{}] level \"{}\" is not finer than layer [{}] level \"{}\" (the "
+          "levels from coarse to fine: {})",
+          i, key, i - 1, spec.slices[i - 1].level, fmt::join(c.topology->level_keys(), ", "));
+    } else if (layer.size < 1 || (i > 0 && c.slices[i - 1].size % layer.size != 0)) {
+      c.problem = i == 0 ? fmt::format("slice size {} must be at least 1", layer.size)
+                         : fmt::format("slice layer [{}] size {} does not divide layer [{}] size {}",
+                                       i, layer.size, i - 1, c.slices[i - 1].size);
+    }
+  }
+  if (!c.problem.empty()) c.slices.clear();
   if (c.required >= 0 && c.preferred >= 0 && c.preferred <= c.required) c.preferred = -1;
   return c;
 }

@@ -22,6 +22,14 @@ struct TopologySpec {
   std::vector<std::string> levels;
 };
 
+// One layer of Kueue's PodSet slices: the pods go in groups of `size`, each group inside one
+// domain of `level` (a node label key).
+struct SliceLayerSpec {
+  std::string level;
+  int32_t size = 0;
+  bool operator==(const SliceLayerSpec&) const = default;
+};
+
 // Where a set of pods may go. Levels are node label keys. All fields empty: no constraint
 // (the engine's ordinary per-pod placement).
 struct TopologyConstraintSpec {
@@ -32,12 +40,16 @@ struct TopologyConstraintSpec {
   std::string required_level;   // every pod in one domain of this level, or none placed
   std::string preferred_level;  // one domain of this level if possible, else walk up
   bool unconstrained = false;   // Kueue podset-unconstrained-topology: fill the fullest nodes
-  std::string slice_level;      // podset-slice-required-topology: each slice in one domain
-  int32_t slice_size = 0;       // podset-slice-size: pods per slice
+  // Slices, outermost first (Kueue podset-slice-required-topology + podset-slice-size: one
+  // layer; podset-slice-required-topology-constraints: up to 3): the pods in groups of
+  // slices[0].size, each in one domain of slices[0].level; each of those in groups of
+  // slices[1].size, each in one domain of slices[1].level; and so on. io checks that every
+  // size divides the one before; the engine, that every level is finer than the one before.
+  std::vector<SliceLayerSpec> slices;
 
   bool empty() const {
     return required_level.empty() && preferred_level.empty() && !unconstrained &&
-           slice_level.empty();
+           slices.empty();
   }
 };
 

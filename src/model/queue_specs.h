@@ -188,8 +188,9 @@ struct PodSetSpec {
   std::string required_topology;
   std::string preferred_topology;
   bool unconstrained_topology = false;
-  std::string slice_required_topology;
-  int32_t slice_size = 0;
+  // Slice layers, outermost first: podset-slice-required-topology with podset-slice-size
+  // (one layer), or podset-slice-required-topology-constraints (1 to 3 layers).
+  std::vector<SliceLayerSpec> slices;
   // kueue.x-k8s.io/podset-group-name (empty: none): the PodSets of a workload with the same
   // group get the same flavors, chosen for their summed requests, and are placed together in
   // one domain of their (common) required or preferred level, as one gang.
@@ -202,8 +203,7 @@ inline TopologyConstraintSpec TopologyOf(const PodSetSpec& ps) {
   c.required_level = ps.required_topology;
   c.preferred_level = ps.preferred_topology;
   c.unconstrained = ps.unconstrained_topology;
-  c.slice_level = ps.slice_required_topology;
-  c.slice_size = ps.slice_size;
+  c.slices = ps.slices;
   return c;
 }
 

@@ -259,7 +259,7 @@ Result<BackfillJobSet> FromGang(const model::GangSpec& gang, const model::Snapsh
         << where << ": no pods for replicatedJob " << rj.name;
     const std::string pod_path = rj.path + ".template.spec.template";
     const model::TopologyConstraintSpec& topo = member->topology;
-    if (!topo.preferred_level.empty() || topo.unconstrained || !topo.slice_level.empty()) {
+    if (!topo.preferred_level.empty() || topo.unconstrained || !topo.slices.empty()) {
       return bad(pod_path + ".metadata.annotations",
                  "the replay places a JobSet anywhere or in one required block or rack; "
                  "preferred, unconstrained and slice topologies are not modelled");

@@ -32,8 +32,13 @@ struct Constraint {
   placement::TopologyIndex* topology = nullptr;  // null: no topology constraint
   int required = -1;
   int preferred = -1;
-  int slice = -1;
-  int32_t slice_size = 0;
+  // Slice layers, outermost first: each layer's level strictly finer than the one before and
+  // each size dividing the one before (Resolve checks both). Empty: no slices.
+  struct SliceLayer {
+    int level = -1;
+    int32_t size = 0;
+  };
+  std::vector<SliceLayer> slices;
   bool unconstrained = false;
   std::string problem;  // non-empty: the gang cannot be placed, for this reason
 };

@@ -306,8 +306,8 @@ TEST_F(GangExamplesTest, KueueJobAndJobSetCarryTheirTopologyAnnotations) {
   ASSERT_EQ(js.members.size(), 1u);
   EXPECT_EQ(js.members[0].name, "workers");
   EXPECT_EQ(js.members[0].pods_per_job, 8);
-  EXPECT_EQ(js.members[0].topology.slice_level, "cloud.provider.com/topology-rack");
-  EXPECT_EQ(js.members[0].topology.slice_size, 4);
+  EXPECT_EQ(js.members[0].topology.slices,
+            (std::vector<model::SliceLayerSpec>{{"cloud.provider.com/topology-rack", 4}}));
   EXPECT_EQ(js.members[0].topology.required_level, "");
   EXPECT_EQ(js.members[0].pod_names.size(), 8u);
 }

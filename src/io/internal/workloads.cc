@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "io/internal/names.h"
 
 namespace tessera::io::internal {
@@ -19,6 +21,9 @@ constexpr char kPreferredTopology[] = "kueue.x-k8s.io/podset-preferred-topology"
 constexpr char kUnconstrainedTopology[] = "kueue.x-k8s.io/podset-unconstrained-topology";
 constexpr char kSliceRequiredTopology[] = "kueue.x-k8s.io/podset-slice-required-topology";
 constexpr char kSliceSize[] = "kueue.x-k8s.io/podset-slice-size";
+constexpr char kSliceConstraints[] =
+    "kueue.x-k8s.io/podset-slice-required-topology-constraints";
+constexpr size_t kMaxSliceLayers = 3;  // Kueue's webhook
 constexpr char kPodSetGroupName[] = "kueue.x-k8s.io/podset-group-name";
 
 constexpr char kJobNameLabel[] = "job-name";
@@ -175,16 +180,108 @@ QueueLabels ReadQueueLabels(const model::Labels& labels) {
   return out;
 }
 
+namespace {
+
+// A slice size as Kueue reads it: a JSON number or a string of decimal digits, 1 to 2^31-1.
+std::optional<int32_t> SliceSizeOf(const nlohmann::json& size) {
+  int64_t value = 0;
+  if (size.is_number_integer()) {
+    value = size.get<int64_t>();
+  } else if (size.is_string()) {
+    const std::string& text = size.get_ref<const std::string&>();
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return {};
+  } else {
+    return {};
+  }
+  if (value < 1 || value > std::numeric_limits<int32_t>::max()) return {};
+  return static_cast<int32_t>(value);
+}
+
+// kueue.x-k8s.io/podset-slice-required-topology-constraints: a JSON array of 1 to 3 layers
+// {"topology": <node label key>, "size": <pods>}, outermost first, as Kueue's webhook checks
+// it: label keys, sizes from 1, no level twice, each size dividing the one before. Whether
+// each level is finer than the one before depends on the Topology; the engine checks that.
+Result<std::vector<model::SliceLayerSpec>> ParseSliceConstraints(const Field& at,
+                                                                 const std::string& text) {
+  constexpr char kShape[] =
+      "a JSON array of 1 to 3 layers, outermost first, each {\"topology\": <node label key>, "
+      "\"size\": <pods>}";
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return at.Fail(fmt::format("must be {}; {} is not valid JSON", kShape, Quote(text)));
+  }
+  if (!doc.is_array()) {
+    return at.Fail(fmt::format("must be {}, got a JSON {}", kShape, doc.type_name()));
+  }
+  if (doc.empty() || doc.size() > kMaxSliceLayers) {
+    return at.Fail(fmt::format("must list 1 to {} layers, got {}", kMaxSliceLayers, doc.size()));
+  }
+  std::vector<model::SliceLayerSpec> layers;
+  for (size_t i = 0; i < doc.size(); ++i) {
+    const nlohmann::json& layer = doc[i];
+    if (!layer.is_object()) {
+      return at.Fail(fmt::format("layer [{}] must be an object {{\"topology\": <node label "
+                                 "key>, \"size\": <pods>}}, got a JSON {}",
+                                 i, layer.type_name()));
+    }
+    for (const auto& item : layer.items()) {
+      if (item.key() != "topology" && item.key() != "size") {
+        return at.Fail(fmt::format("layer [{}] has the unknown field {} (only \"topology\" and "
+                                   "\"size\" are read)",
+                                   i, Quote(item.key())));
+      }
+    }
+    const auto topology = layer.find("topology");
+    if (topology == layer.end() || !topology->is_string() ||
+        topology->get_ref<const std::string&>().empty()) {
+      return at.Fail(fmt::format("layer [{}] needs \"topology\": a node label key", i));
+    }
+    const std::string& level = topology->get_ref<const std::string&>();
+    if (const std::string why = CheckQualifiedName(level); !why.empty()) {
+      return at.Fail(fmt::format("layer [{}] topology: {}", i, why));
+    }
+    const auto size = layer.find("size");
+    if (size == layer.end()) return at.Fail(fmt::format("layer [{}] needs \"size\"", i));
+    const std::optional<int32_t> pods = SliceSizeOf(*size);
+    if (!pods) {
+      const std::string got =
+          size->is_string()      ? Quote(size->get_ref<const std::string&>())
+          : size->is_primitive() ? size->dump()
+                                 : fmt::format("a JSON {}", size->type_name());
+      return at.Fail(fmt::format("layer [{}] size must be a positive whole number of pods, got {}",
+                                 i, got));
+    }
+    for (size_t j = 0; j < layers.size(); ++j) {
+      if (layers[j].level == level) {
+        return at.Fail(fmt::format("layer [{}] repeats the topology {} of layer [{}]", i,
+                                   Quote(level), j));
+      }
+    }
+    if (!layers.empty() && layers.back().size % *pods != 0) {
+      return at.Fail(fmt::format("layer [{}] size {} does not divide the size {} of layer [{}]",
+                                 i, *pods, layers.back().size, i - 1));
+    }
+    layers.push_back({.level = level, .size = *pods});
+  }
+  return layers;
+}
+
+}  // namespace
+
 Status ParseTopologyAnnotations(const Field& annotations, model::PodSetSpec& pod_set) {
   TESSERA_RETURN_IF_ERROR(annotations.ExpectMap());
   TESSERA_ASSIGN_OR_RETURN(auto entries, annotations.StringMap());
   const char* topology_key = nullptr;  // the first of required/preferred/unconstrained
+  std::string slice_level;   // podset-slice-required-topology
+  int32_t slice_size = 0;    // podset-slice-size
+  bool has_constraints = false;  // podset-slice-required-topology-constraints
   for (const auto& [key, value] : entries) {
     const Field at = annotations.Get(key);
     std::string* level = nullptr;
     if (key == kRequiredTopology) level = &pod_set.required_topology;
     if (key == kPreferredTopology) level = &pod_set.preferred_topology;
-    if (key == kSliceRequiredTopology) level = &pod_set.slice_required_topology;
+    if (key == kSliceRequiredTopology) level = &slice_level;
     if (level != nullptr) {
       if (value.empty()) return at.Fail("must name a topology level (a node label key)");
       TESSERA_RETURN_IF_ERROR(FailIf(at, CheckQualifiedName(value)));
@@ -203,7 +300,11 @@ Status ParseTopologyAnnotations(const Field& annotations, model::PodSetSpec& pod
       if (!digits || size < 1) {
         return at.Fail(fmt::format("must be a positive integer, got {}", Quote(value)));
       }
-      pod_set.slice_size = static_cast<int32_t>(size);
+      slice_size = static_cast<int32_t>(size);
+    } else if (key == kSliceConstraints) {
+      TESSERA_ASSIGN_OR_RETURN(pod_set.slices, ParseSliceConstraints(at, value));
+      has_constraints = true;
+      continue;
     } else if (key == kPodSetGroupName) {
       if (value.empty()) return at.Fail("must name a group of PodSets");
       TESSERA_RETURN_IF_ERROR(FailIf(at, CheckLabelValue(value)));
@@ -222,14 +323,31 @@ Status ParseTopologyAnnotations(const Field& annotations, model::PodSetSpec& pod
                                                  : kUnconstrainedTopology;
     }
   }
-  if (pod_set.slice_size > 0 && pod_set.slice_required_topology.empty()) {
+  if (has_constraints) {
+    // Kueue's webhook: the multi-layer annotation replaces the single-layer pair, and (unless
+    // its TASGroupedPodSetSlicing gate is on) a PodSet group cannot be sliced by it.
+    for (const char* single : {kSliceRequiredTopology, kSliceSize}) {
+      if (annotations.Has(single)) {
+        return annotations.Get(kSliceConstraints)
+            .Fail(fmt::format("must not be set together with {}", single));
+      }
+    }
+    if (!pod_set.group_name.empty()) {
+      return annotations.Get(kPodSetGroupName)
+          .Fail(fmt::format("must not be set together with {} (Kueue allows it only with the "
+                            "TASGroupedPodSetSlicing feature gate)",
+                            kSliceConstraints));
+    }
+  }
+  if (slice_size > 0 && slice_level.empty()) {
     return annotations.Get(kSliceSize)
         .Fail(fmt::format("must not be set without {}", kSliceRequiredTopology));
   }
-  if (!pod_set.slice_required_topology.empty() && pod_set.slice_size == 0) {
+  if (!slice_level.empty() && slice_size == 0) {
     return annotations.Get(kSliceRequiredTopology)
         .Fail(fmt::format("needs {} (the number of pods per slice)", kSliceSize));
   }
+  if (!slice_level.empty()) pod_set.slices = {{.level = slice_level, .size = slice_size}};
   if (!pod_set.group_name.empty() && pod_set.required_topology.empty() &&
       pod_set.preferred_topology.empty()) {
     return annotations.Get(kPodSetGroupName)
@@ -306,6 +424,21 @@ Result<std::optional<int32_t>> ReadMinParallelism(const Field& job, int32_t pods
 }
 }  // namespace
 
+namespace {
+// The multi-layer slice annotation of a PodSet of `pods` pods: its outermost size must divide
+// them (Kueue's webhook wants it no larger; a remainder could not be placed in whole slices).
+Status CheckSliceCount(const PodSetIntake& ps, int64_t pods) {
+  const Field at = Field(ps.tmpl.annotations, JoinPath(ps.tmpl.path, "metadata.annotations"))
+                       .Get(kSliceConstraints);
+  if (!at.present() || ps.topology.slices.empty()) return OkStatus();
+  const int32_t size = ps.topology.slices.front().size;
+  if (pods % size == 0) return OkStatus();
+  return at.Fail(fmt::format(
+      "layer [0] size {} does not divide the PodSet's {} pods{}", size, pods,
+      ps.replicas != 1 ? fmt::format(" ({} Jobs x {} pods)", ps.replicas, ps.pods_per_job) : ""));
+}
+}  // namespace
+
 Result<WorkloadIntake> ParseJob(const Field& object, ObjectMeta meta, int64_t pods_before) {
   const std::string namespace_name = meta.namespace_name;
   TESSERA_ASSIGN_OR_RETURN(WorkloadIntake w,
@@ -328,6 +461,7 @@ Result<WorkloadIntake> ParseJob(const Field& object, ObjectMeta meta, int64_t po
   if (!w.queue.queue_name.empty()) {  // Kueue's Job integration; KAI has no such annotation
     TESSERA_ASSIGN_OR_RETURN(ps.min_count, ReadMinParallelism(object, ps.pods_per_job));
   }
+  TESSERA_RETURN_IF_ERROR(CheckSliceCount(ps, ps.pods_per_job));
   w.pod_sets.push_back(std::move(ps));
   TESSERA_RETURN_IF_ERROR(CheckPodSetGroups(w.pod_sets));
   return w;
@@ -372,6 +506,7 @@ Result<WorkloadIntake> ParseJobSet(const Field& object, ObjectMeta meta, int64_t
           replicas, ps.pods_per_job, kMaxPodsPerWorkload));
     }
     TESSERA_RETURN_IF_ERROR(CheckTotal(item, w.num_pods, pods_before));
+    TESSERA_RETURN_IF_ERROR(CheckSliceCount(ps, pods));
     w.pod_sets.push_back(std::move(ps));
   }
   TESSERA_RETURN_IF_ERROR(CheckPodSetGroups(w.pod_sets));

@@ -59,8 +59,11 @@ struct QueueLabels {
 QueueLabels ReadQueueLabels(const model::Labels& labels);
 
 // Kueue's topology annotations (kueue.x-k8s.io/podset-required-topology, -preferred-topology,
-// -unconstrained-topology, -slice-required-topology, -slice-size) from `annotations` (a
-// pod template's or a Pod's metadata.annotations) into the topology fields of `pod_set`.
+// -unconstrained-topology, -slice-required-topology, -slice-size, the multi-layer
+// -slice-required-topology-constraints, -group-name) from `annotations` (a pod template's or
+// a Pod's metadata.annotations) into the topology fields of `pod_set`. Either slice form
+// becomes `pod_set.slices` (one layer, or one to three). Errors are located at the
+// annotation; those about a layer name its index ("layer [1] ...").
 Status ParseTopologyAnnotations(const Field& annotations, model::PodSetSpec& pod_set);
 
 // A pod template (spec.template of a Job), parsed once for all of its pods.

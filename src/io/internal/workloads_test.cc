@@ -248,8 +248,8 @@ spec:
   EXPECT_EQ(a.pod_sets[0].name, "main");
   EXPECT_EQ(a.pod_sets[0].count, 4);
   EXPECT_EQ(a.pod_sets[0].preferred_topology, "cloud.provider.com/topology-rack");
-  EXPECT_EQ(a.pod_sets[0].slice_required_topology, "cloud.provider.com/topology-block");
-  EXPECT_EQ(a.pod_sets[0].slice_size, 2);
+  EXPECT_EQ(a.pod_sets[0].slices,
+            (std::vector<model::SliceLayerSpec>{{"cloud.provider.com/topology-block", 2}}));
   // The pods keep their own (PriorityClass) priority: WorkloadPriorityClass is Kueue's only.
   EXPECT_EQ(loaded->snapshot.pod(model::PodId::FromIndex(0)).priority, 0);
   const model::WorkloadSpec& b = loaded->queues.workloads[1];
@@ -526,6 +526,129 @@ TEST(WorkloadsTest, RejectsInvalidJobs) {
   }
 }
 
+// A Job of `parallelism` pods whose pod template carries `annotations` (a YAML flow mapping's
+// entries), queued in LocalQueue lq.
+std::string AnnotatedJob(const std::string& annotations, int parallelism = 32) {
+  return "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, labels: "
+         "{kueue.x-k8s.io/queue-name: lq}}\nspec: {parallelism: " +
+         std::to_string(parallelism) + ", template: {metadata: {annotations: {" + annotations +
+         "}}, spec: {containers: [{name: c}]}}}\n";
+}
+
+constexpr char kSliceLayersKey[] = "kueue.x-k8s.io/podset-slice-required-topology-constraints";
+
+TEST(WorkloadsTest, ReadsMultiLayerSliceConstraints) {
+  // The KEP-2724 example scaled down: one block, slices of 16 per rack, 8 per host; sizes may
+  // be numbers or strings of digits.
+  auto loaded = LoadString(AnnotatedJob(
+      "kueue.x-k8s.io/podset-required-topology: example.com/block, " +
+      std::string(kSliceLayersKey) +
+      ": '[{\"topology\": \"example.com/rack\", \"size\": 16}, "
+      "{\"topology\": \"kubernetes.io/hostname\", \"size\": \"8\"}]'"));
+  ASSERT_TRUE(loaded.ok()) << ErrorOf(loaded);
+  ASSERT_EQ(loaded->queues.workloads.size(), 1u);
+  const model::PodSetSpec& ps = loaded->queues.workloads[0].pod_sets[0];
+  EXPECT_EQ(ps.count, 32);
+  EXPECT_EQ(ps.required_topology, "example.com/block");
+  EXPECT_EQ(ps.slices, (std::vector<model::SliceLayerSpec>{{"example.com/rack", 16},
+                                                           {"kubernetes.io/hostname", 8}}));
+  const model::TopologyConstraintSpec c = model::TopologyOf(ps);
+  EXPECT_EQ(c.required_level, "example.com/block");
+  EXPECT_EQ(c.slices, ps.slices);
+
+  // Three layers in a JobSet: the first size divides the PodSet's 2 Jobs x 12 pods.
+  auto jobset = LoadString(
+      "apiVersion: jobset.x-k8s.io/v1alpha2\nkind: JobSet\nmetadata: {name: s}\nspec:\n"
+      "  replicatedJobs:\n"
+      "  - {name: w, replicas: 2, template: {spec: {parallelism: 12, completions: 12, "
+      "template: {metadata: {annotations: {" +
+      std::string(kSliceLayersKey) +
+      ": '[{\"topology\": \"a\", \"size\": 12}, {\"topology\": \"b\", \"size\": 6}, "
+      "{\"topology\": \"c\", \"size\": 3}]'}}, spec: {containers: [{name: c}]}}}}}\n");
+  ASSERT_TRUE(jobset.ok()) << ErrorOf(jobset);
+  ASSERT_EQ(jobset->gangs.gangs.size(), 1u);
+  EXPECT_EQ(jobset->gangs.gangs[0].members[0].topology.slices,
+            (std::vector<model::SliceLayerSpec>{{"a", 12}, {"b", 6}, {"c", 3}}));
+
+  // The single-layer pair is one layer.
+  auto single = LoadString(AnnotatedJob(
+      "kueue.x-k8s.io/podset-slice-required-topology: example.com/rack, "
+      "kueue.x-k8s.io/podset-slice-size: \"4\""));
+  ASSERT_TRUE(single.ok()) << ErrorOf(single);
+  EXPECT_EQ(single->queues.workloads[0].pod_sets[0].slices,
+            (std::vector<model::SliceLayerSpec>{{"example.com/rack", 4}}));
+}
+
+TEST(WorkloadsTest, RejectsInvalidSliceConstraints) {
+  struct Case {
+    std::string annotations;  // besides podset-required-topology: block
+    std::string error;        // after "<the constraints annotation>: "
+    int parallelism = 32;
+  };
+  const std::string at = "-: Job default/j: spec.template.metadata.annotations.";
+  const std::string key = std::string(kSliceLayersKey) + ": ";
+  const std::vector<Case> cases = {
+      {key + "'[{\"topology\": \"rack\", \"size\": 16'",
+       "must be a JSON array of 1 to 3 layers, outermost first, each {\"topology\": <node label "
+       "key>, \"size\": <pods>}; \"[{\\\"topology\\\": \\\"rack\\\", \\\"size\\\": 16\" is not "
+       "valid JSON"},
+      {key + "'{\"topology\": \"rack\", \"size\": 16}'",
+       "must be a JSON array of 1 to 3 layers, outermost first, each {\"topology\": <node label "
+       "key>, \"size\": <pods>}, got a JSON object"},
+      {key + "'[]'", "must list 1 to 3 layers, got 0"},
+      {key + "'[{\"topology\": \"a\", \"size\": 16}, {\"topology\": \"b\", \"size\": 8}, "
+             "{\"topology\": \"c\", \"size\": 4}, {\"topology\": \"d\", \"size\": 2}]'",
+       "must list 1 to 3 layers, got 4"},
+      {key + "'[\"rack\"]'",
+       "layer [0] must be an object {\"topology\": <node label key>, \"size\": <pods>}, got a "
+       "JSON string"},
+      {key + "'[{\"topology\": \"rack\", \"sizes\": [8, 8]}]'",
+       "layer [0] has the unknown field \"sizes\" (only \"topology\" and \"size\" are read)"},
+      {key + "'[{\"size\": 16}]'", "layer [0] needs \"topology\": a node label key"},
+      {key + "'[{\"topology\": \"rack\", \"size\": 16}, {\"topology\": \"bad key!\", "
+             "\"size\": 8}]'",
+       "layer [1] topology: \"bad key!\" is not a valid key: the name part must consist of "
+       "alphanumeric characters, '-', '_' or '.', and start and end with an alphanumeric "
+       "character"},
+      {key + "'[{\"topology\": \"rack\"}]'", "layer [0] needs \"size\""},
+      {key + "'[{\"topology\": \"rack\", \"size\": 0}]'",
+       "layer [0] size must be a positive whole number of pods, got 0"},
+      {key + "'[{\"topology\": \"rack\", \"size\": \"16x\"}]'",
+       "layer [0] size must be a positive whole number of pods, got \"16x\""},
+      {key + "'[{\"topology\": \"rack\", \"size\": 1.5}]'",
+       "layer [0] size must be a positive whole number of pods, got 1.5"},
+      {key + "'[{\"topology\": \"rack\", \"size\": 16}, {\"topology\": \"rack\", \"size\": 8}]'",
+       "layer [1] repeats the topology \"rack\" of layer [0]"},
+      {key + "'[{\"topology\": \"rack\", \"size\": 16}, {\"topology\": \"host\", \"size\": 5}]'",
+       "layer [1] size 5 does not divide the size 16 of layer [0]"},
+      {key + "'[{\"topology\": \"rack\", \"size\": 16}]'",
+       "layer [0] size 16 does not divide the PodSet's 24 pods", 24},
+      {key + "'[{\"topology\": \"rack\", \"size\": 16}]', "
+             "kueue.x-k8s.io/podset-slice-required-topology: rack",
+       "must not be set together with kueue.x-k8s.io/podset-slice-required-topology"},
+      {key + "'[{\"topology\": \"rack\", \"size\": 16}]', kueue.x-k8s.io/podset-slice-size: "
+             "\"16\"",
+       "must not be set together with kueue.x-k8s.io/podset-slice-size"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.annotations);
+    EXPECT_EQ(ErrorOf(LoadString(AnnotatedJob(
+                  "kueue.x-k8s.io/podset-required-topology: block, " + c.annotations,
+                  c.parallelism))),
+              at + kSliceLayersKey + ": " + c.error);
+  }
+  // A PodSet group with multi-layer slices: Kueue forbids it unless its
+  // TASGroupedPodSetSlicing gate is on; the error is at the group name.
+  EXPECT_EQ(ErrorOf(LoadString(AnnotatedJob(
+                "kueue.x-k8s.io/podset-required-topology: block, kueue.x-k8s.io/podset-group-name: "
+                "g, " +
+                key + "'[{\"topology\": \"rack\", \"size\": 16}]'"))),
+            at +
+                "kueue.x-k8s.io/podset-group-name: must not be set together with "
+                "kueue.x-k8s.io/podset-slice-required-topology-constraints (Kueue allows it only "
+                "with the TASGroupedPodSetSlicing feature gate)");
+}
+
 // --- upstream examples ----------------------------------------------------------------------
 
 class WorkloadExamplesTest : public ::testing::Test {
@@ -622,8 +745,8 @@ TEST_F(WorkloadExamplesTest, KueueJobExamples) {
   EXPECT_EQ(sliced->queues.workloads[0].name, "jobset-jobset-tas-sliced");
   EXPECT_EQ(ps.name, "workers");
   EXPECT_EQ(ps.count, 8);
-  EXPECT_EQ(ps.slice_required_topology, "cloud.provider.com/topology-rack");
-  EXPECT_EQ(ps.slice_size, 4);
+  EXPECT_EQ(ps.slices,
+            (std::vector<model::SliceLayerSpec>{{"cloud.provider.com/topology-rack", 4}}));
 
   auto partial = Load("kueue/sample-job-partial-admission.yaml");
   ASSERT_TRUE(partial.ok()) << ErrorOf(partial);
