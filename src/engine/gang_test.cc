@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "testing/cluster_builder.h"
+#include "testing/racked_cluster.h"
 
 namespace tessera::engine {
 namespace {
@@ -20,39 +21,15 @@ using model::GangObjects;
 using model::GangSpec;
 using model::Outcome;
 using testing::ClusterBuilder;
+using testing::kBlock;
+using testing::kHost;
+using testing::kRack;
+using testing::NodeName;
 
-constexpr char kBlock[] = "cloud.provider.com/topology-block";
-constexpr char kRack[] = "cloud.provider.com/topology-rack";
-constexpr char kHost[] = "kubernetes.io/hostname";
+// 2 blocks x 4 racks x 4 nodes, 8 GPUs and 64 cpu per node (testing/racked_cluster.h).
+void AddCluster(ClusterBuilder& b) { testing::AddRackedCluster(b, 2, 4, 4); }
 
-std::string NodeName(int b, int r, int n) { return fmt::format("b{}-r{}-n{}", b, r, n); }
-
-// 2 blocks x 4 racks x 4 nodes, 8 GPUs and 64 cpu per node.
-void AddCluster(ClusterBuilder& b) {
-  for (int bl = 0; bl < 2; ++bl) {
-    for (int r = 0; r < 4; ++r) {
-      for (int n = 0; n < 4; ++n) {
-        b.Node(NodeName(bl, r, n))
-            .Cpu("64")
-            .Memory("512Gi")
-            .Pods("110")
-            .Extended("nvidia.com/gpu", "8")
-            .Label(kBlock, fmt::format("b{}", bl))
-            .Label(kRack, fmt::format("b{}-r{}", bl, r))
-            .Label(kHost, NodeName(bl, r, n));
-      }
-    }
-  }
-}
-
-GangObjects Topology() {
-  GangObjects objects;
-  objects.topologies.push_back({.name = "default",
-                                .source = "test",
-                                .api_group = "kueue.x-k8s.io",
-                                .levels = {kBlock, kRack, kHost}});
-  return objects;
-}
+GangObjects Topology() { return testing::RackedTopology(); }
 
 // A Job-like gang `name` of `count` pods with `gpus` GPUs each.
 GangSpec& AddGang(ClusterBuilder& b, GangObjects& objects, const std::string& name, int count,

@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "testing/cluster_builder.h"
+#include "testing/racked_cluster.h"
 
 namespace tessera::engine {
 namespace {
@@ -24,39 +25,15 @@ using model::GangSpec;
 using model::Outcome;
 using model::SliceLayerSpec;
 using testing::ClusterBuilder;
+using testing::kBlock;
+using testing::kHost;
+using testing::kRack;
+using testing::NodeName;
 
-constexpr char kBlock[] = "cloud.provider.com/topology-block";
-constexpr char kRack[] = "cloud.provider.com/topology-rack";
-constexpr char kHost[] = "kubernetes.io/hostname";
+// 2 blocks x 2 racks x 2 nodes, 8 GPUs and 64 cpu per node (testing/racked_cluster.h).
+void AddCluster(ClusterBuilder& b) { testing::AddRackedCluster(b, 2, 2, 2); }
 
-std::string NodeName(int b, int r, int n) { return fmt::format("b{}-r{}-n{}", b, r, n); }
-
-// 2 blocks x 2 racks x 2 nodes, 8 GPUs per node.
-void AddCluster(ClusterBuilder& b) {
-  for (int bl = 0; bl < 2; ++bl) {
-    for (int r = 0; r < 2; ++r) {
-      for (int n = 0; n < 2; ++n) {
-        b.Node(NodeName(bl, r, n))
-            .Cpu("64")
-            .Memory("512Gi")
-            .Pods("110")
-            .Extended("nvidia.com/gpu", "8")
-            .Label(kBlock, fmt::format("b{}", bl))
-            .Label(kRack, fmt::format("b{}-r{}", bl, r))
-            .Label(kHost, NodeName(bl, r, n));
-      }
-    }
-  }
-}
-
-GangObjects Topology() {
-  GangObjects objects;
-  objects.topologies.push_back({.name = "default",
-                                .source = "test",
-                                .api_group = "kueue.x-k8s.io",
-                                .levels = {kBlock, kRack, kHost}});
-  return objects;
-}
+GangObjects Topology() { return testing::RackedTopology(); }
 
 // A member `name` of `count` one-GPU pods named <prefix>-<i>, added to `gang`.
 GangMemberSpec& AddMember(ClusterBuilder& b, GangSpec& gang, const std::string& name,
