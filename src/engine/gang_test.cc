@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine/engine.h"
+#include "engine/gang_test_run.h"
 #include "testing/cluster_builder.h"
 #include "testing/racked_cluster.h"
 
@@ -46,40 +47,11 @@ GangSpec& AddGang(ClusterBuilder& b, GangObjects& objects, const std::string& na
   return objects.gangs.back();
 }
 
-struct GangRunResult {
-  model::Snapshot snapshot;
-  ScheduleResult result;
-  std::unique_ptr<model::Overlay> overlay;
-
-  std::string NodeOf(const std::string& pod) const {
-    const auto id = snapshot.FindPod("default", pod);
-    EXPECT_TRUE(id.has_value()) << pod;
-    const model::Decision& d = result.decisions[id->index()];
-    return d.outcome == Outcome::kPlaced ? snapshot.node_name(d.node) : "";
-  }
-  const model::Decision& Of(const std::string& pod) const {
-    return result.decisions[snapshot.FindPod("default", pod)->index()];
-  }
-  // Pods of gang `name` (count pods) per rack label, "" for unplaced.
-  std::map<std::string, int> Racks(const std::string& name, int count) const {
-    std::map<std::string, int> out;
-    for (int i = 0; i < count; ++i) {
-      const std::string node = NodeOf(fmt::format("{}-{}", name, i));
-      out[node.empty() ? "" : node.substr(0, node.rfind('-'))]++;
-    }
-    return out;
-  }
-};
+using testing_gangs::GangRunResult;
 
 GangRunResult Schedule(ClusterBuilder&& b, const GangObjects& objects) {
-  GangRunResult run{std::move(b).Build(), {}, nullptr};
-  run.overlay = std::make_unique<model::Overlay>(run.snapshot);
-  auto engine = Engine::Create(run.snapshot, Options{.gangs = &objects, .check = true},
-                               run.overlay.get());
-  EXPECT_TRUE(engine.ok()) << engine.error().ToString();
-  run.result = (*engine)->ScheduleAll();
+  GangRunResult run = testing_gangs::ScheduleGangs(std::move(b), objects);
   // The invariant checker ran after every decision (gangs whole, nothing over-allocated).
-  EXPECT_EQ(run.result.check_error, "");
   EXPECT_GT(run.result.checked_decisions, 0u);
   return run;
 }

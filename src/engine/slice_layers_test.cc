@@ -12,6 +12,7 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "engine/gang_test_run.h"
 #include "testing/cluster_builder.h"
 #include "testing/racked_cluster.h"
 
@@ -61,35 +62,10 @@ void AddRunning(ClusterBuilder& b, const std::string& node, const std::string& g
   b.Pod("running-" + node).Cpu("1").Extended("nvidia.com/gpu", gpus).Priority(100).OnNode(node);
 }
 
-struct SliceRun {
-  model::Snapshot snapshot;
-  ScheduleResult result;
-  std::unique_ptr<model::Overlay> overlay;
-
-  const model::Decision& Of(const std::string& pod) const {
-    return result.decisions[snapshot.FindPod("default", pod)->index()];
-  }
-  // Pods named <prefix>-0 .. <prefix>-<count-1> per node, "" for unplaced.
-  std::map<std::string, int> Nodes(const std::string& prefix, int count) const {
-    std::map<std::string, int> out;
-    for (int i = 0; i < count; ++i) {
-      const model::Decision& d = Of(fmt::format("{}-{}", prefix, i));
-      out[d.outcome == Outcome::kPlaced ? snapshot.node_name(d.node) : ""]++;
-    }
-    return out;
-  }
-};
+using SliceRun = testing_gangs::GangRunResult;
 
 SliceRun Schedule(ClusterBuilder&& b, const GangObjects& objects) {
-  SliceRun run{std::move(b).Build(), {}, nullptr};
-  run.overlay = std::make_unique<model::Overlay>(run.snapshot);
-  auto engine = Engine::Create(run.snapshot, Options{.gangs = &objects, .check = true},
-                               run.overlay.get());
-  EXPECT_TRUE(engine.ok()) << engine.error().ToString();
-  run.result = (*engine)->ScheduleAll();
-  // The invariant checker ran after every decision (gangs whole, nothing over-allocated).
-  EXPECT_EQ(run.result.check_error, "");
-  return run;
+  return testing_gangs::ScheduleGangs(std::move(b), objects);
 }
 
 TEST(SliceLayersTest, KepExampleScaledDownFillsEachRackAndEachNode) {
