@@ -427,6 +427,7 @@ TEST(CliSimulateTest, BuiltinScenarioPrintsTheTableAndWritesTheReport) {
                                                                                << r.out;
   }
   EXPECT_NE(r.out.find("UNALLOCATED GPU % @100"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\npacking floor @100: "), std::string::npos) << r.out;
   // stderr is not a terminal here: no progress bar, only where the report went.
   EXPECT_EQ(r.err, "report: " + report.string() + "\n");
   const std::string html = ReadFile(report);
@@ -446,6 +447,22 @@ TEST(CliSimulateTest, JsonHasTheDocumentedSchema) {
     EXPECT_NE(r.out.find(key), std::string::npos) << key << "\n" << r.out.substr(0, 2000);
   }
   EXPECT_EQ(r.err, "");  // no report unless asked for
+  // 22 GPUs: no task's arrived demand rounds to 100%, so there is no packing floor.
+  EXPECT_EQ(r.out.find("\"packing_floor\""), std::string::npos);
+}
+
+TEST(CliSimulateTest, JsonHasThePackingFloorPerSeed) {
+  RunResult r = Tessera("simulate --policies fgd --seeds 42,43 --threads 2 -o json");
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  const size_t at = r.out.find("\"packing_floor\": {");
+  ASSERT_NE(at, std::string::npos) << r.out.substr(0, 2000);
+  const std::string floor = r.out.substr(at, r.out.find("\"runs\"") - at);
+  for (const char* key :
+       {"\"unallocated_gpu_pct_at_arrived_100\": {", "\"best_fit_decreasing_pct_at_arrived_100\"",
+        "\"every_share_placed_pct_at_arrived_100\": {", "\"seed\": 42", "\"seed\": 43",
+        "\"any_run_pct\": ", "\"every_share_placed_pct\": ", "\"best_fit_decreasing_pct\": "}) {
+    EXPECT_NE(floor.find(key), std::string::npos) << key << "\n" << floor;
+  }
 }
 
 TEST(CliSimulateTest, ReplayReportsWaits) {

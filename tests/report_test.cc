@@ -196,6 +196,34 @@ TEST(SimulateReportTest, FillHasThreeChartsWithOneLinePerPolicy) {
   EXPECT_NE(bars.find("7.2 ± 0.8"), std::string::npos);
 }
 
+TEST(SimulateReportTest, PackingFloorIsADashedLineAcrossTheBarsAndANote) {
+  sim::SimResult result = FillResult();
+  EXPECT_EQ(Count(Render(result), "class=\"floor\""), 0u);  // none computed, none drawn
+  result.packing_floor = {
+      {.seed = 1, .any_run_pct = 3.09, .every_share_placed_pct = 3.82,
+       .best_fit_decreasing_pct = 3.98},
+      {.seed = 2, .any_run_pct = 3.11, .every_share_placed_pct = 3.84,
+       .best_fit_decreasing_pct = 4.00}};
+  result.packing_floor_pct = {3.10, 0.01414};
+  result.packing_floor_every_share_pct = {3.83, 0.01414};
+  result.packing_floor_bfd_pct = {3.99, 0.01414};
+  std::string html = Render(result);
+  const std::string bars = Chart(html, "unallocated-at-100");
+  EXPECT_EQ(Count(bars, "<path class=\"floor\""), 1u);
+  EXPECT_NE(bars.find(">packing floor 3.10</text>"), std::string::npos);
+  EXPECT_NE(html.find("can leave less than 3.10 ± 0.01 % of the GPUs"), std::string::npos);
+  EXPECT_NE(html.find("leaves at least 3.83 ± 0.01 %;"), std::string::npos);
+  EXPECT_NE(html.find("best-fit-decreasing packer leaves 3.99 ± 0.01 %"), std::string::npos);
+  // When no run can place every share, the page says so instead of a number.
+  result.packing_floor_every_share_pct = {std::nan(""), std::nan("")};
+  html = Render(result);
+  EXPECT_NE(html.find("no run can place every share that has arrived: they need more GPUs"),
+            std::string::npos);
+  EXPECT_EQ(html.find("best-fit-decreasing packer leaves"), std::string::npos);
+  EXPECT_EQ(Count(Chart(html, "allocation"), "class=\"floor\""), 0u);
+  EXPECT_EQ(Count(Chart(html, "unallocated-at-100"), "<path class=\"floor\""), 1u);
+}
+
 TEST(SimulateReportTest, FillTitleAndTableNameTheRun) {
   const std::string html = Render(FillResult());
   EXPECT_NE(html.find("openb_pod_list_default"), std::string::npos);

@@ -231,6 +231,20 @@ void WriteJson(const sim::SimResult& r, const std::vector<uint64_t>& seeds, bool
     summary.push_back(std::move(p));
   }
   j["summary"] = std::move(summary);
+  if (fill && !r.packing_floor.empty()) {
+    nlohmann::json per_seed = nlohmann::json::array();
+    for (const sim::SimResult::SeedFloor& f : r.packing_floor) {
+      per_seed.push_back({{"seed", f.seed},
+                          {"any_run_pct", f.any_run_pct},
+                          {"every_share_placed_pct", f.every_share_placed_pct},
+                          {"best_fit_decreasing_pct", f.best_fit_decreasing_pct}});
+    }
+    j["packing_floor"] = {
+        {"unallocated_gpu_pct_at_arrived_100", StatJson(r.packing_floor_pct)},
+        {"every_share_placed_pct_at_arrived_100", StatJson(r.packing_floor_every_share_pct)},
+        {"best_fit_decreasing_pct_at_arrived_100", StatJson(r.packing_floor_bfd_pct)},
+        {"seeds", std::move(per_seed)}};
+  }
   if (!r.queue_resources.empty()) j["queues"] = QueuesJson(r);
   nlohmann::json runs = nlohmann::json::array();
   for (const sim::Run& run : r.runs) {
@@ -324,6 +338,17 @@ void WriteTable(const sim::SimResult& r, size_t num_seeds, std::ostream& out) {
     }
   }
   PrintRows(rows, out);
+  if (fill && !r.packing_floor.empty()) {
+    const sim::Stat& every = r.packing_floor_every_share_pct;
+    out << fmt::format(
+        "packing floor @100: {}, the least unallocated GPU % of any run (GPU shares alone);\n"
+        "  {}\n",
+        MeanSd(r.packing_floor_pct),
+        std::isnan(every.mean)
+            ? std::string("no run can place every share: they need more GPUs than there are")
+            : fmt::format("{} for a run that places every share; offline best-fit decreasing {}",
+                          MeanSd(every), MeanSd(r.packing_floor_bfd_pct)));
+  }
   if (!r.queue_resources.empty()) WriteQueuesTable(r, out);
 }
 

@@ -66,6 +66,8 @@ svg.chart path.series { fill: none; stroke-width: 2; stroke-linejoin: round;
 svg.chart path.band { stroke: none; fill-opacity: 0.15; }
 svg.chart path.reference { fill: none; stroke: #999; stroke-width: 1; stroke-dasharray: 5 4; }
 svg.chart path.errorbar { fill: none; stroke: #222; stroke-width: 1.5; }
+svg.chart path.floor { fill: none; stroke: #555; stroke-width: 1.5; stroke-dasharray: 6 4; }
+svg.chart text.floor { fill: #333; paint-order: stroke; stroke: #fff; stroke-width: 4px; }
 details { margin: 8px 0; font-size: 14px; }
 footer { margin-top: 32px; font-size: 12px; color: #777; }
 )";
@@ -463,9 +465,11 @@ struct Bar {
   int64_t seeds = 0;
 };
 
+// `floor`, when finite, is drawn as a dashed line across the bars, labelled `floor_label`.
 void WriteBarChart(std::string_view name, std::string_view title, std::string_view y_label,
-                   std::string_view caption, const std::vector<Bar>& bars, std::string& html) {
-  double lo = 0, hi = 1;
+                   std::string_view caption, const std::vector<Bar>& bars, std::string& html,
+                   double floor = std::nan(""), std::string_view floor_label = "") {
+  double lo = 0, hi = std::isfinite(floor) ? std::max(1.0, floor) : 1;
   size_t longest = 0;
   for (const Bar& b : bars) {
     longest = std::max(longest, b.policy.size());
@@ -529,6 +533,14 @@ void WriteBarChart(std::string_view name, std::string_view title, std::string_vi
     }
     fmt::format_to(out, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", Px(center),
                    Px(std::min(top, y1) - 6), MeanSd(b.stat, 1));
+  }
+  if (std::isfinite(floor)) {
+    const double y = frame.Y(floor);
+    fmt::format_to(out,
+                   "<path class=\"floor\" d=\"M{} {} H{}\"/>\n<text class=\"floor\" x=\"{}\" "
+                   "y=\"{}\" text-anchor=\"end\">{}</text>\n",
+                   Px(frame.left), Px(y), Px(frame.right), Px(frame.right - 4), Px(y - 5),
+                   Escape(floor_label));
   }
   WriteFigureEnd(caption, html);
 }
@@ -783,6 +795,20 @@ void WriteSummaryTable(const sim::SimResult& result, const std::vector<std::stri
   }
   html += "</tbody>\n</table>\n";
   fmt::format_to(out, "<p class=\"note\">Mean ± sample standard deviation over seeds.</p>\n");
+  if (fill && !result.packing_floor.empty()) {
+    const sim::Stat& every = result.packing_floor_every_share_pct;
+    fmt::format_to(out,
+                   "<p class=\"note floor\">Packing floor at arrived 100%: no run of any policy "
+                   "can leave less than {} % of the GPUs unallocated, counting GPU shares alone "
+                   "(CPU, memory and nodes only raise it); {}.</p>\n",
+                   MeanSd(result.packing_floor_pct, 2),
+                   std::isnan(every.mean)
+                       ? std::string("no run can place every share that has arrived: they need "
+                                     "more GPUs than there are")
+                       : fmt::format("a run that places every share that has arrived leaves at "
+                                     "least {} %; an offline best-fit-decreasing packer leaves {} %",
+                                     MeanSd(every, 2), MeanSd(result.packing_floor_bfd_pct, 2)));
+  }
 }
 
 void WriteRunsTable(const sim::SimResult& result, const std::vector<std::string>& policies,
@@ -832,11 +858,17 @@ void WriteFillCharts(const sim::SimResult& result, const std::vector<std::string
     bars.push_back({s.policy, StyleOf(policies, s.policy),
                     stat != nullptr ? *stat : sim::Stat{std::nan(""), 0}, s.seeds});
   }
+  const bool has_floor = !result.packing_floor.empty();
   WriteBarChart("unallocated-at-100", "Unallocated GPU % at arrived = 100%",
                 "Unallocated GPUs (% of capacity)",
-                "Bar: mean over seeds; error bar: one sample standard deviation each way. "
-                "Lower is better.",
-                bars, html);
+                std::string("Bar: mean over seeds; error bar: one sample standard deviation each "
+                            "way. Lower is better.") +
+                    (has_floor ? " Dashed: the packing floor, the least any run of any policy "
+                                 "can leave (mean over seeds)."
+                               : ""),
+                bars, html, has_floor ? result.packing_floor_pct.mean : std::nan(""),
+                has_floor ? fmt::format("packing floor {}", Fixed(result.packing_floor_pct.mean, 2))
+                          : std::string());
 
   LineChart fragmentation = FillChart(result, policies, &sim::Run::fragmented_gpu_pct, 1);
   fragmentation.name = "fragmentation";

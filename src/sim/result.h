@@ -132,6 +132,19 @@ struct SimResult {
   std::vector<std::string> queue_resources;
   std::vector<Run> runs;               // ordered by policy (as asked), then seed
   std::vector<PolicySummary> summary;  // one per policy, in the order asked
+  // Fill: per seed (as asked), the packing floor at arrived = 100% of that seed's order
+  // (sim/packing_bound.h): the least unallocated GPU % of any run, of a run that places
+  // every share, and of an offline best-fit-decreasing packer. The same for every policy;
+  // empty for replay and when no sample rounds to 100.
+  struct SeedFloor {
+    uint64_t seed = 0;
+    double any_run_pct = 0;
+    double every_share_placed_pct = 0;  // NaN when no run can place every share
+    double best_fit_decreasing_pct = 0;
+  };
+  std::vector<SeedFloor> packing_floor;
+  // Over packing_floor.
+  Stat packing_floor_pct, packing_floor_every_share_pct, packing_floor_bfd_pct;
 };
 
 // Fills `result.summary` from `result.runs`.

@@ -19,6 +19,7 @@
 #include "base/rng.h"
 #include "sim/cluster.h"
 #include "sim/frag.h"
+#include "sim/packing_bound.h"
 #include "sim/policies.h"
 #include "sim/replay_common.h"
 #include "sim/tenant_replay.h"
@@ -107,6 +108,15 @@ struct Buckets {
   }
 };
 
+// The fill experiment's arrival order for `seed`: --arrivals as given, else FillOrder.
+std::vector<model::TraceTask> OrderOf(const SimConfig& config, int64_t capacity, uint64_t seed) {
+  if (config.arrivals.empty()) return FillOrder(config.tasks, capacity, config.tune, seed);
+  std::vector<model::TraceTask> order;
+  order.reserve(config.arrivals.size());
+  for (const model::ArrivalRow& row : config.arrivals) order.push_back(row.task);
+  return order;
+}
+
 tessera::Result<Run> RunFill(const SimConfig& config, const std::string& policy_name, uint64_t seed,
                              ProgressSink& progress, const WallClock& clock) {
   const double start = clock ? clock() : 0;
@@ -116,14 +126,8 @@ tessera::Result<Run> RunFill(const SimConfig& config, const std::string& policy_
 
   int64_t capacity = 0;
   for (const model::TraceNode& n : config.nodes) capacity += int64_t{n.gpus} * kGpuMilli;
-  std::vector<model::TraceTask> order;
   const bool explicit_order = !config.arrivals.empty();
-  if (explicit_order) {
-    order.reserve(config.arrivals.size());
-    for (const model::ArrivalRow& row : config.arrivals) order.push_back(row.task);
-  } else {
-    order = FillOrder(config.tasks, capacity, config.tune, seed);
-  }
+  const std::vector<model::TraceTask> order = OrderOf(config, capacity, seed);
   // Tasks the rng already used for the order; the node ranks come next.
   Rng rank_rng(seed ^ 0x5bd1e995u);
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<World> world,
@@ -466,6 +470,15 @@ void Summarize(SimResult& result) {
     if (!runs.empty() && !runs.front()->queues.empty()) SummarizeQueues(runs, s);
     result.summary.push_back(std::move(s));
   }
+  std::vector<double> any_run, every_share, packed;
+  for (const SimResult::SeedFloor& f : result.packing_floor) {
+    any_run.push_back(f.any_run_pct);
+    every_share.push_back(f.every_share_placed_pct);
+    packed.push_back(f.best_fit_decreasing_pct);
+  }
+  result.packing_floor_pct = MeanSd(any_run);
+  result.packing_floor_every_share_pct = MeanSd(every_share);
+  result.packing_floor_bfd_pct = MeanSd(packed);
 }
 
 tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& progress,
@@ -503,7 +516,16 @@ tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& pro
   for (const std::string& p : config.policies) {
     for (uint64_t s : config.seeds) jobs.push_back({p, s});
   }
-  result.runs.resize(jobs.size());
+  const size_t num_runs = jobs.size();
+  result.runs.resize(num_runs);
+  // Fill: one more job per seed for the packing floor of its order (policy empty).
+  std::vector<PackingFloor> floors;
+  int64_t capacity = 0;
+  for (const model::TraceNode& n : config.nodes) capacity += int64_t{n.gpus} * kGpuMilli;
+  if (config.experiment == Experiment::kFill) {
+    for (uint64_t s : config.seeds) jobs.push_back({"", s});
+    floors.resize(config.seeds.size());
+  }
   if (config.queues) result.queue_resources = config.queues->resources;
   ProgressSink sink;
   sink.callback = &progress;
@@ -512,11 +534,15 @@ tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& pro
           ? static_cast<double>(config.tasks.size()) * config.tune * 1.1
           : static_cast<double>(std::max(config.tasks.size(), config.arrivals.size()));
   sink.total =
-      std::max<int64_t>(1, static_cast<int64_t>(per_run * static_cast<double>(jobs.size())));
+      std::max<int64_t>(1, static_cast<int64_t>(per_run * static_cast<double>(num_runs)));
   std::atomic<size_t> next{0};
   std::vector<std::optional<Error>> errors(jobs.size());
   auto worker = [&] {
     for (size_t j = next.fetch_add(1); j < jobs.size(); j = next.fetch_add(1)) {
+      if (j >= num_runs) {
+        floors[j - num_runs] = UnallocatedFloor(OrderOf(config, capacity, jobs[j].seed), capacity);
+        continue;
+      }
       auto run = config.experiment == Experiment::kFill
                      ? RunFill(config, jobs[j].policy, jobs[j].seed, sink, clock)
                  : config.queues ? RunTenantReplay(
@@ -538,6 +564,13 @@ tessera::Result<SimResult> Simulate(const SimConfig& config, const Progress& pro
   for (std::thread& t : pool) t.join();
   for (const auto& e : errors) {
     if (e) return *e;
+  }
+  for (size_t i = 0; i < floors.size(); ++i) {
+    if (std::isnan(floors[i].any_run_pct)) continue;
+    result.packing_floor.push_back({.seed = config.seeds[i],
+                                    .any_run_pct = floors[i].any_run_pct,
+                                    .every_share_placed_pct = floors[i].every_share_placed_pct,
+                                    .best_fit_decreasing_pct = floors[i].best_fit_decreasing_pct});
   }
   Summarize(result);
   return result;
