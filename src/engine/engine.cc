@@ -173,6 +173,7 @@ void Engine::Impl::Unbind(std::span<const PodId> pods) {
     overlay.Unreserve(pod);
     for (auto& topology : topologies) topology->OnRelease(pod, node);
     journal.push_back({.pod = pod, .node = node, .released = true});
+    ReleaseExclusiveDomain(pod, node);
   }
 }
 

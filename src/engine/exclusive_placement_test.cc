@@ -235,12 +235,9 @@ TEST(ExclusivePlacementTest, ALaterJobSetStaysOutOfARackHeldExclusively) {
   EXPECT_EQ(run.NodeOf("b-workers-0-1"), "r1-n0");
 }
 
-// The same with b queued (Kueue): admission places it through the same gang placement,
-// after a, and b stays out of r0 just the same.
-TEST(ExclusivePlacementTest, AQueuedJobSetStaysOutOfARackHeldExclusively) {
-  Cluster c(false);
-  c.JobSet("a", true, false, 1, 1, 4, 10);
-  c.JobSet("b", false, true, 1, 2, 4, 20);
+// One ClusterQueue "cq" (LocalQueue "lq", flavor "default") with `gpus` GPUs and 64 cpu of
+// nominal quota, preempting lower priorities within itself.
+model::QueueObjects OneQueue(int64_t gpus) {
   model::QueueObjects queues;
   queues.flavors.push_back({.name = "default"});
   model::ClusterQueueSpec cq{.name = "cq", .namespace_selector = model::LabelSelectorSpec{}};
@@ -249,33 +246,83 @@ TEST(ExclusivePlacementTest, AQueuedJobSetStaysOutOfARackHeldExclusively) {
        .flavors = {{.flavor = "default",
                     .resources = {{.name = "cpu", .nominal_quota = Quantity(int64_t{64'000})},
                                   {.name = "nvidia.com/gpu",
-                                   .nominal_quota = Quantity(int64_t{32'000})}}}}});
+                                   .nominal_quota = Quantity(gpus * 1'000)}}}}});
+  cq.preemption.within_cluster_queue = model::PreemptionPolicy::kLowerPriority;
   queues.cluster_queues.push_back(std::move(cq));
   queues.local_queues.push_back({.name = "lq", .cluster_queue = "cq"});
-  model::WorkloadSpec w{.name = "jobset-b", .queue_name = "lq", .creation_unix_seconds = 20};
-  w.owner = {.api_version = "jobset.x-k8s.io/v1alpha2", .kind = "JobSet", .name = "b"};
-  w.pod_sets.push_back({.name = "workers",
-                        .count = 2,
-                        .pod_names = {"b-workers-0-0", "b-workers-0-1"},
-                        .required_topology = kRack});
-  queues.workloads.push_back(std::move(w));
+  return queues;
+}
 
+// JobSet `name`'s Workload in "lq": one PodSet "workers" of `pods` pods of its Job 0.
+model::WorkloadSpec JobSetWorkload(const std::string& name, int32_t pods, int32_t priority,
+                                   int64_t created) {
+  model::WorkloadSpec w{.name = "jobset-" + name,
+                        .queue_name = "lq",
+                        .priority = priority,
+                        .creation_unix_seconds = created};
+  w.owner = {.api_version = "jobset.x-k8s.io/v1alpha2", .kind = "JobSet", .name = name};
+  model::PodSetSpec set{.name = "workers", .count = pods};
+  for (int32_t p = 0; p < pods; ++p) {
+    set.pod_names.push_back(name + "-workers-0-" + std::to_string(p));
+  }
+  w.pod_sets.push_back(std::move(set));
+  return w;
+}
+
+ExclusiveRun ScheduleQueued(Cluster&& c, const model::QueueObjects& queues) {
   auto built = std::move(c.b).Build();
-  ASSERT_TRUE(built.ok()) << built.error().ToString();
-  const model::Snapshot snapshot = std::move(built).value();
-  model::Overlay overlay(snapshot);
+  EXPECT_TRUE(built.ok()) << built.error().ToString();
+  ExclusiveRun run{std::move(built).value(), {}};
+  model::Overlay overlay(run.snapshot);
   auto engine = Engine::Create(
-      snapshot, Options{.queues = &queues, .gangs = &c.gangs, .check = true}, &overlay);
-  ASSERT_TRUE(engine.ok()) << engine.error().ToString();
-  const ScheduleResult result = (*engine)->ScheduleAll();
-  EXPECT_EQ(result.check_error, "");
-  auto node_of = [&](const std::string& pod) {
-    const model::Decision& d = result.decisions[snapshot.FindPod("default", pod)->index()];
-    return d.outcome == Outcome::kPlaced ? snapshot.node_name(d.node) : "";
-  };
-  EXPECT_EQ(node_of("a-workers-0-0"), "r0-n0");
-  EXPECT_EQ(node_of("b-workers-0-0"), "r1-n0");
-  EXPECT_EQ(node_of("b-workers-0-1"), "r1-n0");
+      run.snapshot, Options{.queues = &queues, .gangs = &c.gangs, .check = true}, &overlay);
+  EXPECT_TRUE(engine.ok()) << engine.error().ToString();
+  run.result = (*engine)->ScheduleAll();
+  EXPECT_EQ(run.result.check_error, "");
+  return run;
+}
+
+// The same with b queued (Kueue): admission places it through the same gang placement,
+// after a, and b stays out of r0 just the same.
+TEST(ExclusivePlacementTest, AQueuedJobSetStaysOutOfARackHeldExclusively) {
+  Cluster c(false);
+  c.JobSet("a", true, false, 1, 1, 4, 10);
+  c.JobSet("b", false, true, 1, 2, 4, 20);
+  model::QueueObjects queues = OneQueue(32);
+  queues.workloads.push_back(JobSetWorkload("b", 2, 0, 20));
+  queues.workloads.back().pod_sets[0].required_topology = kRack;
+  const ExclusiveRun run = ScheduleQueued(std::move(c), queues);
+  EXPECT_EQ(run.NodeOf("a-workers-0-0"), "r0-n0");
+  EXPECT_EQ(run.NodeOf("b-workers-0-0"), "r1-n0");
+  EXPECT_EQ(run.NodeOf("b-workers-0-1"), "r1-n0");
+}
+
+// A running exclusive JobSet a (priority 0, admitted with 16 GPUs) holds r0 with its two
+// 8-GPU pods; r1 is full of pods outside the queue. Exclusive JobSet b (priority 100) needs
+// the queue's 16 GPUs and a rack of its own: admission preempts a, and once a's last pod
+// has left r0 the rack is no longer a's, so b takes it. (Were the rack still held, b would
+// fit nowhere and stay pending.)
+TEST(ExclusivePlacementTest, APreemptedExclusiveJobGivesItsRackBack) {
+  Cluster c(false);
+  c.JobSet("a", /*exclusive=*/true, false, 1, 2, 8, 10, /*bound=*/{"r0-n0", "r0-n1"});
+  c.Running("fill-0", "r1-n0", 8, {});
+  c.Running("fill-1", "r1-n1", 8, {});
+  c.JobSet("b", /*exclusive=*/true, false, 1, 2, 8, 20);
+  model::QueueObjects queues = OneQueue(16);
+  queues.workloads.push_back(JobSetWorkload("a", 2, 0, 10));
+  model::WorkloadAdmissionSpec admitted{.cluster_queue = "cq", .object = "default/jobset-a"};
+  admitted.pod_sets.push_back(
+      {.name = "workers",
+       .flavors = {{"cpu", "default"}, {"nvidia.com/gpu", "default"}},
+       .resource_usage = {{"cpu", Quantity(int64_t{2'000})},
+                          {"nvidia.com/gpu", Quantity(int64_t{16'000})}}});
+  queues.workloads.back().admission = std::move(admitted);
+  queues.workloads.push_back(JobSetWorkload("b", 2, 100, 20));
+  const ExclusiveRun run = ScheduleQueued(std::move(c), queues);
+  EXPECT_EQ(run.Of("a-workers-0-0").outcome, Outcome::kPreempted);
+  EXPECT_EQ(run.Of("a-workers-0-1").outcome, Outcome::kPreempted);
+  EXPECT_EQ(run.NodeOf("b-workers-0-0"), "r0-n0") << run.Of("b-workers-0-0").message;
+  EXPECT_EQ(run.NodeOf("b-workers-0-1"), "r0-n1");
 }
 
 // A pod placed one by one with a job key of its own (c-workers-0, in no gang): least

@@ -1119,6 +1119,23 @@ void Engine::Impl::HoldExclusiveDomain(PodId pod, NodeId node) {
   owners[d] = job;
 }
 
+void Engine::Impl::ReleaseExclusiveDomain(PodId pod, NodeId node) {
+  if (!MayBeHeldAgainst(pod)) return;
+  const int32_t job = job_of_pod[pod.index()];
+  const int32_t table = exclusive_table_of_job[static_cast<size_t>(job)];
+  if (table < 0) return;
+  auto& [key, owners] = exclusive_owners[static_cast<size_t>(table)];
+  const uint32_t d = key.first->domain_of(key.second, node);
+  if (d == TopologyIndex::kNone || owners[d] != job) return;
+  for (PodId other : keyed_pods) {
+    if (job_of_pod[other.index()] != job) continue;
+    const NodeId at = overlay.node_of(other);
+    if (at.valid() && key.first->domain_of(key.second, at) == d) return;  // still there
+  }
+  journal.push_back({.owners = &owners, .domain = d, .old_owner = job});
+  owners[d] = -1;
+}
+
 void Engine::Impl::CompileGangs() {
   gang_of_pod.assign(snapshot.num_pods(), -1);
   gang_spec_of_pod.assign(snapshot.num_pods(), -1);

@@ -166,6 +166,9 @@ struct Engine::Impl {
   // After `pod` is reserved on `node`: an exclusive Job's pod holds the node's domain for its
   // Job (journaled, so RollbackTo gives it back).
   void HoldExclusiveDomain(model::PodId pod, model::NodeId node);
+  // After `pod` left `node` (preempted or moved): when it was the last pod of its Job in a
+  // domain the Job holds, the domain is free again (journaled).
+  void ReleaseExclusiveDomain(model::PodId pod, model::NodeId node);
   // JobSet exclusive placement sees every pod that carries a jobset.sigs.k8s.io/job-key (the
   // label JobSet puts on the pods of each of its Jobs): per pod the Job it belongs to, as a
   // dense id (-1: no job key), and the pods that have one. Filled by CompileGangs when some
