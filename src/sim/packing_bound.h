@@ -8,8 +8,13 @@
 // of the prices in it — and the bound reported is ceil(sum of w over all shares / M). That
 // holds for every packing whatever the solver's rounding did: each GPU carries at most M.
 //
+// Its cost stays bounded on any input: with more than 64 distinct share sizes, sizes are
+// rounded down to a coarser grid first (smaller shares need no more GPUs, so the bound
+// stays valid, if a little weaker), and column generation stops after 20 m + 200 pivots
+// (m = size classes), its prices then checked like any others.
+//
 // Used to say how far a placement policy is from the best any policy could do on a trace
-// (docs/simulate.md, "The 3.5% target on default").
+// (docs/simulate.md, "The packing floor").
 #pragma once
 
 #include <cmath>
@@ -34,7 +39,10 @@ int64_t BestFitDecreasingGpus(std::span<const int32_t> shares_milli);
 // demand, whatever its policy, counting GPU shares alone (CPU, memory, GPU models and node
 // boundaries only raise it). Averaged, as the fill metric is, over the samples taken after
 // each task whose arrived GPU demand rounds to `arrived_pct` percent of
-// `gpu_capacity_milli`, in percent of capacity; every field is NaN when no sample does.
+// `gpu_capacity_milli`, in percent of capacity; every field is NaN when no sample does. In
+// a bucket of more than 128 samples the LP is solved at 128 evenly spaced ones and its
+// checked prices reused between them (still a bound), and best-fit decreasing is averaged
+// over those 128.
 //
 // At a sample, a run has placed some of the shares that arrived, on k GPUs: it has
 // allocated at most those shares plus whole GPUs on the other ones, so it leaves at least

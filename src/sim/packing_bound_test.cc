@@ -156,6 +156,36 @@ TEST(PackingBoundTest, EveryShareFigureOnlyWhenTheSharesCanAllBePlaced) {
   EXPECT_NEAR(over.any_run_pct, 40, 1e-9);
 }
 
+// Every size from 1 to 999 milli, and an order whose arrived = 100% bucket holds several
+// hundred samples: the LP sees at most 64 size classes (a coarser grid) and is solved at
+// most 128 times per bucket, so this stays quick; the figures stay consistent.
+TEST(PackingBoundTest, ManySizesAndSamplesStayCheap) {
+  std::mt19937 rng(3);
+  std::vector<int32_t> shares;
+  std::vector<model::TraceTask> order;
+  int64_t arrived = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    const bool share = i % 3 != 0;
+    const int32_t milli = share ? std::uniform_int_distribution<int32_t>(1, 999)(rng) : 1000;
+    if (share) shares.push_back(milli);
+    order.push_back(share ? Share(milli) : Whole(1));
+    arrived += milli;
+  }
+  const int64_t bound = MinGpusLowerBound(shares);
+  int64_t volume = 0;
+  for (int32_t s : shares) volume += s;
+  EXPECT_GE(bound, (volume + 999) / 1000);
+  EXPECT_LE(bound, BestFitDecreasingGpus(shares));
+  // Capacity: what arrives in all but the last 2% of the order, so the 100% bucket spans
+  // about 1% of the tasks (~300 samples).
+  const int64_t capacity = arrived / 1000 * 1000 * 100 / 102 / 1000 * 1000;
+  const PackingFloor floor = UnallocatedFloor(order, capacity);
+  ASSERT_FALSE(std::isnan(floor.any_run_pct));
+  EXPECT_GE(floor.any_run_pct, 0);
+  EXPECT_LE(floor.any_run_pct, floor.every_share_placed_pct + 1e-9);
+  EXPECT_LE(floor.every_share_placed_pct, floor.best_fit_decreasing_pct + 0.05);
+}
+
 TEST(PackingBoundTest, NoFloorWhenNoSampleRoundsToThePercent) {
   const std::vector<model::TraceTask> order = {Share(500), Whole(1)};
   EXPECT_TRUE(std::isnan(UnallocatedFloor(order, 4000).any_run_pct));      // ends at 37.5%
