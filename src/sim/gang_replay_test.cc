@@ -873,20 +873,30 @@ TEST(GangJobSetTest, DependsOnReadyDelaysTheWorkersUntilTheLeaderIsReady) {
   EXPECT_EQ(r->jobs[0].ready_s, 10);
 }
 
-// 2 nodes x 8 GPUs. Job a (2 pods, 100 s) whose pods take 50 s to become Ready, under
-// waitForPodsReady {timeout 10 s, backoff base 1 s, max 100 s, backoffLimitCount 3}:
+// 2 nodes x 8 GPUs and job a (2 pods of 8 GPUs, 100 s) whose pods take 50 s to become
+// Ready, under waitForPodsReady {timeout 10 s, backoff `base` and `max`, backoffLimitCount 3}.
+struct SlowStartingJob {
+  GangWorkload w{.name = "wait-for-pods-ready", .cluster = Nodes(1, 2)};
+  GangReplayOptions options = Driven();
+  SlowStartingJob(int64_t base, int64_t max) {
+    w.jobs = {Job("a", 2, 8, 0, 100, 100)};
+    options.lifecycle.startup_min_s = options.lifecycle.startup_max_s = 50;
+    options.lifecycle.wait_for_pods_ready = {
+        .enable = true,
+        .timeout_s = 10,
+        .requeuing_strategy = {
+            .backoff_base_s = base, .backoff_max_s = max, .backoff_limit_count = 3}};
+  }
+};
+
+// The slow-starting job under backoff base 1 s and max 100 s:
 //   admitted 0, evicted 10 (requeue n=1 after 1 s: 11), admitted 11, evicted 21 (n=2, 2 s:
 //   23), admitted 23, evicted 33 (n=3, 4 s: 37), admitted 37, and the fourth timeout at 47
 //   deactivates it. Each eviction and the deactivation take its pods off the nodes.
 TEST(GangJobSetTest, WaitForPodsReadyRequeuesWithBackoffThenDeactivates) {
-  GangWorkload w{.name = "wait-for-pods-ready", .cluster = Nodes(1, 2)};
-  w.jobs = {Job("a", 2, 8, 0, 100, 100)};
-  GangReplayOptions options = Driven();
-  options.lifecycle.startup_min_s = options.lifecycle.startup_max_s = 50;
-  options.lifecycle.wait_for_pods_ready = {
-      .enable = true,
-      .timeout_s = 10,
-      .requeuing_strategy = {.backoff_base_s = 1, .backoff_max_s = 100, .backoff_limit_count = 3}};
+  SlowStartingJob job(/*base=*/1, /*max=*/100);
+  const GangWorkload& w = job.w;
+  GangReplayOptions& options = job.options;
   auto r = ReplayGangs(w, options);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   std::vector<int64_t> admitted, requeue_at;
@@ -918,20 +928,13 @@ TEST(GangJobSetTest, WaitForPodsReadyRequeuesWithBackoffThenDeactivates) {
   EXPECT_EQ(r->jobs[0].end_s, 100);
 }
 
-// The same job under backoff base 3 s and max 5 s (what `--requeue-backoff-base-seconds 3
+// The slow-starting job under backoff base 3 s and max 5 s (what `--requeue-backoff-base-seconds 3
 // --requeue-backoff-max-seconds 5` sets): the delays are min(3 * 2^(n-1), 5) = 3, 5, 5, so it
 // is admitted at 0, evicted 10 (back at 13), admitted 13, evicted 23 (28), admitted 28,
 // evicted 38 (43), admitted 43 and deactivated at 53.
 TEST(GangJobSetTest, WaitForPodsReadyBackoffBaseAndMaxSetTheRequeueTimes) {
-  GangWorkload w{.name = "wait-for-pods-ready", .cluster = Nodes(1, 2)};
-  w.jobs = {Job("a", 2, 8, 0, 100, 100)};
-  GangReplayOptions options = Driven();
-  options.lifecycle.startup_min_s = options.lifecycle.startup_max_s = 50;
-  options.lifecycle.wait_for_pods_ready = {
-      .enable = true,
-      .timeout_s = 10,
-      .requeuing_strategy = {.backoff_base_s = 3, .backoff_max_s = 5, .backoff_limit_count = 3}};
-  auto r = ReplayGangs(w, options);
+  const SlowStartingJob job(/*base=*/3, /*max=*/5);
+  auto r = ReplayGangs(job.w, job.options);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   std::vector<int64_t> admitted;
   for (const GangLifecycleEvent& e : r->lifecycle_events) {
