@@ -493,14 +493,20 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
   // nodes are left out of the search — lazily: the cached best node is usually not held, and
   // then nothing is filtered. When the pod fits nowhere, the message names the holders and
   // the tally counts only the nodes that were searched.
+  // A pod of an exclusive Job that holds a domain stays in it (OwnExclusiveDomain).
   const std::span<const NodeId> asked = nodes;
   bool filtered = !MayBeHeldAgainst(pod);
+  const std::pair<int32_t, uint32_t> own =
+      filtered ? std::pair<int32_t, uint32_t>{-1, 0} : OwnExclusiveDomain(pod);
+  auto kept_out = [&](NodeId node) {
+    return ExclusiveHolder(pod, node) >= 0 || OutsideOwnDomain(own, node);
+  };
   auto leave_out_held = [&] {
     if (filtered) return;
     filtered = true;
     exclusive_scratch.clear();
     for (NodeId node : nodes) {
-      if (ExclusiveHolder(pod, node) < 0) exclusive_scratch.push_back(node);
+      if (!kept_out(node)) exclusive_scratch.push_back(node);
     }
     if (exclusive_scratch.size() < nodes.size()) nodes = exclusive_scratch;
   };
@@ -522,7 +528,7 @@ Decision Engine::Impl::DecideAmong(PodId pod, std::span<const NodeId> nodes) {
   int64_t best_score = -1;
   if (internal::ClassCache* cache = CacheFor(pod)) {
     std::tie(best, best_score) = BestCached(*cache, pod, nodes, has_claims);
-    if (!filtered && (!best.valid() || ExclusiveHolder(pod, best) >= 0)) {
+    if (!filtered && (!best.valid() || kept_out(best))) {
       leave_out_held();
       if (best.valid()) std::tie(best, best_score) = BestCached(*cache, pod, nodes, has_claims);
     }

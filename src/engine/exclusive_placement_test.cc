@@ -406,6 +406,28 @@ TEST(ExclusivePlacementTest, TheRunningExclusiveJobsOwnPodMayJoinIt) {
   EXPECT_EQ(run.NodeOf("a-workers-0-2"), "r0-n1");
 }
 
+// ... and it must: with r0-n1 half taken by a notebook (no job key), least allocated would
+// send the third pod to the empty r1-n0, but JobSet keeps a Job's pods in the first pod's
+// rack, so it takes r0-n1's other half. With the notebook taking all of r0-n1 it waits, and
+// says why.
+TEST(ExclusivePlacementTest, ALaterPodOfARunningExclusiveJobStaysInItsRack) {
+  Cluster c(false);
+  c.JobSet("a", true, false, 1, 3, 4, 0, {"r0-n0", "r0-n0"});
+  c.Running("notebook", "r0-n1", 4, {});
+  ExclusiveRun run = Schedule(std::move(c));
+  EXPECT_EQ(run.NodeOf("a-workers-0-2"), "r0-n1");
+
+  Cluster full(false);
+  full.JobSet("a", true, false, 1, 3, 4, 0, {"r0-n0", "r0-n0"});
+  full.Running("notebook", "r0-n1", 8, {});
+  run = Schedule(std::move(full));
+  const model::Decision& d = run.Of("a-workers-0-2");
+  EXPECT_EQ(d.outcome, Outcome::kWaiting);
+  EXPECT_EQ(d.message,
+            "Job default/a-workers-0 runs in example.com/rack r0 (a Job of an exclusive JobSet "
+            "stays in one domain)");
+}
+
 // A failed gang gives back the racks it held: c is exclusive with two Jobs of two whole-node
 // pods; r1-n1 is taken (a notebook without a job key, priority 100: it does not move), so
 // c-workers-0 takes r0 (the only rack with room for 2) and c-workers-1 finds no rack; the

@@ -1069,10 +1069,37 @@ int32_t Engine::Impl::ExclusiveHolder(PodId pod, NodeId node) const {
   return -1;
 }
 
+std::pair<int32_t, uint32_t> Engine::Impl::OwnExclusiveDomain(PodId pod) const {
+  if (!MayBeHeldAgainst(pod)) return {-1, 0};
+  const int32_t job = job_of_pod[pod.index()];
+  const int32_t table = exclusive_table_of_job[static_cast<size_t>(job)];
+  if (table < 0) return {-1, 0};
+  const std::vector<int32_t>& owners = exclusive_owners[static_cast<size_t>(table)].second;
+  const auto it = std::find(owners.begin(), owners.end(), job);
+  if (it == owners.end()) return {-1, 0};
+  return {table, static_cast<uint32_t>(it - owners.begin())};
+}
+
+bool Engine::Impl::OutsideOwnDomain(std::pair<int32_t, uint32_t> own, NodeId node) const {
+  if (own.first < 0) return false;
+  const auto& key = exclusive_owners[static_cast<size_t>(own.first)].first;
+  return key.first->domain_of(key.second, node) != own.second;
+}
+
 std::string Engine::Impl::ExclusiveHeldMessage(PodId pod, std::span<const NodeId> nodes) const {
   constexpr size_t kMaxNamed = 3;
   if (!MayBeHeldAgainst(pod)) return {};
   const int32_t job = job_of_pod[pod.index()];
+  std::vector<std::string> parts;
+  const std::pair<int32_t, uint32_t> own = OwnExclusiveDomain(pod);
+  if (std::any_of(nodes.begin(), nodes.end(),
+                  [&](NodeId node) { return OutsideOwnDomain(own, node); })) {
+    const auto& key = exclusive_owners[static_cast<size_t>(own.first)].first;
+    parts.push_back(fmt::format(
+        "Job {} runs in {} {} (a Job of an exclusive JobSet stays in one domain)",
+        job_names[static_cast<size_t>(job)], key.first->level_name(key.second),
+        key.first->domain_value(key.second, own.second)));
+  }
   // Per table, the domains of `nodes` held against the pod (each node counted in the first
   // table that holds it, as ExclusiveHolder answers).
   std::vector<std::vector<uint8_t>> seen(exclusive_owners.size());
@@ -1088,7 +1115,6 @@ std::string Engine::Impl::ExclusiveHeldMessage(PodId pod, std::span<const NodeId
       break;
     }
   }
-  std::vector<std::string> parts;
   size_t count = 0;
   for (size_t i = 0; i < exclusive_owners.size(); ++i) {
     const auto& [key, owners] = exclusive_owners[i];

@@ -160,8 +160,18 @@ struct Engine::Impl {
   // The Job id that holds `node`'s domain exclusively against `pod` (a pod with a job key of
   // another Job), or -1 when the pod may go there.
   int32_t ExclusiveHolder(model::PodId pod, model::NodeId node) const;
+  // For a pod of an exclusive Job that already holds a domain (pods of the Job run there,
+  // bound in the input or placed earlier): JobSet keeps the Job's later pods in that domain
+  // (its followers get a nodeSelector for the first pod's domain), so nodes outside it are
+  // not the pod's. The table and domain, or {-1, 0} when the pod is not bound to one.
+  std::pair<int32_t, uint32_t> OwnExclusiveDomain(model::PodId pod) const;
+  // Whether `node` lies outside `own` (OwnExclusiveDomain's answer).
+  bool OutsideOwnDomain(std::pair<int32_t, uint32_t> own, model::NodeId node) const;
   // "example.com/rack r0 is held exclusively by Job default/a-workers-0" for the domains of
-  // `nodes` held against `pod` (at most a few named), or "" when none is.
+  // `nodes` held against `pod` (at most a few named), or "" when none is; first, when the
+  // pod's own Job keeps it in its domain and some of `nodes` lie outside it, "Job
+  // default/a-workers-0 runs in example.com/rack r0 (a Job of an exclusive JobSet stays in
+  // one domain)".
   std::string ExclusiveHeldMessage(model::PodId pod, std::span<const model::NodeId> nodes) const;
   // After `pod` is reserved on `node`: an exclusive Job's pod holds the node's domain for its
   // Job (journaled, so RollbackTo gives it back).
