@@ -131,12 +131,14 @@ struct ExclusiveRun {
   }
 };
 
-ExclusiveRun Schedule(Cluster&& c) {
+// Schedules the cluster's pods, through `queues` (Kueue) when given.
+ExclusiveRun Schedule(Cluster&& c, const model::QueueObjects* queues = nullptr) {
   auto built = std::move(c.b).Build();
   EXPECT_TRUE(built.ok()) << built.error().ToString();
   ExclusiveRun run{std::move(built).value(), {}};
   model::Overlay overlay(run.snapshot);
-  auto engine = Engine::Create(run.snapshot, Options{.gangs = &c.gangs, .check = true}, &overlay);
+  auto engine = Engine::Create(
+      run.snapshot, Options{.queues = queues, .gangs = &c.gangs, .check = true}, &overlay);
   EXPECT_TRUE(engine.ok()) << engine.error().ToString();
   run.result = (*engine)->ScheduleAll();
   EXPECT_EQ(run.result.check_error, "");
@@ -269,19 +271,6 @@ model::WorkloadSpec JobSetWorkload(const std::string& name, int32_t pods, int32_
   return w;
 }
 
-ExclusiveRun ScheduleQueued(Cluster&& c, const model::QueueObjects& queues) {
-  auto built = std::move(c.b).Build();
-  EXPECT_TRUE(built.ok()) << built.error().ToString();
-  ExclusiveRun run{std::move(built).value(), {}};
-  model::Overlay overlay(run.snapshot);
-  auto engine = Engine::Create(
-      run.snapshot, Options{.queues = &queues, .gangs = &c.gangs, .check = true}, &overlay);
-  EXPECT_TRUE(engine.ok()) << engine.error().ToString();
-  run.result = (*engine)->ScheduleAll();
-  EXPECT_EQ(run.result.check_error, "");
-  return run;
-}
-
 // The same with b queued (Kueue): admission places it through the same gang placement,
 // after a, and b stays out of r0 just the same.
 TEST(ExclusivePlacementTest, AQueuedJobSetStaysOutOfARackHeldExclusively) {
@@ -291,7 +280,7 @@ TEST(ExclusivePlacementTest, AQueuedJobSetStaysOutOfARackHeldExclusively) {
   model::QueueObjects queues = OneQueue(32);
   queues.workloads.push_back(JobSetWorkload("b", 2, 0, 20));
   queues.workloads.back().pod_sets[0].required_topology = kRack;
-  const ExclusiveRun run = ScheduleQueued(std::move(c), queues);
+  const ExclusiveRun run = Schedule(std::move(c), &queues);
   EXPECT_EQ(run.NodeOf("a-workers-0-0"), "r0-n0");
   EXPECT_EQ(run.NodeOf("b-workers-0-0"), "r1-n0");
   EXPECT_EQ(run.NodeOf("b-workers-0-1"), "r1-n0");
@@ -318,7 +307,7 @@ TEST(ExclusivePlacementTest, APreemptedExclusiveJobGivesItsRackBack) {
                           {"nvidia.com/gpu", Quantity(int64_t{16'000})}}});
   queues.workloads.back().admission = std::move(admitted);
   queues.workloads.push_back(JobSetWorkload("b", 2, 100, 20));
-  const ExclusiveRun run = ScheduleQueued(std::move(c), queues);
+  const ExclusiveRun run = Schedule(std::move(c), &queues);
   EXPECT_EQ(run.Of("a-workers-0-0").outcome, Outcome::kPreempted);
   EXPECT_EQ(run.Of("a-workers-0-1").outcome, Outcome::kPreempted);
   EXPECT_EQ(run.NodeOf("b-workers-0-0"), "r0-n0") << run.Of("b-workers-0-0").message;
